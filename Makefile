@@ -1,0 +1,38 @@
+# One entry point for people and CI. Every target sets up what it needs by itself.
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PY_STAMP    := $(VENV)/.installed
+NODE_STAMP  := node_modules/.installed
+CHECKOV     := .venv-checkov/bin/checkov
+CHECKOV_VER := 3.3.30
+
+.PHONY: setup test lint run bench soak fuzz clean
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# checkov pins many libraries of its own; it gets a venv of its own so it cannot clash.
+$(CHECKOV):
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install -q "checkov==$(CHECKOV_VER)"
+
+lint: $(PY_STAMP)
+	$(PY) -m ruff check .
+
+test: setup lint
+	$(PY) -m pytest
+
+run: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) -m devstack up
+
+clean:
+	rm -rf $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .devstack

@@ -1,0 +1,1 @@
+"""signalr-facade: a secured Azure Functions facade over the Azure SignalR Service REST API."""

@@ -1,0 +1,225 @@
+"""The facade's exception tree: one root, one subclass per failure, each mapped to one
+HTTP status and one stable problem ``type`` (RFC 9457).
+
+    FacadeError
+    ├── ConfigurationError        the app's settings are unusable (500, logged, not echoed)
+    ├── RequestError              the caller's request is wrong (4xx)
+    │   ├── ValidationError         a field breaks a rule (400, field-level ``errors``)
+    │   ├── PayloadTooLarge         body over the limit (413)
+    │   ├── UnsupportedMediaType    body is not JSON (415)
+    │   └── OperationNotAllowed     the operation is not offered on this path (400)
+    ├── AuthenticationError       no usable credentials (401 + WWW-Authenticate)
+    │   ├── MissingToken            no bearer token at all (bare ``Bearer`` challenge)
+    │   └── InvalidToken            a token that fails validation (``invalid_token``)
+    ├── PermissionDenied          authenticated, not allowed (403)
+    ├── NotFound                  the thing asked about does not exist (404)
+    ├── SigningKeysUnavailable    no token-signing keys could be had (503 + Retry-After)
+    └── UpstreamError             SignalR did not do it (5xx)
+        ├── UpstreamRejected        SignalR refused the request as bad (502, permanent)
+        ├── UpstreamMisconfigured   SignalR refused our credentials (502, permanent)
+        ├── UpstreamServerError     SignalR failed with a 5xx (502, transient)
+        ├── UpstreamUnavailable     throttled or failing, try later (503 + Retry-After)
+        └── UpstreamTimeout         no answer in time (504)
+
+``detail`` is always safe to show a caller: it never carries a token, a key or an
+upstream response body. Transient errors are the ones a queue message is retried for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule on one input field."""
+
+    field: str
+    message: str
+
+
+class FacadeError(Exception):
+    """Root of every error the facade raises on purpose."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal error"
+    transient: bool = False
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail or self.title
+        super().__init__(self.detail)
+
+    @property
+    def type(self) -> str:
+        return f"urn:signalr-facade:problem:{self.slug}"
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers this failure carries (challenges, Retry-After)."""
+        return {}
+
+
+class ConfigurationError(FacadeError):
+    """Raised when a setting is missing or malformed; names the setting, never its value."""
+
+    status = 500
+    slug = "configuration"
+    title = "The service is misconfigured"
+
+
+class RequestError(FacadeError):
+    """Raised when the caller's request cannot be served as sent."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+
+class ValidationError(RequestError):
+    """Raised when one or more input fields break their rules."""
+
+    slug = "validation"
+    title = "The request has invalid fields"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class PayloadTooLarge(RequestError):
+    """Raised when a body exceeds the size SignalR accepts."""
+
+    status = 413
+    slug = "payload-too-large"
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(RequestError):
+    """Raised when a body is sent with a content type other than JSON."""
+
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class OperationNotAllowed(RequestError):
+    """Raised when an operation is asked for where it is not offered (e.g. a check by queue)."""
+
+    slug = "operation-not-allowed"
+    title = "Operation not allowed here"
+
+
+class AuthenticationError(FacadeError):
+    """Raised when the caller is not authenticated."""
+
+    status = 401
+    slug = "unauthenticated"
+    title = "Authentication required"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class MissingToken(AuthenticationError):
+    """Raised when the request carries no bearer token."""
+
+
+class InvalidToken(AuthenticationError):
+    """Raised when a bearer token fails validation; ``detail`` never includes the token."""
+
+    slug = "invalid-token"
+    title = "The access token is invalid"
+
+    def headers(self) -> dict[str, str]:
+        description = self.detail.replace("\\", "").replace('"', "'")
+        return {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'}
+
+
+class PermissionDenied(FacadeError):
+    """Raised when an authenticated caller lacks the permission or hub access needed."""
+
+    status = 403
+    slug = "forbidden"
+    title = "Permission denied"
+
+
+class NotFound(FacadeError):
+    """Raised (or answered) when the connection, user or group asked about does not exist."""
+
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class RetryAfterMixin:
+    """Carries an optional ``Retry-After`` in seconds."""
+
+    retry_after: int | None = None
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+
+
+class SigningKeysUnavailable(RetryAfterMixin, FacadeError):
+    """Raised when no token-signing keys are known and the key endpoint cannot be reached."""
+
+    status = 503
+    slug = "signing-keys-unavailable"
+    title = "Token signing keys are unavailable"
+    transient = True
+
+    def __init__(self, detail: str | None = None, retry_after: int | None = 30) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class UpstreamError(FacadeError):
+    """Raised when SignalR does not carry out a request."""
+
+    status = 502
+    slug = "upstream-error"
+    title = "SignalR Service error"
+
+
+class UpstreamRejected(UpstreamError):
+    """Raised when SignalR answers 4xx to a request the facade considered valid."""
+
+    slug = "upstream-rejected"
+    title = "SignalR Service rejected the request"
+
+
+class UpstreamMisconfigured(UpstreamError):
+    """Raised when SignalR refuses the facade's own credentials (401/403): an operator problem."""
+
+    slug = "upstream-auth"
+    title = "The facade could not authenticate to SignalR Service"
+
+
+class UpstreamServerError(UpstreamError):
+    """Raised when SignalR answers with a server error; it may succeed later."""
+
+    slug = "upstream-server-error"
+    title = "SignalR Service failed"
+    transient = True
+
+
+class UpstreamUnavailable(RetryAfterMixin, UpstreamError):
+    """Raised when SignalR is throttling, failing or unreachable; safe to try later."""
+
+    status = 503
+    slug = "upstream-unavailable"
+    title = "SignalR Service is unavailable"
+    transient = True
+
+    def __init__(self, detail: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class UpstreamTimeout(UpstreamError):
+    """Raised when SignalR did not answer in time; the request may or may not have run."""
+
+    status = 504
+    slug = "upstream-timeout"
+    title = "SignalR Service timed out"
+    transient = True

@@ -1,0 +1,112 @@
+"""One settings object that reads the environment once, with the names Bicep writes."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .errors import ConfigurationError
+
+# App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
+SIGNALR_CONNECTION_STRING = "AzureSignalRConnectionString"
+ENTRA_TENANT_ID = "ENTRA_TENANT_ID"
+ENTRA_AUDIENCES = "ENTRA_AUDIENCES"
+ENTRA_ALLOWED_TENANTS = "ENTRA_ALLOWED_TENANTS"
+ENTRA_METADATA_URL = "ENTRA_METADATA_URL"
+ENTRA_ACCEPT_V1_TOKENS = "ENTRA_ACCEPT_V1_TOKENS"
+SIGNALR_ALLOWED_HUBS = "SIGNALR_ALLOWED_HUBS"
+COMMANDS_QUEUE = "SIGNALR_COMMANDS_QUEUE"
+# Connection *prefix* of the commands queue binding: either a connection string in this
+# setting, or identity-based `SIGNALR_COMMANDS_STORAGE__queueServiceUri` (+ __credential,
+# __clientId) as the Functions host resolves them.
+COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
+
+APP_SETTING_NAMES: tuple[str, ...] = (
+    SIGNALR_CONNECTION_STRING,
+    ENTRA_TENANT_ID,
+    ENTRA_AUDIENCES,
+    ENTRA_ALLOWED_TENANTS,
+    ENTRA_METADATA_URL,
+    ENTRA_ACCEPT_V1_TOKENS,
+    SIGNALR_ALLOWED_HUBS,
+    COMMANDS_QUEUE,
+)
+
+DEFAULT_COMMANDS_QUEUE = "signalr-commands"
+MULTI_TENANT_IDS = frozenset({"organizations", "common"})
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def is_guid(value: str) -> bool:
+    return bool(_GUID.match(value))
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _flag(name: str, value: str | None) -> bool:
+    text = (value or "false").strip().lower()
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no", ""):
+        return False
+    raise ConfigurationError(f"{name} must be true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The facade's configuration. Values are read as given; ``check`` says what is wrong."""
+
+    signalr_connection_string: str | None = None
+    entra_tenant_id: str | None = None
+    entra_audiences: tuple[str, ...] = ()
+    entra_allowed_tenants: tuple[str, ...] = ()
+    entra_metadata_url: str | None = None
+    entra_accept_v1_tokens: bool = False
+    allowed_hubs: frozenset[str] | None = None
+    commands_queue: str = DEFAULT_COMMANDS_QUEUE
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        hubs = _split(env.get(SIGNALR_ALLOWED_HUBS))
+        return cls(
+            signalr_connection_string=env.get(SIGNALR_CONNECTION_STRING) or None,
+            entra_tenant_id=(env.get(ENTRA_TENANT_ID) or "").strip() or None,
+            entra_audiences=_split(env.get(ENTRA_AUDIENCES)),
+            entra_allowed_tenants=tuple(t.lower() for t in _split(env.get(ENTRA_ALLOWED_TENANTS))),
+            entra_metadata_url=(env.get(ENTRA_METADATA_URL) or "").strip() or None,
+            entra_accept_v1_tokens=_flag(ENTRA_ACCEPT_V1_TOKENS, env.get(ENTRA_ACCEPT_V1_TOKENS)),
+            # Hub names are case-insensitive upstream, so the allow-list is too.
+            allowed_hubs=frozenset(h.lower() for h in hubs) if hubs else None,
+            commands_queue=(env.get(COMMANDS_QUEUE) or "").strip() or DEFAULT_COMMANDS_QUEUE,
+        )
+
+    @property
+    def is_multi_tenant(self) -> bool:
+        return (self.entra_tenant_id or "").lower() in MULTI_TENANT_IDS
+
+    def auth_problems(self) -> list[str]:
+        """What makes token validation impossible; empty when auth can run."""
+        problems = []
+        if not self.entra_tenant_id:
+            problems.append(f"{ENTRA_TENANT_ID} is not set")
+        elif not (self.is_multi_tenant or is_guid(self.entra_tenant_id)):
+            problems.append(f"{ENTRA_TENANT_ID} must be a tenant GUID or 'organizations'")
+        if not self.entra_audiences:
+            problems.append(f"{ENTRA_AUDIENCES} is not set")
+        if self.is_multi_tenant and not self.entra_allowed_tenants:
+            problems.append(f"{ENTRA_ALLOWED_TENANTS} is required when {ENTRA_TENANT_ID} is multi-tenant")
+        if any(not is_guid(t) for t in self.entra_allowed_tenants):
+            problems.append(f"{ENTRA_ALLOWED_TENANTS} must list tenant GUIDs")
+        return problems
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once (Functions restarts the worker on change)."""
+    return Settings.from_environ()

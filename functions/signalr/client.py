@@ -1,0 +1,153 @@
+"""The one SignalR client: turns a validated ``Command`` into a REST call and its answer."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import requests
+
+from ..errors import (
+    PayloadTooLarge,
+    UpstreamError,
+    UpstreamMisconfigured,
+    UpstreamRejected,
+    UpstreamServerError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from ..validation import Command
+from .connection_string import ConnectionInfo
+from .credentials import Credential, credential_for
+from .transport import RetryPolicy, Timeouts, build_session
+
+log = logging.getLogger(__name__)
+
+GENERATE_TOKEN_API_VERSION = "2023-07-01"
+
+
+@dataclass(frozen=True)
+class UpstreamResult:
+    status: int
+
+
+def encode_path(template: str, values: dict[str, str]) -> str:
+    """Fill a path template, percent-encoding every segment (``/``, ``?``, ``#`` included)."""
+    return template.format(**{name: quote(value, safe="") for name, value in values.items()})
+
+
+def _retry_after(response: requests.Response) -> int | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(0, math.ceil(seconds)) if math.isfinite(seconds) else None
+
+
+class SignalRClient:
+    """Sends REST calls to one SignalR endpoint over a pooled session."""
+
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        credential: Credential | None = None,
+        *,
+        timeouts: Timeouts = Timeouts(),
+        retry: RetryPolicy = RetryPolicy(),
+        session: requests.Session | None = None,
+    ) -> None:
+        self.info = info
+        self.credential = credential or credential_for(info)
+        self.timeouts = timeouts
+        self.session = session or build_session(retry)
+
+    def url_for(self, command: Command) -> str:
+        # The service is case-insensitive on hubs; the official SDK lowercases them.
+        values = {"hub": command.hub.lower(), **{k: v for k, v in command.args.items() if isinstance(v, str)}}
+        return self.info.server_url + encode_path(command.spec.upstream_path, values)
+
+    @staticmethod
+    def query_for(command: Command) -> list[tuple[str, Any]]:
+        query: list[tuple[str, Any]] = [("excluded", cid) for cid in command.args.get("excluded", ())]
+        for name in ("ttl", "reason"):
+            if name in command.args:
+                query.append((name, command.args[name]))
+        return query
+
+    def execute(self, command: Command, *, method: str | None = None) -> UpstreamResult:
+        spec = command.spec
+        body = command.payload.upstream() if command.payload else None
+        response = self._send(method or spec.method, self.url_for(command), self.query_for(command), body, spec.name)
+        status = response.status_code
+        if status in spec.success or (status == 404 and spec.not_found_is_answer):
+            return UpstreamResult(status)
+        raise self._failure(response, spec.name)
+
+    def generate_client_token(self, hub: str, user_id: str, minutes: int) -> str:
+        """A client access token minted by the service (the Entra-only path of negotiate)."""
+        url = self.info.server_url + encode_path("/api/hubs/{hub}/:generateToken", {"hub": hub.lower()})
+        query = [("userId", user_id), ("minutesToExpire", minutes), ("api-version", GENERATE_TOKEN_API_VERSION)]
+        response = self._send("POST", url, query, None, "generateToken")
+        if response.status_code != 200:
+            raise self._failure(response, "generateToken")
+        try:
+            token = response.json()["token"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise UpstreamError("SignalR Service returned no client token") from e
+        if not isinstance(token, str) or not token:
+            raise UpstreamError("SignalR Service returned no client token")
+        return token
+
+    def health(self) -> int:
+        """The status of the service's health endpoint (raises on no answer)."""
+        return self._send("HEAD", self.info.server_url + "/api/v1/health", [], None, "health").status_code
+
+    def _send(
+        self, method: str, url: str, query: list[tuple[str, Any]], body: Any, name: str
+    ) -> requests.Response:
+        try:
+            token = self.credential.bearer(url)
+        except Exception as e:  # azure-identity raises many kinds; none may leak details
+            log.error("SignalR credential failed for %s: %s", name, type(e).__name__)
+            raise UpstreamUnavailable("Could not obtain a credential for SignalR Service") from e
+        full_url = url + ("?" + urlencode(query) if query else "")
+        try:
+            return self.session.request(
+                method,
+                full_url,
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=self.timeouts.as_tuple(),
+                allow_redirects=False,
+            )
+        except requests.exceptions.ReadTimeout as e:
+            log.warning("SignalR %s timed out waiting for an answer", name)
+            raise UpstreamTimeout("SignalR Service did not answer in time") from e
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
+            log.warning("SignalR %s could not connect: %s", name, type(e).__name__)
+            raise UpstreamUnavailable("SignalR Service could not be reached") from e
+        except requests.exceptions.RequestException as e:
+            log.warning("SignalR %s failed: %s", name, type(e).__name__)
+            raise UpstreamUnavailable("SignalR Service could not be reached") from e
+
+    @staticmethod
+    def _failure(response: requests.Response, name: str) -> UpstreamError | PayloadTooLarge:
+        status = response.status_code
+        if status in (401, 403):
+            log.error("SignalR refused the facade's credentials (%s) on %s: check the connection "
+                      "string and the identity's role assignment", status, name)
+            return UpstreamMisconfigured()
+        if status == 413:
+            return PayloadTooLarge("SignalR Service refused the message as too large")
+        if status in (429, 503):
+            log.warning("SignalR %s throttled or unavailable (%s)", name, status)
+            return UpstreamUnavailable(retry_after=_retry_after(response))
+        if status >= 500:
+            log.warning("SignalR %s failed with %s", name, status)
+            return UpstreamServerError(f"SignalR Service answered {status}")
+        log.error("SignalR rejected %s with %s", name, status)
+        return UpstreamRejected(f"SignalR Service answered {status}")

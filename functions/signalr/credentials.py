@@ -1,0 +1,109 @@
+"""How the facade proves itself to SignalR: one small object per credential kind.
+
+``bearer(url)`` returns the token for a request to ``url``. AccessKey tokens are bound to
+the URL (``aud``), so they are cached per audience; Entra tokens are one per scope.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import jwt
+
+from ..errors import ConfigurationError
+from .connection_string import ConnectionInfo
+
+ENTRA_SCOPE = "https://signalr.azure.com/.default"
+ACCESS_TOKEN_LIFETIME = 3600  # the official SDK's default
+REUSE_FOR = 3000  # re-sign well before expiry so a slow request never carries a stale token
+MAX_CACHED_AUDIENCES = 4096  # audiences vary per user/group/connection: keep memory bounded
+
+
+class Credential(Protocol):
+    def bearer(self, url: str) -> str: ...
+
+
+def audience_for(url: str) -> str:
+    """The ``aud`` the service expects: scheme, host and path; no port, no query, no trailing '/'."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{parts.path}".rstrip("/")
+
+
+class AccessKeyCredential:
+    """HS256 JWTs signed with the access key's UTF-8 bytes, as the official SDK signs them."""
+
+    def __init__(self, access_key: str, *, lifetime: int = ACCESS_TOKEN_LIFETIME) -> None:
+        self._key = access_key.encode("utf-8")
+        self._lifetime = lifetime
+        self._reuse_for = min(REUSE_FOR, lifetime * 5 // 6)
+        self._cache: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "AccessKeyCredential(<redacted>)"
+
+    def sign(self, audience: str, lifetime: int | None = None, **claims: Any) -> str:
+        now = int(time.time())
+        body = {"aud": audience, "iat": now, "nbf": now, "exp": now + (lifetime or self._lifetime), **claims}
+        return jwt.encode(body, self._key, algorithm="HS256")
+
+    def bearer(self, url: str) -> str:
+        audience = audience_for(url)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(audience)
+            if cached and now - cached[1] < self._reuse_for:
+                self._cache.move_to_end(audience)
+                return cached[0]
+        token = self.sign(audience)
+        with self._lock:
+            self._cache[audience] = (token, now)
+            self._cache.move_to_end(audience)
+            while len(self._cache) > MAX_CACHED_AUDIENCES:
+                self._cache.popitem(last=False)
+        return token
+
+
+class EntraCredential:
+    """An azure-identity credential for the SignalR data plane, imported only when configured."""
+
+    def __init__(self, info: ConnectionInfo) -> None:
+        self._info = info
+        self._credential: Any = None
+        self._token: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> Any:
+        # azure-identity is heavy: import it on first use, never at cold start with AccessKey.
+        import azure.identity as identity
+
+        info = self._info
+        if info.auth_type == "azure.msi" or (info.auth_type == "aad" and not info.client_secret):
+            return identity.ManagedIdentityCredential(client_id=info.client_id)
+        if info.auth_type in ("azure.app", "aad"):
+            return identity.ClientSecretCredential(info.tenant_id, info.client_id, info.client_secret)
+        return identity.DefaultAzureCredential()
+
+    def bearer(self, url: str) -> str:
+        with self._lock:
+            if self._token and self._token[1] - time.time() > 300:
+                return self._token[0]
+            if self._credential is None:
+                self._credential = self._build()
+            access = self._credential.get_token(ENTRA_SCOPE)
+            self._token = (access.token, float(access.expires_on))
+            return access.token
+
+
+def credential_for(info: ConnectionInfo) -> Credential:
+    if info.auth_type is None:
+        if not info.access_key:
+            raise ConfigurationError("connection string: AccessKey is required")
+        return AccessKeyCredential(info.access_key)
+    return EntraCredential(info)
