@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
 
 from ..errors import (
     PayloadTooLarge,
@@ -46,6 +47,12 @@ def _retry_after(response: requests.Response) -> int | None:
     except ValueError:
         return None
     return max(0, math.ceil(seconds)) if math.isfinite(seconds) else None
+
+
+def _is_read_timeout(error: Exception) -> bool:
+    # requests reports a read timeout that went through urllib3's Retry as a ConnectionError.
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, ReadTimeoutError)
 
 
 class SignalRClient:
@@ -128,6 +135,9 @@ class SignalRClient:
             log.warning("SignalR %s timed out waiting for an answer", name)
             raise UpstreamTimeout("SignalR Service did not answer in time") from e
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
+            if _is_read_timeout(e):
+                log.warning("SignalR %s timed out waiting for an answer", name)
+                raise UpstreamTimeout("SignalR Service did not answer in time") from e
             log.warning("SignalR %s could not connect: %s", name, type(e).__name__)
             raise UpstreamUnavailable("SignalR Service could not be reached") from e
         except requests.exceptions.RequestException as e:

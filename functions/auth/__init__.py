@@ -1,0 +1,29 @@
+"""Entra ID authentication: bearer token in, :class:`Principal` out.
+
+``TokenValidator`` (and with it PyJWT and cryptography) is imported on first use only, so
+a worker that never authenticates (queue triggers) does not pay for it at cold start.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .principal import Principal
+
+if TYPE_CHECKING:
+    from .keys import SigningKeyCache
+    from .validator import TokenValidator
+
+__all__ = ["Principal", "SigningKeyCache", "TokenValidator"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TokenValidator":
+        from .validator import TokenValidator
+
+        return TokenValidator
+    if name == "SigningKeyCache":
+        from .keys import SigningKeyCache
+
+        return SigningKeyCache
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

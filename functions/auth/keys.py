@@ -1,0 +1,204 @@
+"""Token-signing keys from an OpenID provider, cached the way Microsoft.Identity.Web does.
+
+- The OpenID configuration (issuer, jwks_uri) is fetched once per process and kept.
+- The key set is kept for ``refresh_interval`` (12 h), then refreshed by the first request
+  that notices; other requests keep using the old set meanwhile.
+- An unknown ``kid`` triggers at most one refresh per ``min_refresh_interval`` (5 min),
+  however many requests ask at once: attempts are serialised and throttled, failed ones too.
+- A failed refresh keeps the last good keys. Only with no keys at all does a failure
+  surface, as :class:`SigningKeysUnavailable` (fail closed, 503), and retries are throttled
+  by ``unavailable_retry_interval`` so a down endpoint is not hammered by every request.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from jwt import PyJWK, PyJWKClient
+from jwt.exceptions import PyJWTError
+
+from ..errors import SigningKeysUnavailable
+
+SIGNING_ALGORITHM = "RS256"
+
+
+class KeyFetchError(Exception):
+    """Raised when the OpenID configuration or the key set cannot be fetched or used."""
+
+
+@dataclass(frozen=True)
+class OpenIDConfiguration:
+    issuer: str
+    jwks_uri: str
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    key: Any  # a cryptography RSAPublicKey
+    # Entra v2 keys name the issuer they may sign for (possibly with "{tenantid}");
+    # PyJWK does not expose it, so it is read from the raw JWK.
+    issuer: str | None = None
+
+
+def _http_url(value: Any) -> bool:
+    return isinstance(value, str) and urlparse(value).scheme in ("http", "https")
+
+
+def fetch_openid_configuration(url: str, timeout: float) -> OpenIDConfiguration:
+    import requests  # only needed on a (rare) fetch
+
+    try:
+        # No redirects, like PyJWKClient since 2.14: the configured URL is the one trusted.
+        response = requests.get(url, timeout=timeout, allow_redirects=False)
+        if response.status_code != 200:
+            raise KeyFetchError(f"OpenID configuration answered {response.status_code}")
+        document = response.json()
+    except (requests.RequestException, ValueError) as e:
+        raise KeyFetchError("OpenID configuration could not be fetched") from e
+    if not isinstance(document, dict):
+        raise KeyFetchError("OpenID configuration is not a JSON object")
+    issuer, jwks_uri = document.get("issuer"), document.get("jwks_uri")
+    if not (isinstance(issuer, str) and issuer) or not _http_url(jwks_uri):
+        raise KeyFetchError("OpenID configuration lacks issuer or jwks_uri")
+    return OpenIDConfiguration(issuer=issuer, jwks_uri=jwks_uri)
+
+
+def parse_signing_keys(document: Mapping[str, Any]) -> dict[str, SigningKey]:
+    """The RS256 signing keys of a JWKS document, by ``kid``; others are skipped."""
+    keys: dict[str, SigningKey] = {}
+    raw_keys = document.get("keys")
+    for raw in raw_keys if isinstance(raw_keys, list) else []:
+        if not isinstance(raw, dict) or raw.get("kty") != "RSA":
+            continue
+        kid = raw.get("kid")
+        if not (isinstance(kid, str) and kid) or raw.get("use", "sig") != "sig":
+            continue
+        # A key bound to another algorithm must not verify RS256 (GHSA-jq35-7prp-9v3f).
+        if raw.get("alg", SIGNING_ALGORITHM) != SIGNING_ALGORITHM:
+            continue
+        try:
+            jwk = PyJWK(raw, algorithm=SIGNING_ALGORITHM)
+        except PyJWTError:
+            continue
+        issuer = raw.get("issuer")
+        keys[kid] = SigningKey(kid=kid, key=jwk.key, issuer=issuer if isinstance(issuer, str) else None)
+    return keys
+
+
+class SigningKeyCache:
+    """The signing keys of one OpenID provider; safe to share between threads."""
+
+    def __init__(
+        self,
+        metadata_url: str,
+        *,
+        refresh_interval: float = 12 * 3600,
+        min_refresh_interval: float = 300,
+        unavailable_retry_interval: float = 30,
+        timeout: float = 10,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not _http_url(metadata_url):
+            raise ValueError("metadata_url must be an http(s) URL")
+        self.metadata_url = metadata_url
+        self.refresh_interval = refresh_interval
+        self.min_refresh_interval = min_refresh_interval
+        self.unavailable_retry_interval = unavailable_retry_interval
+        self.timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._metadata: OpenIDConfiguration | None = None
+        self._jwks_client: PyJWKClient | None = None
+        self._keys: dict[str, SigningKey] | None = None
+        self._fetched_at = 0.0
+        self._last_attempt: float | None = None
+        self.fetch_attempts = 0
+
+    @property
+    def issuer(self) -> str:
+        """The provider's issuer as its configuration states it (may hold ``{tenantid}``)."""
+        if self._metadata is None:
+            self._load_initial()
+        assert self._metadata is not None
+        return self._metadata.issuer
+
+    def get(self, kid: str) -> SigningKey | None:
+        """The key for ``kid``, or None when the provider does not (or no longer) publish it."""
+        keys = self._keys
+        if keys is None:
+            keys = self._load_initial()
+        elif self._clock() - self._fetched_at >= self.refresh_interval:
+            keys = self._refresh_stale()
+        key = keys.get(kid)
+        return key if key is not None else self._refresh_for(kid)
+
+    # -- refresh paths ---------------------------------------------------------------
+
+    def _load_initial(self) -> dict[str, SigningKey]:
+        with self._lock:
+            if self._keys is not None:
+                return self._keys
+            now = self._clock()
+            if self._last_attempt is not None:
+                wait = self.unavailable_retry_interval - (now - self._last_attempt)
+                if wait > 0:
+                    raise SigningKeysUnavailable(retry_after=max(1, math.ceil(wait)))
+            try:
+                return self._fetch(now)
+            except KeyFetchError as e:
+                retry = max(1, math.ceil(self.unavailable_retry_interval))
+                raise SigningKeysUnavailable(retry_after=retry) from e
+
+    def _refresh_stale(self) -> dict[str, SigningKey]:
+        assert self._keys is not None
+        # Whoever holds the lock is already refreshing; everyone else keeps the old keys.
+        if self._lock.acquire(blocking=False):
+            try:
+                if self._may_attempt(self._clock()):
+                    self._try_fetch()
+            finally:
+                self._lock.release()
+        return self._keys
+
+    def _refresh_for(self, kid: str) -> SigningKey | None:
+        with self._lock:
+            assert self._keys is not None
+            if kid not in self._keys and self._may_attempt(self._clock()):
+                self._try_fetch()
+            return self._keys.get(kid)
+
+    def _may_attempt(self, now: float) -> bool:
+        return self._last_attempt is None or now - self._last_attempt >= self.min_refresh_interval
+
+    def _try_fetch(self) -> None:
+        """Refresh the keys; on failure keep the last good ones (rollover may be mid-way)."""
+        try:
+            self._fetch(self._clock())
+        except KeyFetchError:
+            pass
+
+    def _fetch(self, now: float) -> dict[str, SigningKey]:
+        """Fetch (metadata if still unknown, then) the key set. Call with the lock held."""
+        self._last_attempt = now
+        self.fetch_attempts += 1
+        if self._metadata is None:
+            self._metadata = fetch_openid_configuration(self.metadata_url, self.timeout)
+        if self._jwks_client is None or self._jwks_client.uri != self._metadata.jwks_uri:
+            self._jwks_client = PyJWKClient(self._metadata.jwks_uri, cache_jwk_set=False, timeout=self.timeout)
+        try:
+            document = self._jwks_client.fetch_data()
+        except (PyJWTError, ValueError, OSError) as e:  # ValueError: a body that is not JSON
+            raise KeyFetchError("signing keys could not be fetched") from e
+        keys = parse_signing_keys(document)
+        if not keys:
+            raise KeyFetchError("the key set holds no usable RS256 signing key")
+        self._keys = keys
+        self._fetched_at = self._clock()
+        return keys

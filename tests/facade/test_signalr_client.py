@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import logging
+import socket
+import time
+
+import jwt
+import pytest
+
+from functions.catalog import OPERATIONS_BY_NAME
+from functions.errors import (
+    UpstreamMisconfigured,
+    UpstreamRejected,
+    UpstreamServerError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from functions.signalr.client import SignalRClient
+from functions.signalr.connection_string import parse_connection_string
+from functions.signalr.transport import RetryPolicy, Timeouts
+from functions.validation import build_command
+from support.recording_upstream import Answer
+
+FAST_RETRY = RetryPolicy(attempts=3, backoff=0.05, backoff_max=0.2, max_retry_after=2)
+BODY = {"target": "t", "arguments": []}
+
+
+@pytest.fixture
+def client(connection_string):
+    return SignalRClient(parse_connection_string(connection_string), retry=FAST_RETRY,
+                         timeouts=Timeouts(connect=1, read=0.5))
+
+
+def send(client, op="broadcast", **inputs):
+    spec = OPERATIONS_BY_NAME[op]
+    return client.execute(build_command(spec, {"hub": "Chat", **inputs}, BODY if spec.has_body else None))
+
+
+def test_the_bearer_is_an_hs256_jwt_for_the_exact_url_without_port(client, upstream):
+    send(client, "sendToGroup", group="a/../b?x=1#y")
+    (request,) = upstream.requests
+    assert request.raw_path == "/api/v1/hubs/chat/groups/a%2F..%2Fb%3Fx%3D1%23y"
+    assert jwt.get_unverified_header(request.bearer)["alg"] == "HS256"
+    claims = jwt.decode(request.bearer, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH", algorithms=["HS256"],
+                        audience="http://127.0.0.1/api/v1/hubs/chat/groups/a%2F..%2Fb%3Fx%3D1%23y")
+    assert 3500 <= claims["exp"] - claims["iat"] <= 3600
+
+
+def test_tokens_are_reused_per_audience(client, upstream):
+    send(client, "sendToUser", user="u1")
+    send(client, "sendToUser", user="u1")
+    send(client, "sendToUser", user="u2")
+    first, second, third = (r.bearer for r in upstream.requests)
+    assert first == second != third
+
+
+def test_429_with_retry_after_is_waited_out_then_succeeds(client, upstream):
+    upstream.answer(Answer(429, {"Retry-After": "1"}))
+    started = time.monotonic()
+    assert send(client).status == 202
+    assert 0.9 <= time.monotonic() - started < 3
+    assert len(upstream.requests) == 2
+
+
+def test_throttling_that_persists_ends_in_503_with_retry_after_after_bounded_tries(client, upstream):
+    upstream.default = Answer(429, {"Retry-After": "0"})
+    with pytest.raises(UpstreamUnavailable) as caught:
+        send(client)
+    assert caught.value.status == 503
+    assert caught.value.headers() == {"Retry-After": "0"}
+    assert len(upstream.requests) == 1 + FAST_RETRY.attempts
+
+
+def test_a_retry_after_beyond_the_cap_is_handed_back_not_waited(client, upstream):
+    upstream.answer(Answer(503, {"Retry-After": "120"}))
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable) as caught:
+        send(client)
+    assert time.monotonic() - started < 1
+    assert caught.value.retry_after == 120
+    assert len(upstream.requests) == 1
+
+
+def test_a_send_is_not_repeated_after_a_server_error(client, upstream):
+    upstream.default = Answer(500)
+    with pytest.raises(UpstreamServerError) as caught:
+        send(client)
+    assert caught.value.status == 502 and caught.value.transient
+    assert len(upstream.requests) == 1
+
+
+def test_an_idempotent_call_is_repeated_after_a_server_error(client, upstream):
+    upstream.answer(Answer(500), Answer(502))
+    assert send(client, "addUserToGroup", group="g", user="u").status == 202
+    assert len(upstream.requests) == 3
+
+
+def test_connection_refused_is_retried_then_503_in_bounded_time():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = SignalRClient(parse_connection_string(f"Endpoint=http://127.0.0.1;Port={port};AccessKey=k"),
+                           retry=FAST_RETRY, timeouts=Timeouts(connect=0.5, read=0.5))
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable):
+        send(client)
+    assert time.monotonic() - started < 3
+
+
+def test_a_slow_upstream_times_out_once_with_504_and_is_not_retried(client, upstream):
+    upstream.answer(Answer(202, delay=1.5))
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout) as caught:
+        send(client)
+    assert caught.value.status == 504
+    assert time.monotonic() - started < 1.4
+    assert len(upstream.requests) == 1
+
+
+def test_a_dropped_connection_during_a_send_is_not_retried(client, upstream):
+    upstream.answer(Answer(202, drop=True))
+    with pytest.raises(UpstreamUnavailable):
+        send(client)
+    assert len(upstream.requests) == 1
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_upstream_auth_refusal_is_a_logged_502(client, upstream, caplog, status):
+    upstream.answer(Answer(status))
+    with caplog.at_level(logging.ERROR), pytest.raises(UpstreamMisconfigured) as caught:
+        send(client)
+    assert caught.value.status == 502
+    assert "refused the facade's credentials" in caplog.text
+    assert "ABCDEFGHIJ" not in caplog.text
+
+
+def test_upstream_400_is_a_permanent_502(client, upstream):
+    upstream.answer(Answer(400, body=b"bad"))
+    with pytest.raises(UpstreamRejected) as caught:
+        send(client)
+    assert caught.value.status == 502 and not caught.value.transient
+
+
+def test_existence_check_404_is_an_answer(client, upstream):
+    upstream.answer(Answer(404))
+    assert send(client, "userExists", user="u").status == 404

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import pytest
+
+from functions.catalog import OPERATIONS_BY_NAME
+from functions.errors import PayloadTooLarge, ValidationError
+from functions.validation import MAX_BODY_BYTES, build_command, check_body_size, parse_json
+
+BODY = {"target": "t", "arguments": []}
+
+
+def command(op, inputs, payload=None):
+    return build_command(OPERATIONS_BY_NAME[op], inputs, payload)
+
+
+def rejected_fields(op, inputs, payload=None) -> list[str]:
+    with pytest.raises(ValidationError) as caught:
+        command(op, inputs, payload)
+    return [e.field for e in caught.value.errors]
+
+
+@pytest.mark.parametrize("hub", ["a", "Chat", "chat_1", "A" * 128, "x9_"])
+def test_hub_accepted(hub):
+    assert command("broadcast", {"hub": hub}, BODY).hub == hub
+
+
+@pytest.mark.parametrize("hub", ["", "1chat", "_chat", "chat-room", "chat room", "A" * 129, "ch\u00e4t", "chat/x"])
+def test_hub_rejected(hub):
+    assert rejected_fields("broadcast", {"hub": hub}, BODY) == ["hub"]
+
+
+@pytest.mark.parametrize("group", ["g", " g ", "a/../b?x=1#y", "g" * 1024, "\u00e9t\u00e9"])
+def test_group_accepted(group):
+    assert command("sendToGroup", {"hub": "h", "group": group}, BODY).args["group"] == group
+
+
+@pytest.mark.parametrize("group", ["", " ", "\t\n", "g" * 1025])
+def test_group_rejected(group):
+    assert rejected_fields("sendToGroup", {"hub": "h", "group": group}, BODY) == ["group"]
+
+
+@pytest.mark.parametrize("field", ["user", "connectionId"])
+@pytest.mark.parametrize("value", ["u", "u" * 1024, "a b", "user@example.com", "x/y"])
+def test_ids_accepted(field, value):
+    op = "userExists" if field == "user" else "connectionExists"
+    assert command(op, {"hub": "h", field: value}).args[field] == value
+
+
+@pytest.mark.parametrize("field", ["user", "connectionId"])
+@pytest.mark.parametrize("value", ["", "u" * 1025, "a\nb", "a\x00", "a\x7f", "a\x85"])
+def test_ids_rejected(field, value):
+    op = "userExists" if field == "user" else "connectionExists"
+    assert rejected_fields(op, {"hub": "h", field: value}) == [field]
+
+
+def test_excluded_at_the_limit_and_over():
+    assert len(command("broadcast", {"hub": "h", "excluded": ["c"] * 100}, BODY).args["excluded"]) == 100
+    assert rejected_fields("broadcast", {"hub": "h", "excluded": ["c"] * 101}, BODY) == ["excluded"]
+
+
+def test_each_excluded_id_is_checked():
+    assert rejected_fields("broadcast", {"hub": "h", "excluded": ["ok", ""]}, BODY) == ["excluded"]
+    assert rejected_fields("broadcast", {"hub": "h", "excluded": "c1"}, BODY) == ["excluded"]
+
+
+@pytest.mark.parametrize(("ttl", "expected"), [("0", 0), ("31536000", 31536000), (60, 60), ("007", 7)])
+def test_ttl_accepted(ttl, expected):
+    cmd = command("addUserToGroup", {"hub": "h", "group": "g", "user": "u", "ttl": ttl})
+    assert cmd.args["ttl"] == expected
+
+
+@pytest.mark.parametrize("ttl", ["-1", "31536001", "1.5", "1e3", " 5", "+5", "", "abc", True, 2.0, -1])
+def test_ttl_rejected(ttl):
+    assert rejected_fields("addUserToGroup", {"hub": "h", "group": "g", "user": "u", "ttl": ttl}) == ["ttl"]
+
+
+def test_reason_boundary():
+    ok = command("closeConnection", {"hub": "h", "connectionId": "c", "reason": "r" * 1024})
+    assert len(ok.args["reason"]) == 1024
+    assert rejected_fields("closeConnection", {"hub": "h", "connectionId": "c", "reason": "r" * 1025}) == ["reason"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "target", "arguments"),
+    [
+        ({"target": "t"}, "t", []),
+        ({"Target": "t", "Arguments": [1, "x"]}, "t", [1, "x"]),
+        ({"target": "t", "arguments": [{"a": None}]}, "t", [{"a": None}]),
+    ],
+)
+def test_payload_accepted_in_both_spellings_and_forwarded_in_the_seed_form(payload, target, arguments):
+    cmd = command("broadcast", {"hub": "h"}, payload)
+    assert cmd.payload.upstream() == {"Target": target, "Arguments": arguments}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [], "x", {}, {"target": ""}, {"target": "  "}, {"target": 5}, {"target": "t", "arguments": {}},
+        {"target": "t", "Target": "t"}, {"target": "t", "extra": 1}, None,
+    ],
+)
+def test_payload_rejected(payload):
+    assert rejected_fields("broadcast", {"hub": "h"}, payload) == ["body"]
+
+
+def test_every_broken_field_is_reported_at_once():
+    assert sorted(rejected_fields("sendToGroup", {"hub": "1", "group": ""}, {})) == ["body", "group", "hub"]
+
+
+def test_missing_required_parameters_are_named():
+    assert sorted(rejected_fields("userInGroup", {})) == ["group", "hub", "user"]
+
+
+def test_body_size_limit_is_one_megabyte():
+    check_body_size(MAX_BODY_BYTES)
+    with pytest.raises(PayloadTooLarge):
+        check_body_size(MAX_BODY_BYTES + 1)
+
+
+@pytest.mark.parametrize("text", ['{"a": 1, "a": 2}', '{"a": NaN}', "{", '{"a": Infinity}'])
+def test_strict_json_refuses_duplicates_and_non_standard_numbers(text):
+    with pytest.raises(ValueError):
+        parse_json(text)
