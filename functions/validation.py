@@ -118,6 +118,14 @@ def check_reason(value: Any) -> str:
     return value
 
 
+def validate_hub(value: Any) -> str:
+    """A hub name from anywhere, as a ValidationError naming the field when it is wrong."""
+    try:
+        return check_hub(value)
+    except _Invalid as e:
+        raise ValidationError([FieldError("hub", str(e))]) from None
+
+
 CHECKS = {
     "hub": check_hub,
     "group": check_group,

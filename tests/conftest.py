@@ -29,3 +29,23 @@ def upstream(upstream_server: RecordingUpstream) -> Iterator[RecordingUpstream]:
 @pytest.fixture
 def connection_string(upstream: RecordingUpstream) -> str:
     return f"Endpoint=http://127.0.0.1;Port={upstream.port};AccessKey={DEV_ACCESS_KEY};Version=1.0;"
+
+
+@pytest.fixture(scope="session")
+def registered_functions() -> dict:
+    """Every function the app registers, by name, as the worker indexes them (once: indexing twice raises)."""
+    import function_app
+
+    return {f.get_function_name(): f for f in function_app.app.get_functions()}
+
+
+@pytest.fixture
+def facade_env(monkeypatch: pytest.MonkeyPatch, connection_string: str) -> Iterator[pytest.MonkeyPatch]:
+    """Settings pointing the facade at the SignalR stand-in; the facade is rebuilt around each test."""
+    from functions.facade import reset_facade
+
+    monkeypatch.setenv("AzureSignalRConnectionString", connection_string)
+    monkeypatch.setenv("SIGNALR_COMMANDS_QUEUE", "signalr-commands")
+    reset_facade()
+    yield monkeypatch
+    reset_facade()
