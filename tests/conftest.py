@@ -49,3 +49,25 @@ def facade_env(monkeypatch: pytest.MonkeyPatch, connection_string: str) -> Itera
     reset_facade()
     yield monkeypatch
     reset_facade()
+
+
+@pytest.fixture(scope="session")
+def identity_provider() -> Iterator:
+    """A real local OpenID configuration + JWKS server that mints Entra-shaped tokens."""
+    from devstack.idp import DevIdentityProvider
+
+    idp = DevIdentityProvider().start()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture
+def secured_env(facade_env: pytest.MonkeyPatch, identity_provider) -> pytest.MonkeyPatch:
+    """The facade configured to trust the local identity provider."""
+    from functions.facade import reset_facade
+
+    facade_env.setenv("ENTRA_TENANT_ID", identity_provider.tenant_id)
+    facade_env.setenv("ENTRA_AUDIENCES", identity_provider.audience)
+    facade_env.setenv("ENTRA_METADATA_URL", identity_provider.metadata_url)
+    reset_facade()
+    return facade_env

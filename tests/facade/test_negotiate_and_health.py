@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+import jwt
+import pytest
+
+from support.recording_upstream import Answer
+
+KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
+
+
+def request(method: str, url: str, route_params: dict | None = None, token: str | None = None) -> func.HttpRequest:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return func.HttpRequest(method, url, headers=headers, params={}, route_params=route_params or {}, body=b"")
+
+
+@pytest.fixture
+def negotiate(registered_functions, secured_env):
+    function = registered_functions["negotiate"].get_user_function()
+    return lambda hub, token: function(request(
+        "POST", f"http://127.0.0.1:7071/api/v1/hubs/{hub}/negotiate?negotiateVersion=1", {"hub": hub}, token))
+
+
+def test_negotiate_gives_the_caller_a_client_token_for_itself(negotiate, identity_provider, upstream):
+    response = negotiate("Chat", identity_provider.mint(user="00000000-0000-0000-0000-00000000abcd"))
+    assert response.status_code == 200
+    body = json.loads(response.get_body())
+    assert body["url"] == f"http://127.0.0.1:{upstream.port}/client/?hub=chat"
+    claims = jwt.decode(body["accessToken"], KEY, algorithms=["HS256"], audience="http://127.0.0.1/client/?hub=chat")
+    assert claims["nameid"] == "00000000-0000-0000-0000-00000000abcd"
+    assert claims["exp"] - claims["iat"] <= 15 * 60
+    assert upstream.requests == []  # signed locally with an access key
+
+
+def test_negotiate_needs_a_valid_token_but_no_permission(negotiate, identity_provider):
+    assert negotiate("chat", None).status_code == 401
+    assert negotiate("chat", identity_provider.mint(lifetime=-900)).status_code == 401
+    assert negotiate("chat", identity_provider.mint(roles=[])).status_code == 200
+
+
+def test_negotiate_validates_and_restricts_the_hub(negotiate, identity_provider, secured_env):
+    from functions.facade import reset_facade
+
+    assert negotiate("9bad", identity_provider.mint()).status_code == 400
+    secured_env.setenv("SIGNALR_ALLOWED_HUBS", "chat")
+    reset_facade()
+    assert negotiate("other", identity_provider.mint()).status_code == 403
+
+
+def test_negotiate_with_entra_upstream_asks_the_service_for_the_token(negotiate, identity_provider, upstream,
+                                                                     secured_env):
+    from functions.facade import get_facade, reset_facade
+
+    secured_env.setenv("AzureSignalRConnectionString",
+                       f"Endpoint=http://127.0.0.1;Port={upstream.port};AuthType=azure.msi;Version=1.0;")
+    reset_facade()
+
+    class FixedEntraToken:  # azure-identity cannot reach Entra here: the one double, for the credential only
+        def bearer(self, url: str) -> str:
+            return "entra-token"
+
+    get_facade().client.credential = FixedEntraToken()
+    upstream.answer(Answer(200, {"Content-Type": "application/json"}, b'{"token": "service-minted"}'))
+    response = negotiate("chat", identity_provider.mint(user="11111111-2222-3333-4444-555555555555"))
+    assert json.loads(response.get_body())["accessToken"] == "service-minted"
+    (call,) = upstream.requests
+    assert call.method == "POST" and call.path == "/api/hubs/chat/:generateToken"
+    assert ("userId", "11111111-2222-3333-4444-555555555555") in call.query
+    assert ("api-version", "2023-07-01") in call.query
+    assert call.bearer == "entra-token"
+
+
+@pytest.fixture
+def health(registered_functions):
+    function = registered_functions["health"].get_user_function()
+
+    def run():
+        from functions import health as module
+
+        module._cache.clear()
+        response = function(request("GET", "http://127.0.0.1:7071/api/health"))
+        return response.status_code, json.loads(response.get_body())
+
+    return run
+
+
+def test_health_is_healthy_when_settings_and_upstream_are(health, secured_env, upstream):
+    status, body = health()
+    assert (status, body["status"]) == (200, "healthy")
+    assert upstream.requests[-1].method == "HEAD" and upstream.requests[-1].path == "/api/v1/health"
+
+
+def test_health_reports_bad_settings_by_name_without_values(health, facade_env):
+    facade_env.setenv("AzureSignalRConnectionString", "Endpoint=https://x;AccessKey=topsecret;Port=99999")
+    from functions.facade import reset_facade
+
+    reset_facade()
+    status, body = health()
+    assert status == 503 and body["checks"]["settings"]["status"] == "error"
+    text = json.dumps(body)
+    assert "ENTRA_TENANT_ID" in text and "Port" in text and "topsecret" not in text
+
+
+def test_health_reports_an_unreachable_upstream(health, secured_env, upstream):
+    upstream.default = Answer(503, {"Retry-After": "60"})
+    status, body = health()
+    assert status == 503 and body["checks"]["upstream"]["status"] == "error"
