@@ -1,0 +1,139 @@
+"""The OpenAPI 3.1 document, derived from the operation catalog (never written by hand).
+
+Parameter schemas mirror ``validation.py`` rule for rule, so a client generated from the
+document and the facade agree on what is valid.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import azure.functions as func
+
+from .catalog import OPERATIONS, OperationSpec, Param
+from .validation import MAX_EXCLUDED, MAX_HUB_LENGTH, MAX_ID_LENGTH, MAX_REASON_LENGTH, MAX_TTL_SECONDS
+
+bp = func.Blueprint()
+
+ROUTE_PREFIX = "/api"
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "hub": {"type": "string", "minLength": 1, "maxLength": MAX_HUB_LENGTH, "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+    "group": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": "\\S"},
+    "user": _ID,
+    "connectionId": _ID,
+    "excluded": {"type": "array", "items": _ID, "maxItems": MAX_EXCLUDED},
+    "ttl": {"type": "integer", "minimum": 0, "maximum": MAX_TTL_SECONDS},
+    "reason": {"type": "string", "maxLength": MAX_REASON_LENGTH},
+}
+STATUS_TEXT = {
+    200: "Success", 202: "Accepted", 400: "Invalid input", 401: "Missing or invalid access token",
+    403: "Missing permission or hub not allowed", 404: "Not found", 413: "Body over 1 MB",
+    415: "Body is not JSON", 500: "The facade is misconfigured", 502: "SignalR Service refused or failed",
+    503: "SignalR Service or the signing keys are unavailable; see Retry-After", 504: "SignalR Service timed out",
+}
+PROBLEM = {"$ref": "#/components/responses/Problem"}
+
+
+def _parameter(param: Param) -> dict[str, Any]:
+    parameter = {"name": param.name, "in": param.location, "required": param.required,
+                 "description": param.description, "schema": SCHEMAS[param.name]}
+    if param.repeated:
+        parameter.update(style="form", explode=True)
+    return parameter
+
+
+def _responses(codes: list[int]) -> dict[str, Any]:
+    return {str(code): ({"description": STATUS_TEXT[code]} if code < 300 else PROBLEM) for code in codes}
+
+
+def _operation(spec: OperationSpec, method: str) -> dict[str, Any]:
+    codes = [*spec.success, 400, 401, 403, 500, 502, 503, 504]
+    if spec.has_body:
+        codes += [413, 415]
+    operation: dict[str, Any] = {
+        "operationId": spec.name if method == spec.method else f"{spec.name}Head",
+        "summary": spec.summary,
+        "parameters": [_parameter(p) for p in spec.params],
+        "responses": _responses(sorted(set(codes))),
+        "security": [{"entra": []}],
+        "x-required-permission": spec.permission.value,
+    }
+    if spec.has_body:
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/PayloadMessage"}}}}
+    return operation
+
+
+def _extra_paths() -> dict[str, Any]:
+    negotiate = {
+        "operationId": "negotiate",
+        "summary": "Get the SignalR client URL and an access token for the caller's own identity.",
+        "parameters": [_parameter(OPERATIONS[0].params[0])],
+        "security": [{"entra": []}],
+        "responses": {"200": {"description": "Where and how to connect", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/NegotiateResponse"}}}},
+            **_responses([400, 401, 403, 500, 502, 503, 504])},
+    }
+    health = {"operationId": "health", "summary": "Whether the facade can do its job (anonymous).",
+              "responses": {"200": {"description": "Healthy", "content": {"application/json": {}}},
+                            "503": {"description": "Unhealthy", "content": {"application/json": {}}}}}
+    spec = {"operationId": "openapi", "summary": "This document.",
+            "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}
+    return {
+        f"{ROUTE_PREFIX}/v1/hubs/{{hub}}/negotiate": {"post": negotiate},
+        f"{ROUTE_PREFIX}/health": {"get": health},
+        f"{ROUTE_PREFIX}/openapi.json": {"get": spec},
+    }
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in OPERATIONS:
+        item = paths.setdefault(f"{ROUTE_PREFIX}/{spec.path}", {})
+        for method in spec.http_methods:
+            item[method.lower()] = _operation(spec, method)
+    paths.update(_extra_paths())
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "signalr-facade", "version": "1.0.0",
+                 "description": "A secured facade over the Azure SignalR Service REST API v1. "
+                                "Authenticate with a Microsoft Entra ID access token for the facade's API."},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"entra": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": {
+                "PayloadMessage": {
+                    "type": "object", "additionalProperties": False,
+                    "description": "A hub invocation; 'Target'/'Arguments' (the seed's form) are accepted too.",
+                    "properties": {
+                        "target": {"type": "string", "pattern": "\\S"},
+                        "arguments": {"type": "array"},
+                        "Target": {"type": "string", "pattern": "\\S"},
+                        "Arguments": {"type": "array"},
+                    },
+                    "oneOf": [{"required": ["target"], "not": {"required": ["Target"]}},
+                              {"required": ["Target"], "not": {"required": ["target"]}}],
+                },
+                "NegotiateResponse": {"type": "object", "required": ["url", "accessToken"], "properties": {
+                    "url": {"type": "string"}, "accessToken": {"type": "string"}}},
+                "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
+                               "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}},
+            },
+            "responses": {"Problem": {"description": "A problem (RFC 9457)", "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+        },
+    }
+
+
+@bp.function_name("openapi")
+@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(openapi_document(), indent=1), mimetype="application/json",
+                             headers={"Cache-Control": "public, max-age=300"})
