@@ -1,0 +1,33 @@
+"""``python -m devstack.emulator [--host 127.0.0.1] [--port 8888] [--access-key KEY]``"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from aiohttp import web
+
+from .app import create_app
+from .emulator import DEV_ACCESS_KEY
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack.emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="listen address (default: loopback only)")
+    parser.add_argument("--port", type=int, default=8888)
+    parser.add_argument(
+        "--access-key",
+        default=os.environ.get("SIGNALR_EMULATOR_ACCESS_KEY", DEV_ACCESS_KEY),
+        help="AccessKey of the connection string (default: the official emulator's public dev key)",
+    )
+    args = parser.parse_args(argv)
+    print(
+        f"SignalR emulator on http://{args.host}:{args.port} "
+        f"(Endpoint=http://{args.host};Port={args.port};AccessKey=<key>;Version=1.0;)",
+        flush=True,
+    )
+    web.run_app(create_app(args.access_key), host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

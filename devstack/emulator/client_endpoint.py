@@ -1,0 +1,164 @@
+"""The client side of the service: negotiate, then a WebSocket speaking the JSON hub protocol.
+
+``POST /client/negotiate?hub=`` answers as ``TransportProtocols.md`` describes (version 0
+when the client does not ask for 1, as signalrcore does not). ``GET /client/?hub=&id=``
+upgrades to the WebSocket; without ``id`` it connects directly, like the service does for
+clients that skip negotiation (signalrcore after a ``{url, accessToken}`` redirect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+
+from aiohttp import WSMsgType, web
+
+from . import auth, protocol
+from .connection import Connection
+from .emulator import Emulator, Negotiation
+from .names import valid_hub
+
+EMULATOR = web.AppKey("emulator", Emulator)
+
+TRANSPORTS = [{"transport": "WebSockets", "transferFormats": ["Text", "Binary"]}]
+SERVERLESS_CLOSE = "Invocation from clients is not supported: the service is in serverless mode."
+
+
+def _client_token(request: web.Request) -> str | None:
+    # Browsers cannot set headers on a WebSocket, so the token may come in the query.
+    return auth.bearer_token(request.headers.get("Authorization")) or request.query.get("access_token")
+
+
+def _authenticate(request: web.Request, emulator: Emulator) -> tuple[str, str | None]:
+    hub = request.query.get("hub", "")
+    if not valid_hub(hub):
+        raise web.HTTPBadRequest(text="Invalid or missing 'hub' in the query.")
+    audience = auth.client_audience(request.scheme, request.host, hub)
+    try:
+        claims = auth.verify(_client_token(request), emulator.access_key, audience, case_sensitive=False)
+    except auth.TokenRejected as e:
+        raise web.HTTPUnauthorized(text=str(e), headers={"WWW-Authenticate": "Bearer"}) from e
+    return hub.lower(), auth.user_id(claims)
+
+
+async def negotiate(request: web.Request) -> web.Response:
+    emulator = request.app[EMULATOR]
+    hub, user = _authenticate(request, emulator)
+    try:
+        version = int(request.query.get("negotiateVersion", "0"))
+    except ValueError as e:
+        raise web.HTTPBadRequest(text="Invalid 'negotiateVersion'.") from e
+    connection_id, token = emulator.negotiate(hub, user, separate_token=version >= 1)
+    body: dict[str, object] = {"negotiateVersion": 1 if version >= 1 else 0, "connectionId": connection_id}
+    if version >= 1:
+        body["connectionToken"] = token
+    body["availableTransports"] = TRANSPORTS
+    return web.json_response(body)
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    emulator = request.app[EMULATOR]
+    hub_name, user = _authenticate(request, emulator)
+    token = request.query.get("id")
+    if token is None:
+        negotiation = Negotiation(secrets.token_urlsafe(16), hub_name, user, time.monotonic())
+    else:
+        found = emulator.negotiations.get(token)
+        if found is None or found.hub != hub_name:
+            raise web.HTTPNotFound(text="No Connection with that ID")
+        if found.in_use:
+            raise web.HTTPConflict(text="Another connection is already using this ID")
+        negotiation = found
+    socket = web.WebSocketResponse(max_msg_size=1024 * 1024)
+    if not socket.can_prepare(request).ok:
+        raise web.HTTPBadRequest(text="Only the WebSockets transport is available.")
+    negotiation.in_use = True
+    try:
+        await socket.prepare(request)
+        await _serve(emulator, socket, negotiation)
+    finally:
+        if token is not None:
+            emulator.negotiations.pop(token, None)
+    return socket
+
+
+async def _serve(emulator: Emulator, socket: web.WebSocketResponse, negotiation: Negotiation) -> None:
+    reader = protocol.RecordReader()
+    try:
+        pending = await asyncio.wait_for(_handshake(socket, reader), emulator.timings.handshake_timeout)
+    except (TimeoutError, protocol.ProtocolError) as e:
+        if isinstance(e, protocol.ProtocolError):
+            await socket.send_str(protocol.handshake_error(str(e)))
+        await socket.close()
+        return
+    if pending is None:
+        await socket.close()
+        return
+
+    hub = emulator.hub(negotiation.hub)
+    connection = Connection(negotiation.connection_id, hub.name, negotiation.user, socket)
+    hub.add(connection)
+    writer = asyncio.create_task(connection.run_writer())
+    try:
+        if _handle(connection, pending):
+            async for message in socket:
+                if message.type == WSMsgType.TEXT:
+                    chunk = message.data
+                elif message.type == WSMsgType.BINARY:
+                    chunk = message.data.decode("utf-8", errors="replace")
+                else:
+                    break
+                connection.last_received = time.monotonic()
+                if not _handle(connection, reader.feed(chunk)):
+                    break
+    except protocol.ProtocolError as e:
+        connection.close(f"Connection closed with an error. {e}")
+    finally:
+        hub.remove(connection.id)
+        connection.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(writer), 2.0)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        await socket.close()
+
+
+async def _handshake(socket: web.WebSocketResponse, reader: protocol.RecordReader) -> list[str] | None:
+    """Read the handshake; returns the records that followed it, or None if the peer left."""
+    async for message in socket:
+        if message.type == WSMsgType.TEXT:
+            chunk = message.data
+        elif message.type == WSMsgType.BINARY:
+            chunk = message.data.decode("utf-8", errors="replace")
+        else:
+            return None
+        records = reader.feed(chunk)
+        if not records:
+            continue
+        handshake = protocol.parse_handshake(records[0])
+        if handshake.protocol != "json":
+            raise protocol.ProtocolError(f"The protocol '{handshake.protocol}' is not supported.")
+        if not 0 <= handshake.version <= protocol.MAX_JSON_VERSION:
+            raise protocol.ProtocolError(
+                f"The server does not support version {handshake.version} of the 'json' protocol."
+            )
+        await socket.send_str(protocol.HANDSHAKE_OK)
+        return records[1:]
+    return None
+
+
+def _handle(connection: Connection, records: list[str]) -> bool:
+    """Act on client messages; False once the connection should end."""
+    for record in records:
+        message = protocol.parse_message(record)
+        kind = message.get("type")
+        if kind == protocol.CLOSE:
+            return False
+        if kind in (protocol.INVOCATION, protocol.STREAM_INVOCATION):
+            connection.close(SERVERLESS_CLOSE)
+            return False
+        # Pings only refresh last_received; completions, acks and the rest need no answer here.
+    return True

@@ -1,0 +1,99 @@
+"""The SignalR JSON hub protocol, as far as a serverless service speaks it.
+
+Spec: dotnet/aspnetcore ``src/SignalR/docs/specs/HubProtocol.md``. Every message is a JSON
+object followed by the record separator 0x1E; the first message each way is the handshake.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+RECORD_SEPARATOR = "\x1e"
+
+INVOCATION = 1
+STREAM_ITEM = 2
+COMPLETION = 3
+STREAM_INVOCATION = 4
+CANCEL_INVOCATION = 5
+PING = 6
+CLOSE = 7
+
+# ASP.NET Core accepts any JSON protocol version up to its own (2 adds stateful-reconnect
+# acks); signalrcore asks for 0.
+MAX_JSON_VERSION = 2
+
+
+class ProtocolError(ValueError):
+    """Raised when a peer sends something that is not the JSON hub protocol."""
+
+
+@dataclass(frozen=True)
+class Handshake:
+    protocol: str
+    version: int
+
+
+def _frame(obj: dict[str, Any]) -> str:
+    # Compact separators: the fan-out serializes once and sends the same string to many sockets.
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + RECORD_SEPARATOR
+
+
+HANDSHAKE_OK = _frame({})
+PING_FRAME = _frame({"type": PING})
+
+
+def handshake_error(message: str) -> str:
+    return _frame({"error": message})
+
+
+def invocation(target: str, arguments: list[Any]) -> str:
+    return _frame({"type": INVOCATION, "target": target, "arguments": arguments})
+
+
+def close(error: str | None = None, allow_reconnect: bool = False) -> str:
+    message: dict[str, Any] = {"type": CLOSE}
+    if error:
+        message["error"] = error
+    if allow_reconnect:
+        message["allowReconnect"] = True
+    return _frame(message)
+
+
+class RecordReader:
+    """Splits a stream of text chunks into complete records.
+
+    A WebSocket frame may carry several records, or (in theory) half of one.
+    """
+
+    def __init__(self, max_buffer: int = 1024 * 1024) -> None:
+        self._buffer = ""
+        self._max_buffer = max_buffer
+
+    def feed(self, chunk: str) -> list[str]:
+        self._buffer += chunk
+        if RECORD_SEPARATOR not in self._buffer:
+            if len(self._buffer) > self._max_buffer:
+                raise ProtocolError("message too large")
+            return []
+        *records, self._buffer = self._buffer.split(RECORD_SEPARATOR)
+        return records
+
+
+def parse_message(record: str) -> dict[str, Any]:
+    try:
+        message = json.loads(record)
+    except ValueError as e:
+        raise ProtocolError("a message is not valid JSON") from e
+    if not isinstance(message, dict):
+        raise ProtocolError("a message is not a JSON object")
+    return message
+
+
+def parse_handshake(record: str) -> Handshake:
+    message = parse_message(record)
+    protocol, version = message.get("protocol"), message.get("version")
+    if not isinstance(protocol, str) or not isinstance(version, int) or isinstance(version, bool):
+        raise ProtocolError("the handshake request needs 'protocol' and 'version'")
+    return Handshake(protocol, version)
