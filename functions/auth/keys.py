@@ -5,6 +5,8 @@
   that notices; other requests keep using the old set meanwhile.
 - An unknown ``kid`` triggers at most one refresh per ``min_refresh_interval`` (5 min),
   however many requests ask at once: attempts are serialised and throttled, failed ones too.
+  (Like Microsoft.Identity.Web's RequestRefresh, the first such refresh may follow a regular
+  fetch closely: a key rolled just after our last fetch is picked up at once.)
 - A failed refresh keeps the last good keys. Only with no keys at all does a failure
   surface, as :class:`SigningKeysUnavailable` (fail closed, 503), and retries are throttled
   by ``unavailable_retry_interval`` so a down endpoint is not hammered by every request.
@@ -26,6 +28,10 @@ from jwt.exceptions import PyJWTError
 from ..errors import SigningKeysUnavailable
 
 SIGNING_ALGORITHM = "RS256"
+
+
+def _elapsed(since: float | None, now: float) -> float:
+    return math.inf if since is None else now - since
 
 
 class KeyFetchError(Exception):
@@ -118,7 +124,8 @@ class SigningKeyCache:
         self._jwks_client: PyJWKClient | None = None
         self._keys: dict[str, SigningKey] | None = None
         self._fetched_at = 0.0
-        self._last_attempt: float | None = None
+        self._last_attempt: float | None = None  # any fetch, successful or not
+        self._last_forced: float | None = None  # fetches asked for by an unknown kid
         self.fetch_attempts = 0
 
     @property
@@ -161,7 +168,7 @@ class SigningKeyCache:
         # Whoever holds the lock is already refreshing; everyone else keeps the old keys.
         if self._lock.acquire(blocking=False):
             try:
-                if self._may_attempt(self._clock()):
+                if _elapsed(self._last_attempt, self._clock()) >= self.min_refresh_interval:
                     self._try_fetch()
             finally:
                 self._lock.release()
@@ -170,12 +177,11 @@ class SigningKeyCache:
     def _refresh_for(self, kid: str) -> SigningKey | None:
         with self._lock:
             assert self._keys is not None
-            if kid not in self._keys and self._may_attempt(self._clock()):
+            now = self._clock()
+            if kid not in self._keys and _elapsed(self._last_forced, now) >= self.min_refresh_interval:
+                self._last_forced = now
                 self._try_fetch()
             return self._keys.get(kid)
-
-    def _may_attempt(self, now: float) -> bool:
-        return self._last_attempt is None or now - self._last_attempt >= self.min_refresh_interval
 
     def _try_fetch(self) -> None:
         """Refresh the keys; on failure keep the last good ones (rollover may be mid-way)."""
