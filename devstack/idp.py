@@ -6,6 +6,7 @@ It serves what the facade reads from Entra, on loopback only:
                                                       and "common" get the {tenantid} issuer)
     /{tenant}/discovery/v2.0/keys                     the published RSA keys, each naming
                                                       its issuer as Entra v2 keys do
+    POST /dev/token  {"user": ..., "roles": [...]}    a token for the demo page's sign-in
 
 In tests it runs in-process (``DevIdentityProvider(...).start()``); for the local stack it
 runs as ``python -m devstack.idp --port N --audience A --state-dir DIR`` and writes its
@@ -42,6 +43,7 @@ DEV_CLIENT_ID = "0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f"  # the calling app: azp /
 DEV_USER_ID = "3f2e1d0c-b9a8-4765-8432-10fedcba9876"  # oid of the default caller
 V1_ISSUER = "https://sts.windows.net/{tenant}/"
 STATE_FILE = "idp.json"
+DEMO_ROLES = ("SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read")
 MULTI_TENANT_PATHS = frozenset({"organizations", "common"})
 _TEMPLATE_ISSUER = "{base}/{tenantid}/v2.0"  # Entra's key issuer; {base} is filled in when served
 
@@ -353,9 +355,36 @@ def _handler_for(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(200, document)
 
+        def do_OPTIONS(self) -> None:  # noqa: N802 - CORS preflight for the demo page's sign-in
+            self.send_response(204)
+            self._cors()
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self) -> None:  # noqa: N802
+            """``/dev/token``: the demo page's sign-in. Loopback development only, like the whole provider."""
+            if self.path.split("?", 1)[0] != "/dev/token":
+                self._send(404, {"error": "not_found"})
+                return
+            try:
+                length = min(int(self.headers.get("Content-Length") or 0), 4096)
+                request = json.loads(self.rfile.read(length) or b"{}")
+                user = str(request.get("user") or DEV_USER_ID)[:128]
+                roles = [str(r) for r in request.get("roles", DEMO_ROLES)][:8]
+            except (ValueError, AttributeError, TypeError):
+                self._send(400, {"error": "invalid_request"})
+                return
+            self._send(200, {"access_token": idp.mint(roles=roles, user=user), "token_type": "Bearer"})
+
+        def _cors(self) -> None:
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
+            self.send_header("Access-Control-Allow-Headers", "Content-Type")
+
         def _send(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
+            self._cors()
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

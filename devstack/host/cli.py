@@ -49,6 +49,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="[%(asctime)s] %(levelname)s %(message)s")
+    # The Azure SDK logs every HTTP exchange of the queue pollers at INFO: keep it to warnings.
+    logging.getLogger("azure").setLevel(max(logging.WARNING, logging.getLogger().level))
     settings = args.settings
     if settings is None and (args.app_dir / "local.settings.json").is_file():
         settings = args.app_dir / "local.settings.json"

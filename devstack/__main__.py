@@ -1,0 +1,70 @@
+"""``python -m devstack``: the local development stack (never deployed).
+
+    python -m devstack up [--host-port 7071] [--emulator-port 8888] [--queue-port 10001] [--idp-port 7072]
+    python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
+    python -m devstack openapi          the facade's OpenAPI document (docs/openapi.json)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ALL_PERMISSIONS = ("SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description="signalr-facade local stack")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the whole stack and supervise it until Ctrl-C")
+    up.add_argument("--host-port", type=int, default=7071, help="function app (default 7071)")
+    up.add_argument("--emulator-port", type=int, default=8888, help="SignalR emulator (default 8888)")
+    up.add_argument("--queue-port", type=int, default=10001, help="Azurite queue service (default 10001)")
+    up.add_argument("--idp-port", type=int, default=7072, help="development identity provider (default 7072)")
+    up.add_argument("--state-dir", default=None, help="where the stack keeps its files (default .devstack)")
+
+    token = commands.add_parser("token", help="print one bearer token the running stack accepts")
+    token.add_argument("--role", action="append", default=[], help="app role (repeatable)")
+    token.add_argument("--scope", action="append", default=[], help="delegated scope (repeatable)")
+    token.add_argument("--user", help="the caller's object id (oid)")
+    token.add_argument("--tenant", help="tenant id (tid)")
+    token.add_argument("--lifetime", type=int, default=3600, help="seconds (default 3600)")
+    token.add_argument("--state-dir", default=None, help=argparse.SUPPRESS)
+
+    commands.add_parser("openapi", help="print the OpenAPI document")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.command == "up":
+        from devstack.stack import ROOT, Ports, up
+
+        ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port)
+        return up(ports, Path(args.state_dir) if args.state_dir else ROOT / ".devstack")
+    if args.command == "token":
+        from devstack.idp import mint_from_state
+        from devstack.stack import ROOT
+
+        state_dir = args.state_dir or ROOT / ".devstack" / "idp"
+        # No role and no scope asked for: a token with every permission, for the tour.
+        roles = args.role or ([] if args.scope else list(ALL_PERMISSIONS))
+        kwargs = {"roles": roles, "scopes": args.scope, "lifetime": args.lifetime}
+        kwargs.update({k: v for k, v in (("user", args.user), ("tenant", args.tenant)) if v})
+        try:
+            print(mint_from_state(state_dir, **kwargs))
+        except FileNotFoundError:
+            print("devstack: no running stack found (start it with `make run`)", file=sys.stderr)
+            return 1
+        return 0
+    from functions.openapi import openapi_document
+
+    print(json.dumps(openapi_document(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+// The demo chat: everything goes through the facade (negotiate, sends, group changes).
+"use strict";
+
+const HUB = "chat";
+const api = `${location.origin}/api/v1/hubs/${HUB}`;
+const $ = (id) => document.getElementById(id);
+let token = null;
+let connection = null;
+
+function show(text, kind = "message", who = null) {
+  const item = document.createElement("li");
+  item.className = kind;
+  if (who) {
+    const name = document.createElement("span");
+    name.className = "who";
+    name.textContent = who;
+    item.append(name);
+  }
+  item.append(document.createTextNode(text));
+  $("messages").append(item);
+  item.scrollIntoView({ block: "end" });
+}
+
+async function facade(method, path, body) {
+  const response = await fetch(api + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    show(`${method} ${path || "/"} failed: ${response.status} ${problem.detail || ""}`, "error");
+  }
+  return response.ok;
+}
+
+async function signIn() {
+  const user = $("user").value.trim();
+  if (!user) return;
+  const reply = await fetch(window.DEVSTACK.tokenUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ user }),
+  });
+  token = (await reply.json()).access_token;
+  if (connection) await connection.stop();
+  connection = new signalR.HubConnectionBuilder()
+    .withUrl(api, { accessTokenFactory: () => token })
+    .withAutomaticReconnect()
+    .configureLogging(signalR.LogLevel.Warning)
+    .build();
+  connection.on("newMessage", (from, text) => show(text, "message", from));
+  connection.onclose((error) => setConnected(false, error ? `closed: ${error.message}` : "closed"));
+  await connection.start();
+  setConnected(true, `connected as ${user} (${connection.connectionId})`);
+}
+
+function setConnected(connected, status) {
+  $("status").textContent = status;
+  for (const id of ["send-all", "send-user", "send-group", "join", "leave"]) $(id).disabled = !connected;
+}
+
+const message = () => ({ target: "newMessage", arguments: [$("user").value.trim(), $("text").value] });
+const segment = (id) => encodeURIComponent($(id).value.trim());
+
+$("signin").onclick = () => signIn().catch((e) => show(`sign-in failed: ${e.message}`, "error"));
+$("send-all").onclick = () => facade("POST", "", message());
+$("send-user").onclick = () => facade("POST", `/users/${segment("to-user")}`, message());
+$("send-group").onclick = () => facade("POST", `/groups/${segment("to-group")}`, message());
+$("join").onclick = async () => {
+  if (await facade("PUT", `/groups/${segment("group")}/connections/${encodeURIComponent(connection.connectionId)}`)) {
+    show(`joined ${$("group").value}`, "system");
+  }
+};
+$("leave").onclick = async () => {
+  if (await facade("DELETE", `/groups/${segment("group")}/connections/${encodeURIComponent(connection.connectionId)}`)) {
+    show(`left ${$("group").value}`, "system");
+  }
+};
+$("text").addEventListener("keydown", (e) => { if (e.key === "Enter") $("send-all").click(); });

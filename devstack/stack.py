@@ -1,0 +1,193 @@
+"""``python -m devstack up``: the whole system on one machine, supervised.
+
+Children, each started so that the PID held is the server itself, and each stopped by
+that PID on Ctrl-C / SIGTERM or when any of them dies:
+
+    Azurite queue service      127.0.0.1:10001   commands, dead-letter and poison queues
+    development identity       127.0.0.1:7072    OpenID configuration + JWKS (ENTRA_METADATA_URL)
+    SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket
+    function app (local host)  127.0.0.1:7071    /api/... routes, queue trigger, demo page at /
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack.azurite import AzuriteQueue
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the official emulator's public dev key
+COMMANDS_QUEUE = "signalr-commands"
+SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
+
+
+@dataclass(frozen=True)
+class Ports:
+    host: int = 7071
+    emulator: int = 8888
+    queue: int = 10001
+    idp: int = 7072
+
+
+def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process {process.pid} exited with {process.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+def check_free(ports: Ports) -> None:
+    for name, port in vars(ports).items():
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port") from None
+
+
+class Stack:
+    """Starts, watches and stops the local stack's processes."""
+
+    def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False) -> None:
+        self.ports = ports
+        self.state_dir = state_dir
+        self.quiet = quiet
+        self.azurite = AzuriteQueue(ports.queue, state_dir / "azurite")
+        self.children: list[subprocess.Popen] = []
+        self.stopping = threading.Event()
+
+    @property
+    def idp_state(self) -> Path:
+        return self.state_dir / "idp"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.host}"
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        out = subprocess.DEVNULL if self.quiet else None
+        process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, stdout=out, stderr=out)
+        self.children.append(process)
+        return process
+
+    def settings(self) -> dict[str, str]:
+        """What the function app reads, as a local settings file (the names Bicep writes)."""
+        from devstack.idp import DEV_AUDIENCE, DEV_TENANT_ID
+
+        return {
+            "FUNCTIONS_WORKER_RUNTIME": "python",
+            "AzureWebJobsStorage": self.azurite.connection_string,
+            "AzureSignalRConnectionString":
+                f"Endpoint=http://127.0.0.1;Port={self.ports.emulator};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
+            "ENTRA_TENANT_ID": DEV_TENANT_ID,
+            "ENTRA_AUDIENCES": DEV_AUDIENCE,
+            "ENTRA_METADATA_URL":
+                f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/v2.0/.well-known/openid-configuration",
+            "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
+            "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
+        }
+
+    def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.azurite.start()
+        idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state))
+        emulator = self._spawn("devstack.emulator", "--port", str(self.ports.emulator))
+        wait_for_port(self.ports.idp, idp)
+        wait_for_port(self.ports.emulator, emulator)
+        self._create_queues()
+        settings_file = self.state_dir / "local.settings.json"
+        settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": self.settings()}, indent=2))
+        settings_file.chmod(0o600)
+        (self.state_dir / "demo-config.js").write_text(
+            f"window.DEVSTACK = {json.dumps({'tokenUrl': f'http://127.0.0.1:{self.ports.idp}/dev/token'})};\n")
+        host = self._spawn(
+            "devstack.host", "--app-dir", str(ROOT), "--port", str(self.ports.host),
+            "--settings", str(settings_file), "--static", str(ROOT / "devstack/demo"),
+            "--static-file", f"/signalr.min.js={SIGNALR_JS}",
+            "--static-file", f"/config.js={self.state_dir / 'demo-config.js'}",
+        )
+        wait_for_port(self.ports.host, host, timeout=60)
+
+    def _create_queues(self) -> None:
+        from azure.storage.queue import QueueServiceClient
+
+        service = QueueServiceClient.from_connection_string(self.azurite.connection_string)
+        for name in (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison"):
+            try:
+                service.create_queue(name)
+            except Exception as e:  # ResourceExistsError on a warm Azurite
+                if "QueueAlreadyExists" not in str(e):
+                    raise
+
+    def watch(self) -> int:
+        """Block until a signal or a child's death; the exit status to report."""
+        while not self.stopping.wait(0.5):
+            for process in [*self.children, self.azurite.process]:
+                if process is not None and process.poll() is not None:
+                    print(f"devstack: process {process.pid} exited with {process.returncode}; stopping",
+                          file=sys.stderr)
+                    return 1
+        return 0
+
+    def stop(self) -> None:
+        for process in reversed(self.children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in reversed(self.children):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        self.children.clear()
+        self.azurite.stop()
+
+    def banner(self) -> str:
+        return f"""
+signalr-facade local stack is up.
+
+  Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
+  Demo chat page          {self.base_url}/
+  SignalR emulator        http://127.0.0.1:{self.ports.emulator}
+  Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1  (queue '{COMMANDS_QUEUE}')
+  Dev identity provider   http://127.0.0.1:{self.ports.idp}
+
+Try it:
+  TOKEN=$(.venv/bin/python -m devstack token --role SignalR.Send)
+  curl -i -X POST {self.base_url}/api/v1/hubs/chat \\
+       -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\
+       -d '{{"target": "newMessage", "arguments": ["curl", "hello from curl"]}}'
+
+Ctrl-C stops everything.
+"""
+
+
+def up(ports: Ports, state_dir: Path = ROOT / ".devstack") -> int:
+    check_free(ports)
+    stack = Stack(ports, state_dir)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stack.stopping.set())
+    try:
+        stack.start()
+        print(stack.banner(), flush=True)
+        return stack.watch()
+    except RuntimeError as e:
+        print(f"devstack: {e}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+        print("devstack: stopped", flush=True)

@@ -1,0 +1,105 @@
+"""The whole local stack (``python -m devstack up``) as a child process, on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_is_bound(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen
+    ports: dict[str, int]
+    state_dir: Path
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['host']}"
+
+    @property
+    def hub_url(self) -> str:
+        return f"{self.base_url}/api/v1/hubs/chat"
+
+    def token(self, *args: str) -> str:
+        """A token from the stack's own CLI, as a user would get one."""
+        result = subprocess.run(
+            [sys.executable, "-m", "devstack", "token", "--state-dir", str(self.state_dir / "idp"), *args],
+            cwd=ROOT, capture_output=True, text=True, timeout=30, check=True,
+        )
+        return result.stdout.strip()
+
+    def call(self, method: str, path: str, token: str, **kwargs) -> requests.Response:
+        return requests.request(method, self.base_url + path, headers={"Authorization": f"Bearer {token}"},
+                                timeout=15, **kwargs)
+
+    def wait_for_output(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.output):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"stack did not print {text!r}: {''.join(self.output)[-3000:]}")
+
+
+def start_stack(tmp_path: Path) -> RunningStack:
+    ports = {name: free_port() for name in ("host", "emulator", "queue", "idp")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "up", "--host-port", str(ports["host"]),
+         "--emulator-port", str(ports["emulator"]), "--queue-port", str(ports["queue"]),
+         "--idp-port", str(ports["idp"]), "--state-dir", str(tmp_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    stack = RunningStack(process, ports, tmp_path)
+
+    def pump() -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            stack.output.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        stack.wait_for_output("local stack is up", timeout=120)
+    except AssertionError:
+        stop_stack(stack)
+        raise
+    return stack
+
+
+def stop_stack(stack: RunningStack) -> int:
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGINT)
+    try:
+        return stack.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        stack.process.kill()
+        stack.process.wait(timeout=10)
+        raise
