@@ -34,5 +34,15 @@ test: setup lint
 run: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m devstack up
 
+# The proof (issue 7): each prints a report; bench also writes docs/benchmarks.md.
+bench: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) -m bench
+
+soak: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) -m bench.soak
+
+fuzz: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) -m bench.fuzz
+
 clean:
 	rm -rf $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .devstack
