@@ -4,8 +4,10 @@ signalrcore and a ``{url, accessToken}`` redirect (the facade's negotiate): it d
 it, but not like the JS client. It opens the WebSocket straight on the redirect URL with
 the token in an ``Authorization`` header, without a second negotiate, so there is no
 ``id`` and no client-side connection id (``connection_id`` is None; look it up on the
-service). Negotiating directly with the service it sends no ``negotiateVersion``, so the
-service answers version 0 and the connection id itself is the ``id``.
+service). After a redirect it also picks MessagePack unless told otherwise (it assumes the
+service's transfer formats); the emulator speaks JSON only, so this helper asks for JSON.
+Negotiating directly with the service it sends no ``negotiateVersion``, so the service
+answers version 0 and the connection id itself is the ``id``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from signalrcore.hub_connection_builder import HubConnectionBuilder
 from signalrcore.messages.message_type import MessageType
+from signalrcore.protocol.json_hub_protocol import JsonHubProtocol
 
 from .events import EventLog
 
@@ -41,6 +44,7 @@ class SignalRCoreClient:
         self._hub = (
             HubConnectionBuilder()
             .with_url(url, options=options)
+            .with_hub_protocol(JsonHubProtocol())
             .configure_logging(logging.CRITICAL)
             .build()
         )

@@ -9,9 +9,9 @@ from typing import Any
 import jwt
 import pytest
 import requests
+
 from clients.node_client import NodeClient, node_available
 from clients.signalrcore_client import SignalRCoreClient
-
 from devstack.emulator import DEV_ACCESS_KEY, EmulatorServer, Timings
 
 FAST = Timings(keep_alive=0.5, client_timeout=30.0, handshake_timeout=5.0, negotiation_lifetime=10.0)
