@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,15 +91,39 @@ class HostConfig:
     queues: QueueOptions = field(default_factory=QueueOptions)
 
 
-def read_host_json(app_dir: Path) -> HostConfig:
-    """HostConfig from ``app_dir/host.json`` (defaults when the file or a section is missing)."""
+HOST_OVERRIDE_PREFIX = "AzureFunctionsJobHost__"
+
+
+def apply_host_overrides(data: dict[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """App settings ``AzureFunctionsJobHost__a__b=value`` override host.json's ``a.b``, as in Azure.
+
+    Keys match case-insensitively (an existing key keeps its spelling); values stay strings,
+    which the readers below parse like the real host does.
+    """
+    env = os.environ if environ is None else environ
+    for name, value in env.items():
+        if not name.lower().startswith(HOST_OVERRIDE_PREFIX.lower()):
+            continue
+        path = name[len(HOST_OVERRIDE_PREFIX):].split("__")
+        node = data
+        for part in path[:-1]:
+            key = next((k for k in node if k.lower() == part.lower()), part)
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        leaf = next((k for k in node if k.lower() == path[-1].lower()), path[-1])
+        node[leaf] = value
+    return data
+
+
+def read_host_json(app_dir: Path, environ: Mapping[str, str] | None = None) -> HostConfig:
+    """HostConfig from ``app_dir/host.json`` and ``AzureFunctionsJobHost__*`` overrides."""
     path = app_dir / "host.json"
-    if not path.is_file():
-        return HostConfig()
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(path.read_text(encoding="utf-8-sig")) if path.is_file() else {}
     except json.JSONDecodeError as e:
         raise ConfigError(f"host.json is not valid JSON: {e}") from e
+    apply_host_overrides(data, environ)
     extensions = data.get("extensions") or {}
     http = extensions.get("http") or {}
     prefix = http.get("routePrefix", "api")

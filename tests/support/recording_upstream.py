@@ -46,6 +46,15 @@ class Answer:
     drop: bool = False  # close the connection without answering
 
 
+@dataclass
+class Rule:
+    """Answer requests whose path starts with ``prefix`` (``times`` of them, or all when None)."""
+
+    prefix: str
+    answer: Answer
+    times: int | None = None
+
+
 DEFAULT_STATUS = {"POST": 202, "PUT": 202, "DELETE": 202, "GET": 200, "HEAD": 200}
 
 
@@ -53,6 +62,7 @@ class RecordingUpstream:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self._script: deque[Answer] = deque()
+        self.rules: list[Rule] = []
         self.default: Answer | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -81,14 +91,28 @@ class RecordingUpstream:
         with self._lock:
             self._script.extend(answers)
 
+    def requests_to(self, prefix: str) -> list[Recorded]:
+        with self._lock:
+            return [r for r in self.requests if r.path.startswith(prefix)]
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
             self._script.clear()
+            self.rules.clear()
             self.default = None
 
-    def _next(self, method: str) -> Answer:
+    def add_rule(self, rule: Rule) -> None:
         with self._lock:
+            self.rules.append(rule)
+
+    def _next(self, method: str, path: str) -> Answer:
+        with self._lock:
+            for rule in self.rules:
+                if path.startswith(rule.prefix) and (rule.times is None or rule.times > 0):
+                    if rule.times is not None:
+                        rule.times -= 1
+                    return rule.answer
             if self._script:
                 return self._script.popleft()
             return self.default or Answer(DEFAULT_STATUS.get(method, 200))
@@ -110,7 +134,7 @@ class RecordingUpstream:
                         self.command, self.path, parse_qsl(urlsplit(self.path).query, keep_blank_values=True),
                         {k.lower(): v for k, v in self.headers.items()}, body,
                     ))
-                answer = upstream._next(self.command)
+                answer = upstream._next(self.command, urlsplit(self.path).path)
                 if answer.delay:
                     time.sleep(answer.delay)
                 if answer.drop:
