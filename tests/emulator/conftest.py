@@ -80,12 +80,10 @@ def rest(emulator: EmulatorServer) -> Iterator[Rest]:
 Connect = Callable[..., Any]
 
 
-@pytest.fixture(params=["node", "signalrcore"])
+@pytest.fixture(params=[pytest.param("node", marks=pytest.mark.stack), "signalrcore"])
 def client_kind(request: pytest.FixtureRequest) -> str:
-    if request.param == "node":
-        if not node_available():
-            pytest.skip("node and node_modules/@microsoft/signalr are needed")
-        request.applymarker(pytest.mark.stack)
+    if request.param == "node" and not node_available():
+        pytest.skip("node and node_modules/@microsoft/signalr are needed")
     return request.param
 
 
