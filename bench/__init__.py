@@ -1,0 +1,6 @@
+"""The benchmark suite (issue 7): ``python -m bench`` prints a table and writes docs/benchmarks.md.
+
+Each benchmark runs in a child process of its own (``python -m bench.child NAME``) so that
+settings, imported modules and threads of one never colour another, and hands back one
+:class:`bench.results.BenchResult` as JSON.
+"""
