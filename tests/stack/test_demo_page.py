@@ -1,0 +1,63 @@
+"""The demo chat page in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must install Debian's chromium (see .ci/run)")
+    pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def sign_in(browser, url: str, user: str):
+    page = browser.new_context().new_page()
+    page.goto(url)
+    page.fill("#user", user)
+    page.click("#signin")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('connected')", timeout=15000)
+    return page
+
+
+def test_a_message_sent_from_one_page_appears_in_the_other(browser, local_stack):
+    alice = sign_in(browser, local_stack.base_url + "/", "alice-web")
+    bob = sign_in(browser, local_stack.base_url + "/", "bob-web")
+    alice.fill("#text", "hello bob")
+    alice.click("#send-all")
+    bob.wait_for_selector("#messages li:has-text('hello bob')", timeout=10000)
+    assert "alice-web" in bob.inner_text("#messages")
+
+
+def test_group_and_user_sends_from_the_page(browser, local_stack):
+    carol = sign_in(browser, local_stack.base_url + "/", "carol-web")
+    dan = sign_in(browser, local_stack.base_url + "/", "dan-web")
+    dan.fill("#group", "web-room")
+    dan.click("#join")
+    dan.wait_for_selector("#messages li:has-text('joined web-room')", timeout=10000)
+    carol.fill("#text", "to the room")
+    carol.fill("#to-group", "web-room")
+    carol.click("#send-group")
+    dan.wait_for_selector("#messages li:has-text('to the room')", timeout=10000)
+    carol.fill("#text", "just for dan")
+    carol.fill("#to-user", "dan-web")
+    carol.click("#send-user")
+    dan.wait_for_selector("#messages li:has-text('just for dan')", timeout=10000)
+    dan.screenshot(path=str(local_stack.state_dir / "demo.png"))
+    assert "just for dan" not in carol.inner_text("#messages")
