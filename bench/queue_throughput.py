@@ -1,0 +1,151 @@
+"""Queue throughput: commands through Azurite → local host → emulator, at host.json's batch settings.
+
+Per side, N broadcast commands are put on a fresh queue first (threads, not timed); then the
+local host is started on the app and the clock runs until every command is accounted for
+and the queue is empty. Every 100th command names an invalid hub, so the dead-letter path is
+exercised. The count check: sent = delivered (202s the emulator answered for the hub) +
+dead-lettered (``-invalid``) + poisoned (``-poison``). The baseline is a minimal hand-written
+queue function (:mod:`bench.queue_baseline_app`) through the same host, queue and emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench.results import BenchResult, Row
+from bench.sizes import Sizes
+
+ROOT = Path(__file__).resolve().parents[1]
+HUB = "benchqueue"
+INVALID_EVERY = 100
+SENDER_THREADS = 8
+
+
+def _command(i: int) -> str:
+    hub = "1invalid" if i % INVALID_EVERY == INVALID_EVERY - 1 else HUB
+    return json.dumps({"operation": "broadcast", "hub": hub, "id": str(i),
+                       "payload": {"target": "tick", "arguments": [i]}})
+
+
+def _fill(connection_string: str, queue: str, count: int) -> None:
+    from azure.storage.queue import QueueClient
+
+    def send(part: range) -> None:
+        with QueueClient.from_connection_string(connection_string, queue) as client:
+            for i in part:
+                client.send_message(_command(i))
+
+    with ThreadPoolExecutor(SENDER_THREADS) as pool:
+        list(pool.map(send, [range(t, count, SENDER_THREADS) for t in range(SENDER_THREADS)]))
+
+
+def _queue_length(connection_string: str, queue: str) -> int:
+    from azure.storage.queue import QueueClient
+
+    with QueueClient.from_connection_string(connection_string, queue) as client:
+        return client.get_queue_properties().approximate_message_count or 0
+
+
+def _delivered(emulator: object, hub: str) -> int:
+    path = f"/api/v1/hubs/{hub}"
+    return emulator.call(  # type: ignore[attr-defined]
+        lambda e: sum(1 for r in e.requests if r.method == "POST" and r.path == path and r.status == 202))
+
+
+def _baseline_dir() -> Path:
+    app_dir = Path(tempfile.mkdtemp(prefix="bench-queue-baseline-"))
+    shutil.copy(ROOT / "host.json", app_dir / "host.json")
+    shutil.copy(Path(__file__).with_name("queue_baseline_app.py"), app_dir / "function_app.py")
+    return app_dir
+
+
+def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count: int) -> dict[str, float | int]:
+    from azure.storage.queue import QueueServiceClient
+
+    from devstack.host import LocalHost
+    from functions.facade import reset_facade
+
+    conn = azurite.connection_string  # type: ignore[attr-defined]
+    queue = f"bench-{side}-{uuid.uuid4().hex[:8]}"
+    with QueueServiceClient.from_connection_string(conn) as service:
+        for name in (queue, f"{queue}-invalid", f"{queue}-poison"):
+            service.create_queue(name)
+    os.environ.update({"SIGNALR_COMMANDS_STORAGE": conn, "SIGNALR_COMMANDS_QUEUE": queue,
+                       "AzureSignalRConnectionString": emulator.connection_string})  # type: ignore[attr-defined]
+    reset_facade()
+    _fill(conn, queue, count)
+    emulator.call(lambda e: e.requests.clear())  # type: ignore[attr-defined]
+    deadline_s = max(120.0, count / 20)
+    host = LocalHost("function_app", app_dir, port=0, shutdown_timeout=10)
+    host.start()
+    started = time.perf_counter()
+    delivered = dead = poisoned = remaining = 0
+    try:
+        while time.perf_counter() - started < deadline_s:
+            delivered = _delivered(emulator, HUB)
+            dead = _queue_length(conn, f"{queue}-invalid")
+            poisoned = _queue_length(conn, f"{queue}-poison")
+            remaining = _queue_length(conn, queue)
+            if delivered + dead + poisoned >= count and remaining == 0:
+                break
+            time.sleep(0.25)  # each poll is four calls to Azurite: keep it light
+        elapsed = time.perf_counter() - started
+    finally:
+        host.stop()
+    return {"sent": count, "delivered": delivered, "dead_lettered": dead, "poisoned": poisoned,
+            "remaining": remaining, "seconds": elapsed, "per_second": count / elapsed}
+
+
+def run(sizes: Sizes) -> BenchResult:
+    from devstack.azurite import AzuriteQueue
+    from devstack.emulator import EmulatorServer
+
+    # The facade logs every dead-lettered command; the numbers, not the log, are the point here.
+    logging.getLogger().setLevel(logging.ERROR)
+    result = BenchResult("queue")
+    count = sizes.queue_messages
+    baseline_dir = _baseline_dir()
+    sides: dict[str, dict[str, float | int]] = {}
+    try:
+        with AzuriteQueue(port=0) as azurite, EmulatorServer() as emulator:
+            # Room for every request of a run: the default log keeps the last 10,000 only.
+            emulator.call(lambda e: setattr(e, "requests", deque(maxlen=None)))
+            for side, app_dir in (("facade", ROOT), ("baseline", baseline_dir)):
+                sides[side] = _one_side(side, app_dir, azurite, emulator, count)
+    finally:
+        shutil.rmtree(baseline_dir, ignore_errors=True)
+    facade, baseline = sides["facade"], sides["baseline"]
+    config = json.loads((ROOT / "host.json").read_text())["extensions"]["queues"]
+    settings = f"batchSize {config['batchSize']}, newBatchThreshold {config['newBatchThreshold']}"
+    result.rows.append(Row(f"queue: {count:,} commands drained ({settings}), messages/s",
+                           f"{facade['per_second']:.0f}/s", f"{baseline['per_second']:.0f}/s",
+                           float(baseline["per_second"]) / float(facade["per_second"])))
+    for side, counts in sides.items():
+        result.rows.append(Row(f"  count check, {side}: sent = delivered + dead-lettered + poisoned",
+                               f"{counts['sent']:,} = {counts['delivered']:,} + {counts['dead_lettered']:,} + "
+                               f"{counts['poisoned']:,}", f"in {counts['seconds']:.1f} s"))
+    result.checks = {side: dict(counts) for side, counts in sides.items()}
+    for side, counts in sides.items():
+        if counts["delivered"] + counts["dead_lettered"] + counts["poisoned"] != counts["sent"] or counts["remaining"]:
+            result.errors.append(f"queue ({side}): counts do not add up: {counts}")
+    expected_dead = count // INVALID_EVERY
+    if facade["dead_lettered"] != expected_dead or facade["poisoned"]:
+        result.errors.append(f"queue: the facade dead-lettered {facade['dead_lettered']} (expected {expected_dead}) "
+                             f"and poisoned {facade['poisoned']}")
+    result.notes.append(
+        f"Queue: {count:,} commands per side, pre-filled, then drained by the local host (in this process, real "
+        f"function_app, host.json queue settings) into the SignalR emulator; every {INVALID_EVERY}th names an "
+        "invalid hub and must be dead-lettered. Ratio = baseline rate / facade rate (time per message; lower is "
+        "better); no goal is set, the figure is for reference. Facade first, then baseline (one pair: a side "
+        "takes long enough that drift within it dominates)."
+    )
+    return result
