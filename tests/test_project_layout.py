@@ -1,0 +1,58 @@
+"""Golden checks on what the app registers and what it deploys."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+from functions.catalog import OPERATIONS
+from functions.settings import APP_SETTING_NAMES, COMMANDS_STORAGE_CONNECTION
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_app_registers_every_operation_plus_negotiate_health_openapi_and_the_queue(registered_functions):
+    expected = {op.name for op in OPERATIONS} | {"negotiate", "health", "openapi", "executeCommand"}
+    assert set(registered_functions) == expected
+    for function in registered_functions.values():
+        if function.get_trigger().type == "httpTrigger":
+            assert function.get_function_json() and '"authLevel": "ANONYMOUS"' in function.get_function_json()
+
+
+def test_the_queue_trigger_reads_its_queue_and_connection_from_settings(registered_functions):
+    bindings = json.loads(registered_functions["executeCommand"].get_function_json())["bindings"]
+    trigger = next(b for b in bindings if b["type"] == "queueTrigger")
+    deadletter = next(b for b in bindings if b["type"] == "queue")
+    assert trigger["queueName"] == "%SIGNALR_COMMANDS_QUEUE%"
+    assert deadletter["queueName"] == "%SIGNALR_COMMANDS_QUEUE%-invalid"
+    assert trigger["connection"] == deadletter["connection"] == COMMANDS_STORAGE_CONNECTION
+
+
+def test_the_sample_settings_name_every_setting_the_code_reads():
+    values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    optional_dev_only = {"ENTRA_METADATA_URL"}
+    assert set(APP_SETTING_NAMES) - optional_dev_only <= set(values)
+
+
+def ignored(path: str, patterns: list[str]) -> bool:
+    parts = path.split("/")
+    return any(fnmatch.fnmatch(path, p.rstrip("/")) or any(fnmatch.fnmatch(part, p.rstrip("/")) for part in parts)
+               for p in patterns)
+
+
+def test_funcignore_deploys_only_the_app():
+    patterns = [line.strip() for line in (ROOT / ".funcignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    for kept in ("function_app.py", "host.json", "requirements.txt", "functions/catalog.py", "functions/auth/keys.py"):
+        assert not ignored(kept, patterns), kept
+    for dropped in ("devstack/stack.py", "tests/conftest.py", "bench/__main__.py", "node_modules/x",
+                    "infra/bicep/main.bicep", "local.settings.json", ".venv/bin/python", "requirements-dev.txt"):
+        assert ignored(dropped, patterns), dropped
+
+
+def test_runtime_requirements_are_the_four_pinned_runtime_dependencies():
+    lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    names = {line.split("==")[0].split("[")[0].lower() for line in lines}
+    assert names == {"azure-functions", "requests", "pyjwt", "azure-identity"}
+    assert all("==" in line for line in lines)
