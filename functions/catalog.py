@@ -107,7 +107,8 @@ OPERATIONS: tuple[OperationSpec, ...] = (
     OperationSpec(
         "closeConnection", "Close a client connection.",
         "DELETE", "v1/hubs/{hub}/connections/{connectionId}", (HUB, CONNECTION, REASON), (202,),
-        Permission.CONNECTIONS_MANAGE,
+        # The service may answer 404 (Warning.Connection.NotExisted) for a connection that is gone.
+        Permission.CONNECTIONS_MANAGE, not_found_is_answer=True,
     ),
     OperationSpec(
         "sendToGroup", "Send a message to all connections in a group.",

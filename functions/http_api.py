@@ -21,6 +21,7 @@ bp = func.Blueprint()
 
 _NOT_FOUND_DETAIL = {
     "connectionExists": "The connection does not exist",
+    "closeConnection": "The connection does not exist",
     "groupExists": "The group has no connections",
     "userExists": "The user has no connections",
     "userInGroup": "The user is not in the group",

@@ -13,15 +13,23 @@ from typing import Any
 import azure.functions as func
 
 from .catalog import OPERATIONS, OperationSpec, Param
-from .validation import MAX_EXCLUDED, MAX_HUB_LENGTH, MAX_ID_LENGTH, MAX_REASON_LENGTH, MAX_TTL_SECONDS
+from .validation import DOT_SEGMENTS, MAX_EXCLUDED, MAX_HUB_LENGTH, MAX_ID_LENGTH, MAX_REASON_LENGTH, MAX_TTL_SECONDS
 
 bp = func.Blueprint()
 
 ROUTE_PREFIX = "/api"
-_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}
+# What Python's str.isspace() calls whitespace (validation strips with it). Spelled out because
+# "\\S" differs between regex engines: ECMA-262 and Rust do not count U+001C-U+001F or U+0085,
+# Python does (tests hold this list to str.isspace()).
+PY_WHITESPACE = ("\\t\\n\\u000b\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a"
+                 "\\u2028\\u2029\\u202f\\u205f\\u3000")
+NOT_BLANK = f"[^{PY_WHITESPACE}]"
+NOT_DOT_SEGMENT = {"not": {"enum": sorted(DOT_SEGMENTS)}}
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+       **NOT_DOT_SEGMENT}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "hub": {"type": "string", "minLength": 1, "maxLength": MAX_HUB_LENGTH, "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
-    "group": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": "\\S"},
+    "group": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": NOT_BLANK, **NOT_DOT_SEGMENT},
     "user": _ID,
     "connectionId": _ID,
     "excluded": {"type": "array", "items": _ID, "maxItems": MAX_EXCLUDED},
@@ -31,6 +39,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 STATUS_TEXT = {
     200: "Success", 202: "Accepted", 400: "Invalid input", 401: "Missing or invalid access token",
     403: "Missing permission or hub not allowed", 404: "Not found", 413: "Body over 1 MB",
+    414: "The URL is longer than the host accepts (8 KB request line, as Kestrel)",
     415: "Body is not JSON", 500: "The facade is misconfigured", 502: "SignalR Service refused or failed",
     503: "SignalR Service or the signing keys are unavailable; see Retry-After", 504: "SignalR Service timed out",
 }
@@ -46,11 +55,16 @@ def _parameter(param: Param) -> dict[str, Any]:
 
 
 def _responses(codes: list[int]) -> dict[str, Any]:
-    return {str(code): ({"description": STATUS_TEXT[code]} if code < 300 else PROBLEM) for code in codes}
+    # 414 comes from the host before the function runs: no body, so no problem document.
+    return {str(code): ({"description": STATUS_TEXT[code]} if code < 300 or code == 414 else PROBLEM)
+            for code in codes}
 
 
 def _operation(spec: OperationSpec, method: str) -> dict[str, Any]:
-    codes = [*spec.success, 400, 401, 403, 500, 502, 503, 504]
+    # Long ids (and up to 100 excluded ones) can make a valid URL longer than the host takes: 414.
+    codes = [*spec.success, 400, 401, 403, 414, 500, 502, 503, 504]
+    if spec.not_found_is_answer:
+        codes.append(404)
     if spec.has_body:
         codes += [413, 415]
     operation: dict[str, Any] = {
@@ -110,13 +124,14 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object", "additionalProperties": False,
                     "description": "A hub invocation; 'Target'/'Arguments' (the seed's form) are accepted too.",
                     "properties": {
-                        "target": {"type": "string", "pattern": "\\S"},
+                        "target": {"type": "string", "pattern": NOT_BLANK},
                         "arguments": {"type": "array"},
-                        "Target": {"type": "string", "pattern": "\\S"},
+                        "Target": {"type": "string", "pattern": NOT_BLANK},
                         "Arguments": {"type": "array"},
                     },
-                    "oneOf": [{"required": ["target"], "not": {"required": ["Target"]}},
-                              {"required": ["Target"], "not": {"required": ["target"]}}],
+                    # Exactly one spelling of the target; at most one of the arguments.
+                    "oneOf": [{"required": ["target"]}, {"required": ["Target"]}],
+                    "not": {"required": ["arguments", "Arguments"]},
                 },
                 "NegotiateResponse": {"type": "object", "required": ["url", "accessToken"], "properties": {
                     "url": {"type": "string"}, "accessToken": {"type": "string"}}},

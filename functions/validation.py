@@ -26,6 +26,10 @@ MAX_REASON_LENGTH = 1024
 _HUB = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DIGITS = re.compile(r"[0-9]+")
+# "." and ".." are dot segments: percent-encoding cannot keep them literal (RFC 3986 treats
+# "%2E" as "."), so HTTP stacks resolve them and the call would land on another route, e.g.
+# removeConnectionFromGroup with group ".." would become closeConnection upstream.
+DOT_SEGMENTS = frozenset({".", ".."})
 
 
 class _Invalid(Exception):
@@ -72,7 +76,13 @@ def check_group(value: Any) -> str:
         raise _Invalid(f"must be at most {MAX_ID_LENGTH} characters")
     if value.isspace():
         raise _Invalid("must not be only whitespace")
+    _check_not_dot_segment(value)
     return value
+
+
+def _check_not_dot_segment(value: str) -> None:
+    if value in DOT_SEGMENTS:
+        raise _Invalid("must not be '.' or '..' (they cannot be addressed as a path segment)")
 
 
 def check_id(value: Any) -> str:
@@ -83,6 +93,7 @@ def check_id(value: Any) -> str:
         raise _Invalid(f"must be at most {MAX_ID_LENGTH} characters")
     if _CONTROL.search(value):
         raise _Invalid("must not contain control characters")
+    _check_not_dot_segment(value)
     return value
 
 
