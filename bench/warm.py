@@ -113,7 +113,7 @@ def run(sizes: Sizes) -> BenchResult:
 
         sides = {"facade": facade_call, "baseline": baseline_call}
         statuses: dict[str, dict[int, int]] = {"facade": {}, "baseline": {}}
-        for side, call in sides.items():  # connections, keys and caches warm; not counted
+        for call in sides.values():  # connections, keys and caches warm; not counted
             _timed(call, WARM_UP, {})
         before = upstream.received
         per_round = max(1, sizes.warm_requests // sizes.warm_rounds)
