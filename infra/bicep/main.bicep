@@ -1,0 +1,231 @@
+// signalr-facade: a secured Azure Functions facade over the Azure SignalR Service REST API.
+// Deploys into an existing resource group; the API's Entra app registration comes from
+// entra.bicep (deployed first, see docs/deploy.md). No keys, passwords or secrets anywhere:
+// the app reaches SignalR, Storage and Application Insights with its managed identity.
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(32)
+@description('Name of the environment (dev, prod, ...). Seeds the resource names and the azd-env-name tag.')
+param environmentName string
+
+@description('Region of every resource; it must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+param location string = resourceGroup().location
+
+@minLength(36)
+@maxLength(36)
+@description('Application (client) id of the API app registration: the apiClientId output of entra.bicep.')
+param apiClientId string
+
+@description('ENTRA_TENANT_ID: the tenant GUID that issues tokens, or organizations for a multi-tenant API (then set entraAllowedTenants).')
+param entraTenantId string = tenant().tenantId
+
+@description('ENTRA_AUDIENCES: accepted token audiences. Empty means the API\'s client id and api://<client id>.')
+param entraAudiences array = []
+
+@description('ENTRA_ALLOWED_TENANTS: tenant GUIDs accepted when entraTenantId is organizations. May be empty.')
+param entraAllowedTenants array = []
+
+@description('ENTRA_ACCEPT_V1_TOKENS: also accept v1.0 access tokens (entra.bicep asks Entra for v2.0 tokens).')
+param entraAcceptV1Tokens bool = false
+
+@description('SIGNALR_ALLOWED_HUBS: the hubs the facade may address. Empty allows any valid hub name.')
+param signalRAllowedHubs array = []
+
+@minLength(3)
+@maxLength(55)
+@description('SIGNALR_COMMANDS_QUEUE: the commands queue. <name>-invalid (dead letters) and <name>-poison are created beside it.')
+param commandsQueueName string = 'signalr-commands'
+
+@description('Principal (object) ids of backends allowed to put commands on the queue (Storage Queue Data Message Sender on that queue only).')
+param commandsQueueSenderPrincipalIds array = []
+
+@description('Browser origins (scheme://host[:port]) allowed to call the facade and to connect to SignalR. Empty allows none.')
+param corsAllowedOrigins array = []
+
+@allowed([
+  'Free_F1'
+  'Standard_S1'
+  'Premium_P1'
+])
+@description('SignalR Service SKU: Standard_S1 for production, Free_F1 for a trial (20 connections, no SLA).')
+param signalRSku string = 'Standard_S1'
+
+@allowed([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
+@description('SignalR Service units (1,000 connections each on Standard_S1; Free_F1 always has one).')
+param signalRCapacity int = 1
+
+@description('Let SignalR also accept access keys. Off: Entra ID only, and no key exists in any setting.')
+param signalRAllowAccessKeys bool = false
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Memory of each Flex Consumption instance, in MB.')
+param instanceMemoryMB int = 2048
+
+@minValue(40)
+@maxValue(1000)
+@description('Maximum number of Flex Consumption instances.')
+param maximumInstanceCount int = 100
+
+@description('Spread the Flex Consumption instances over availability zones (only where the region offers it).')
+param zoneRedundant bool = false
+
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
+@description('Redundancy of the storage account.')
+param storageSkuName string = 'Standard_LRS'
+
+@minValue(30)
+@maxValue(730)
+@description('Days Log Analytics keeps logs.')
+param logRetentionInDays int = 30
+
+// ---------------------------------------------------------------------------------------
+// Names and tags
+// ---------------------------------------------------------------------------------------
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'signalr-facade'
+}
+
+var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
+var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+var queueServiceUri = 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
+var commandsQueues = [
+  commandsQueueName
+  '${commandsQueueName}-invalid'
+  '${commandsQueueName}-poison'
+]
+var audiences = empty(entraAudiences) ? [apiClientId, 'api://${apiClientId}'] : entraAudiences
+
+// ---------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: storageAccountName
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    deploymentContainerName: deploymentContainerName
+    queueNames: commandsQueues
+  }
+}
+
+module signalR 'modules/signalr.bicep' = {
+  name: 'signalr'
+  params: {
+    name: '${abbrs.signalRServiceSignalR}${resourceToken}'
+    location: location
+    tags: tags
+    skuName: signalRSku
+    capacity: signalRCapacity
+    allowedOrigins: corsAllowedOrigins
+    disableLocalAuth: !signalRAllowAccessKeys
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module rbac 'modules/rbac.bicep' = {
+  name: 'rbac'
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    commandsQueueName: commandsQueueName
+    commandsQueueSenderPrincipalIds: commandsQueueSenderPrincipalIds
+    signalRName: signalR.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+// The settings functions/settings.py reads. ENTRA_METADATA_URL is for local development only
+// and is deliberately absent. The SignalR connection string names an identity, not a key.
+var facadeSettings = {
+  AzureSignalRConnectionString: 'Endpoint=${signalR.outputs.endpoint};AuthType=azure.msi;ClientId=${identity.outputs.clientId};Version=1.0;'
+  ENTRA_TENANT_ID: entraTenantId
+  ENTRA_AUDIENCES: join(audiences, ',')
+  ENTRA_ALLOWED_TENANTS: join(entraAllowedTenants, ',')
+  ENTRA_ACCEPT_V1_TOKENS: entraAcceptV1Tokens ? 'true' : 'false'
+  SIGNALR_ALLOWED_HUBS: join(signalRAllowedHubs, ',')
+  SIGNALR_COMMANDS_QUEUE: commandsQueueName
+  SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri
+  SIGNALR_COMMANDS_STORAGE__credential: 'managedidentity'
+  SIGNALR_COMMANDS_STORAGE__clientId: identity.outputs.clientId
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    appSettings: facadeSettings
+    allowedOrigins: corsAllowedOrigins
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    zoneRedundant: zoneRedundant
+  }
+  // The host starts with its roles in place (it reads storage as soon as the site exists).
+  dependsOn: [
+    rbac
+  ]
+}
+
+// ---------------------------------------------------------------------------------------
+// Outputs (named after the settings and environment variables they feed)
+// ---------------------------------------------------------------------------------------
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
+output AZURE_SIGNALR_ENDPOINT string = signalR.outputs.endpoint
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output ENTRA_TENANT_ID string = entraTenantId
+output ENTRA_AUDIENCES string = join(audiences, ',')
+output SIGNALR_COMMANDS_QUEUE string = commandsQueueName
+output SIGNALR_COMMANDS_QUEUE_URL string = '${queueServiceUri}/${commandsQueueName}'
+output SIGNALR_COMMANDS_STORAGE__queueServiceUri string = queueServiceUri
