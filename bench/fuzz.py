@@ -168,8 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     result = fuzz(args.max_examples, args.seed, args.workers, args.max_time)
     print(result.output)
-    print(f"bench.fuzz: {'PASS' if result.returncode == 0 else 'FAIL'} "
-          f"(schemathesis exit {result.returncode}, {time.monotonic() - started:.0f} s, seed {args.seed})")
+    cases, operations = result.report.get("test_cases", {}), result.report.get("operations", {})
+    print(f"bench.fuzz: {'PASS' if result.returncode == 0 else 'FAIL'}: {cases.get('generated', 0)} requests "
+          f"over {operations.get('tested', 0)} operations, {cases.get('unique_failures', 0)} unique failures, "
+          f"{result.report.get('filtered', 0)} accepted as the local host's (see bench/fuzz_hooks.py); "
+          f"schemathesis exit {result.returncode}, {time.monotonic() - started:.0f} s, seed {args.seed}")
     return result.returncode
 
 
