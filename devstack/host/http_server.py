@@ -117,7 +117,8 @@ class HttpFrontEnd:
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=self._limits.max_body_bytes)
-        app.router.add_route("*", "/{tail:.*}", self.handle)
+        # [\s\S] rather than ".": a decoded path may hold a line feed (%0A), which "." does not match.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self.handle)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

@@ -43,6 +43,11 @@ def test_an_encoded_segment_arrives_as_one_decoded_route_value(http_host):
     assert (response.status, response.body.decode()) == (200, "a/../b?x=1#y")
 
 
+def test_a_segment_holding_a_line_feed_still_reaches_the_function(http_host):
+    response = raw_request(http_host, "GET", "/api/groups/a%0Ab/members")
+    assert (response.status, response.body.decode()) == (200, "a\nb")
+
+
 @pytest.mark.parametrize(
     "path", ["/api/range/11", "/api/range/0", "/api/nothing", "/api/items", "/api/opt/x/y", "/nope"]
 )
