@@ -1,8 +1,10 @@
 """Queue throughput: commands through Azurite → local host → emulator, at host.json's batch settings.
 
-Per side, N broadcast commands are put on a fresh queue first (threads, not timed); then the
-local host is started on the app and the clock runs until every command is accounted for
-and the queue is empty. Every 100th command names an invalid hub, so the dead-letter path is
+Per side, the local host is started on the app, then N broadcast commands are put on a fresh
+queue while it drains, keeping the queue at most ``MAX_DEPTH`` deep; the clock runs until every
+command is accounted for and the queue is empty. (Preloading all N first measures Azurite, not
+the facade: Azurite's in-memory queue slows down badly as it grows deep; Azure Storage does not.)
+Every 100th command names an invalid hub, so the dead-letter path is
 exercised. The count check: sent = delivered (202s the emulator answered for the hub) +
 dead-lettered (``-invalid``) + poisoned (``-poison``). The baseline is a minimal hand-written
 queue function (:mod:`bench.queue_baseline_app`) through the same host, queue and emulator.
@@ -15,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections import deque
@@ -28,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HUB = "benchqueue"
 INVALID_EVERY = 100
 SENDER_THREADS = 8
+MAX_DEPTH = 500  # commands waiting in the queue at most while the producer runs
+CHUNK = 200
 
 
 def _command(i: int) -> str:
@@ -36,7 +41,8 @@ def _command(i: int) -> str:
                        "payload": {"target": "tick", "arguments": [i]}})
 
 
-def _fill(connection_string: str, queue: str, count: int) -> None:
+def _produce(connection_string: str, queue: str, count: int, stop_at: float) -> None:
+    """Send ``count`` commands in chunks, never letting the queue grow past MAX_DEPTH."""
     from azure.storage.queue import QueueClient
 
     def send(part: range) -> None:
@@ -45,7 +51,12 @@ def _fill(connection_string: str, queue: str, count: int) -> None:
                 client.send_message(_command(i))
 
     with ThreadPoolExecutor(SENDER_THREADS) as pool:
-        list(pool.map(send, [range(t, count, SENDER_THREADS) for t in range(SENDER_THREADS)]))
+        for start in range(0, count, CHUNK):
+            while _queue_length(connection_string, queue) > MAX_DEPTH - CHUNK and time.perf_counter() < stop_at:
+                time.sleep(0.05)
+            chunk = range(start, min(start + CHUNK, count))
+            parts = [range(chunk.start + t, chunk.stop, SENDER_THREADS) for t in range(SENDER_THREADS)]
+            list(pool.map(send, parts))
 
 
 def _queue_length(connection_string: str, queue: str) -> int:
@@ -82,12 +93,13 @@ def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count
     os.environ.update({"SIGNALR_COMMANDS_STORAGE": conn, "SIGNALR_COMMANDS_QUEUE": queue,
                        "AzureSignalRConnectionString": emulator.connection_string})  # type: ignore[attr-defined]
     reset_facade()
-    _fill(conn, queue, count)
     emulator.call(lambda e: e.requests.clear())  # type: ignore[attr-defined]
     deadline_s = max(120.0, count / 20)
     host = LocalHost("function_app", app_dir, port=0, shutdown_timeout=10)
     host.start()
     started = time.perf_counter()
+    producer = threading.Thread(target=_produce, args=(conn, queue, count, started + deadline_s), daemon=True)
+    producer.start()
     delivered = dead = poisoned = remaining = 0
     try:
         while time.perf_counter() - started < deadline_s:
@@ -95,11 +107,12 @@ def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count
             dead = _queue_length(conn, f"{queue}-invalid")
             poisoned = _queue_length(conn, f"{queue}-poison")
             remaining = _queue_length(conn, queue)
-            if delivered + dead + poisoned >= count and remaining == 0:
+            if delivered + dead + poisoned >= count and remaining == 0 and not producer.is_alive():
                 break
             time.sleep(0.25)  # each poll is four calls to Azurite: keep it light
         elapsed = time.perf_counter() - started
     finally:
+        producer.join(timeout=30)
         host.stop()
     return {"sent": count, "delivered": delivered, "dead_lettered": dead, "poisoned": poisoned,
             "remaining": remaining, "seconds": elapsed, "per_second": count / elapsed}
@@ -116,11 +129,14 @@ def run(sizes: Sizes) -> BenchResult:
     baseline_dir = _baseline_dir()
     sides: dict[str, dict[str, float | int]] = {}
     try:
-        with AzuriteQueue(port=0) as azurite, EmulatorServer() as emulator:
+        with EmulatorServer() as emulator:
             # Room for every request of a run: the default log keeps the last 10,000 only.
             emulator.call(lambda e: setattr(e, "requests", deque(maxlen=None)))
             for side, app_dir in (("facade", ROOT), ("baseline", baseline_dir)):
-                sides[side] = _one_side(side, app_dir, azurite, emulator, count)
+                # A fresh Azurite per side: it slows down with every message it has ever held,
+                # so a shared one would hand the second side a slower queue.
+                with AzuriteQueue(port=0) as azurite:
+                    sides[side] = _one_side(side, app_dir, azurite, emulator, count)
     finally:
         shutil.rmtree(baseline_dir, ignore_errors=True)
     facade, baseline = sides["facade"], sides["baseline"]
