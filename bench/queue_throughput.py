@@ -158,9 +158,11 @@ def run(sizes: Sizes) -> BenchResult:
         result.errors.append(f"queue: the facade dead-lettered {facade['dead_lettered']} (expected {expected_dead}) "
                              f"and poisoned {facade['poisoned']}")
     result.notes.append(
-        f"Queue: {count:,} commands per side, pre-filled, then drained by the local host (in this process, real "
-        f"function_app, host.json queue settings) into the SignalR emulator; every {INVALID_EVERY}th names an "
-        "invalid hub and must be dead-lettered. Ratio = baseline rate / facade rate (time per message; lower is "
+        f"Queue: {count:,} commands per side, sent while the local host (in this process, real function_app, "
+        f"host.json queue settings) drains them into the SignalR emulator, the queue kept at most {MAX_DEPTH} deep, "
+        f"each side on a fresh Azurite (Azurite slows down with every message it has held; Azure Storage does not); "
+        f"every {INVALID_EVERY}th names an invalid hub and must be dead-lettered. "
+        "Ratio = baseline rate / facade rate (time per message; lower is "
         "better); no goal is set, the figure is for reference. Facade first, then baseline (one pair: a side "
         "takes long enough that drift within it dominates)."
     )
