@@ -20,20 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from devstack.child_stack import running_stack
+
 ROOT = Path(__file__).resolve().parents[1]
-ALL_PERMISSIONS = ("SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read")
 EXCLUDED_CHECKS = ("unsupported_method",)
 # Schema-invalid input may also be refused by the host before the function runs: a URL over its
 # request-line limit (414) or a body over its size limit (413). Both are refusals, as documented.
@@ -42,67 +38,6 @@ CONFIG = """
 expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422", "428", "429",
                      "5xx"]
 """
-STARTUP_TIMEOUT = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class LocalStack:
-    process: subprocess.Popen[str]
-    host_port: int
-    state_dir: Path
-    output: list[str] = field(default_factory=list)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.host_port}"
-
-    def token(self, lifetime: int = 3600) -> str:
-        from devstack.idp import mint_from_state
-
-        return mint_from_state(self.state_dir / "idp", roles=list(ALL_PERMISSIONS), lifetime=lifetime)
-
-
-@contextmanager
-def local_stack(state_dir: Path) -> Iterator[LocalStack]:
-    """``python -m devstack up`` on free ports; stopped (SIGINT, then kill) on the way out."""
-    ports = {name: free_port() for name in ("host", "emulator", "queue", "idp")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "up", "--host-port", str(ports["host"]),
-         "--emulator-port", str(ports["emulator"]), "--queue-port", str(ports["queue"]),
-         "--idp-port", str(ports["idp"]), "--state-dir", str(state_dir)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    stack = LocalStack(process, ports["host"], state_dir)
-
-    def pump() -> None:  # keeps the pipe drained for the stack's whole life
-        for line in process.stdout:  # type: ignore[union-attr]
-            stack.output.append(line)
-
-    reader = threading.Thread(target=pump, name="stack-output", daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not any("local stack is up" in line for line in stack.output):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the local stack did not start:\n" + "".join(stack.output)[-3000:])
-            time.sleep(0.1)
-        yield stack
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        reader.join(timeout=5)
 
 
 @dataclass
@@ -152,7 +87,7 @@ def run_schemathesis(
 
 def fuzz(max_examples: int, seed: int, workers: int = 1, max_time: float | None = None) -> FuzzResult:
     with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
-        with local_stack(Path(tmp) / "state") as stack:
+        with running_stack(Path(tmp) / "state") as stack:
             return run_schemathesis(stack.base_url, stack.token(), max_examples=max_examples, seed=seed,
                                     workers=workers, max_time=max_time, report_dir=Path(tmp) / "report")
 

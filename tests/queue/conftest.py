@@ -15,8 +15,8 @@ from azure.storage.queue import QueueClient, QueueServiceClient
 
 from clients.node_client import node_available
 from devstack.azurite import AzuriteQueue
+from devstack.child_stack import free_port
 from support.recording_upstream import RecordingUpstream
-from support.stack_process import free_port
 from support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.stack_process import RunningStack, start_stack, stop_stack
+from devstack.child_stack import RunningStack, start_stack, stop_stack
 
 
 @pytest.fixture(scope="session")

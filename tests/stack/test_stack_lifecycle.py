@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from clients.node_client import node_available
-from support.stack_process import port_is_bound, start_stack, stop_stack
+from devstack.child_stack import port_is_bound, start_stack, stop_stack
 
 pytestmark = pytest.mark.skipif(not node_available(), reason="node_modules not installed (run make setup)")
 

@@ -1,4 +1,7 @@
-"""The whole local stack (``python -m devstack up``) as a child process, on free ports."""
+"""The whole local stack (``python -m devstack up``) as a child process on free ports.
+
+For tests and the fuzzing run: start it, use it, stop it by PID, with nothing left behind.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -92,6 +97,15 @@ def start_stack(tmp_path: Path) -> RunningStack:
         stop_stack(stack)
         raise
     return stack
+
+
+@contextmanager
+def running_stack(state_dir: Path) -> Iterator[RunningStack]:
+    stack = start_stack(state_dir)
+    try:
+        yield stack
+    finally:
+        stop_stack(stack)
 
 
 def stop_stack(stack: RunningStack) -> int:
