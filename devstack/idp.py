@@ -28,7 +28,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +37,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from devstack.idp_http import DEV_USER_ID, handler_for
+
 DEV_TENANT_ID = "5e7a1c0d-9b2f-4c3e-8d4a-1f2e3d4c5b6a"
 DEV_AUDIENCE = "api://signalr-facade-dev"
 DEV_CLIENT_ID = "0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f"  # the calling app: azp / appid
-DEV_USER_ID = "3f2e1d0c-b9a8-4765-8432-10fedcba9876"  # oid of the default caller
 V1_ISSUER = "https://sts.windows.net/{tenant}/"
-STATE_FILE = "idp.json"
-DEMO_ROLES = ("SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read")
 MULTI_TENANT_PATHS = frozenset({"organizations", "common"})
 _TEMPLATE_ISSUER = "{base}/{tenantid}/v2.0"  # Entra's key issuer; {base} is filled in when served
 
@@ -243,7 +242,7 @@ class DevIdentityProvider:
     # -- server --------------------------------------------------------------------------
 
     def start(self) -> DevIdentityProvider:
-        self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
+        self._server = ThreadingHTTPServer((self.host, self.port), handler_for(self))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.base_url = f"http://{self.host}:{self.port}"
@@ -281,43 +280,16 @@ class DevIdentityProvider:
     # -- state for a separate `devstack token` process ------------------------------------
 
     def save_state(self, state_dir: str | os.PathLike[str]) -> Path:
-        directory = Path(state_dir)
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        entries = []
-        for key in self._keys:
-            pem = key.private_key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-            name = f"idp-{key.kid}.pem"
-            _write_private(directory / name, pem)
-            entries.append({"kid": key.kid, "file": name, "issuer": key.issuer, "published": key.published})
-        state = {
-            "base_url": self.base_url,
-            "tenant_id": self.tenant_id,
-            "audience": self.audience,
-            "current_kid": self.current_kid,
-            "metadata_url": self.metadata_url,
-            "keys": entries,
-        }
-        path = directory / STATE_FILE
-        _write_private(path, json.dumps(state, indent=2).encode())
-        return path
+        from devstack.idp_state import save_state
+
+        return save_state(self, state_dir)
 
     @classmethod
     def from_state(cls, state_dir: str | os.PathLike[str]) -> DevIdentityProvider:
         """A provider (not serving) with the keys and addresses a running one saved."""
-        directory = Path(state_dir)
-        state = json.loads((directory / STATE_FILE).read_text())
-        keys = []
-        for entry in state["keys"]:
-            private_key = serialization.load_pem_private_key((directory / entry["file"]).read_bytes(), None)
-            if not isinstance(private_key, rsa.RSAPrivateKey):
-                raise ValueError(f"{entry['file']} is not an RSA private key")
-            keys.append(DevKey(entry["kid"], private_key, entry["issuer"], entry["published"]))
-        idp = cls(state["tenant_id"], audience=state["audience"], keys=keys)
-        idp.base_url = state["base_url"]
-        idp._current = idp._key(state["current_kid"])
-        return idp
+        from devstack.idp_state import load_state
+
+        return load_state(state_dir, cls)
 
 
 def mint_from_state(state_dir: str | os.PathLike[str], **kwargs: Any) -> str:
@@ -331,69 +303,6 @@ def _merge(target: dict[str, Any], changes: Mapping[str, Any] | None) -> None:
             target.pop(name, None)
         else:
             target[name] = value
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # also when the file already existed with wider permissions
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
-def _handler_for(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            kind, document = idp.route(self.path)
-            with idp._lock:
-                idp.fetches[kind] += 1
-            if document is not None and not idp._available:
-                self._send(503, {"error": "temporarily_unavailable"})
-            elif document is None:
-                self._send(404, {"error": "not_found"})
-            else:
-                self._send(200, document)
-
-        def do_OPTIONS(self) -> None:  # noqa: N802 - CORS preflight for the demo page's sign-in
-            self.send_response(204)
-            self._cors()
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def do_POST(self) -> None:  # noqa: N802
-            """``/dev/token``: the demo page's sign-in. Loopback development only, like the whole provider."""
-            if self.path.split("?", 1)[0] != "/dev/token":
-                self._send(404, {"error": "not_found"})
-                return
-            try:
-                length = min(int(self.headers.get("Content-Length") or 0), 4096)
-                request = json.loads(self.rfile.read(length) or b"{}")
-                user = str(request.get("user") or DEV_USER_ID)[:128]
-                roles = [str(r) for r in request.get("roles", DEMO_ROLES)][:8]
-            except (ValueError, AttributeError, TypeError):
-                self._send(400, {"error": "invalid_request"})
-                return
-            self._send(200, {"access_token": idp.mint(roles=roles, user=user), "token_type": "Bearer"})
-
-        def _cors(self) -> None:
-            self.send_header("Access-Control-Allow-Origin", "*")
-            self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
-            self.send_header("Access-Control-Allow-Headers", "Content-Type")
-
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self._cors()
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass  # quiet: tests and the local stack have their own logs
-
-    return Handler
 
 
 def main(argv: list[str] | None = None) -> None:
