@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import quote
 
 import azure.functions as func
@@ -201,11 +202,15 @@ def test_upstream_throttling_reaches_the_caller_as_503_with_retry_after(call, up
     assert response.status_code == 503 and response.headers["Retry-After"] == "120"
 
 
-def test_a_broken_connection_string_is_500_without_details(call, upstream, secured_env):
+def test_a_broken_connection_string_is_500_without_details_and_logged_by_key_name(call, upstream, secured_env,
+                                                                                  caplog):
     from functions.facade import reset_facade
 
-    secured_env.setenv("AzureSignalRConnectionString", "Endpoint=https://x;AccessKey=")
+    secured_env.setenv("AzureSignalRConnectionString", "Endpoint=https://x;Port=99999;AccessKey=s3cr3t-value")
     reset_facade()
-    response = call("broadcast", "POST", {"hub": "h"}, body=BODY)
+    with caplog.at_level(logging.ERROR):
+        response = call("broadcast", "POST", {"hub": "h"}, body=BODY)
     assert response.status_code == 500
-    assert "AccessKey" not in problem(response)["detail"]
+    assert "Port" not in problem(response)["detail"]
+    assert "Port must be an integer" in caplog.text
+    assert "s3cr3t-value" not in caplog.text and "s3cr3t-value" not in response.get_body().decode()
