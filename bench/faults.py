@@ -16,9 +16,11 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from devstack.loopback import LoopbackHTTPServer
 
 CORRELATION_PREFIX = "soak-"
 
@@ -69,7 +71,7 @@ def correlation_ids(body: bytes) -> list[str]:
         if isinstance(arguments, list) else []
 
 
-class FaultyUpstream:
+class FaultyUpstream(LoopbackHTTPServer):
     def __init__(self, mix: FaultMix | None = None, seed: int = 1) -> None:
         self.mix = mix or FaultMix()
         self.faults_enabled = True
@@ -77,29 +79,8 @@ class FaultyUpstream:
         self.accepted: Counter[str] = Counter()  # correlation id -> 2xx answers carrying it
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 128  # the facade opens a pooled connection per worker
-        self._thread = threading.Thread(target=self._server.serve_forever, name="faulty-upstream", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    def start(self) -> FaultyUpstream:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> FaultyUpstream:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        # A deep backlog: the facade opens a pooled connection per worker.
+        super().__init__(self._handler_class(), name="faulty-upstream", backlog=128)
 
     def _decide(self, method: str, path: str) -> tuple[str, int]:
         with self._lock:  # one seeded stream, drawn under the lock: reproducible mix

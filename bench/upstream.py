@@ -9,48 +9,22 @@ is shared and cancels out of the ratio.
 from __future__ import annotations
 
 import itertools
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from devstack.loopback import LoopbackHTTPServer
 
-class CountingUpstream:
+
+class CountingUpstream(LoopbackHTTPServer):
     def __init__(self, status: int = 202) -> None:
         self.status = status
         self._counter = itertools.count()
         self._seen = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="bench-upstream", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(self._handler_class(), name="bench-upstream")
 
     @property
     def received(self) -> int:
         return self._seen
-
-    def start(self) -> CountingUpstream:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> CountingUpstream:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _count(self) -> None:
         # itertools.count is atomic under the GIL: no lock on the hot path.

@@ -12,9 +12,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from devstack.loopback import LoopbackHTTPServer
 
 
 @dataclass
@@ -58,33 +60,14 @@ class Rule:
 DEFAULT_STATUS = {"POST": 202, "PUT": 202, "DELETE": 202, "GET": 200, "HEAD": 200}
 
 
-class RecordingUpstream:
+class RecordingUpstream(LoopbackHTTPServer):
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self._script: deque[Answer] = deque()
         self.rules: list[Rule] = []
         self.default: Answer | None = None
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> RecordingUpstream:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(self._handler_class(), name="recording-upstream")
 
     def answer(self, *answers: Answer) -> None:
         """Queue answers for the next requests (then the default resumes)."""

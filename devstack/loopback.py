@@ -1,0 +1,44 @@
+"""A threaded HTTP server on 127.0.0.1, the base of the project's loopback stand-ins."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
+
+
+class LoopbackHTTPServer:
+    """Serves ``handler`` on a free loopback port from a daemon thread; a context manager."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], *, name: str, backlog: int = 5) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+        self._server.daemon_threads = True
+        self._server.request_queue_size = backlog
+        self._server.server_bind()
+        self._server.server_activate()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
