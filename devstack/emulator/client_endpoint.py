@@ -13,7 +13,7 @@ import contextlib
 import secrets
 import time
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 
 from . import auth, protocol
 from .connection import Connection
@@ -104,11 +104,8 @@ async def _serve(emulator: Emulator, socket: web.WebSocketResponse, negotiation:
     try:
         if _handle(connection, pending):
             async for message in socket:
-                if message.type == WSMsgType.TEXT:
-                    chunk = message.data
-                elif message.type == WSMsgType.BINARY:
-                    chunk = message.data.decode("utf-8", errors="replace")
-                else:
+                chunk = _text_of(message)
+                if chunk is None:
                     break
                 connection.last_received = time.monotonic()
                 if not _handle(connection, reader.feed(chunk)):
@@ -126,14 +123,20 @@ async def _serve(emulator: Emulator, socket: web.WebSocketResponse, negotiation:
         await socket.close()
 
 
+def _text_of(message: WSMessage) -> str | None:
+    """The text a frame carries (JSON protocol records), or None when the peer closed or failed."""
+    if message.type == WSMsgType.TEXT:
+        return message.data
+    if message.type == WSMsgType.BINARY:
+        return message.data.decode("utf-8", errors="replace")
+    return None
+
+
 async def _handshake(socket: web.WebSocketResponse, reader: protocol.RecordReader) -> list[str] | None:
     """Read the handshake; returns the records that followed it, or None if the peer left."""
     async for message in socket:
-        if message.type == WSMsgType.TEXT:
-            chunk = message.data
-        elif message.type == WSMsgType.BINARY:
-            chunk = message.data.decode("utf-8", errors="replace")
-        else:
+        chunk = _text_of(message)
+        if chunk is None:
             return None
         records = reader.feed(chunk)
         if not records:
