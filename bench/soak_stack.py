@@ -18,8 +18,9 @@ from bench.faults import FaultMix, FaultyUpstream
 from devstack.azurite import AzuriteQueue
 from devstack.idp import DevIdentityProvider
 from devstack.stack import COMMANDS_QUEUE, DEV_ACCESS_KEY, ROOT, wait_for_port
+from functions.catalog import Permission
 
-ALL_PERMISSIONS = ("SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read")
+ALL_PERMISSIONS = tuple(p.value for p in Permission)
 QUEUES = (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison")
 
 

@@ -45,7 +45,7 @@ def _per_call(fn: Callable[[], object], repeats: int = MICRO_REPEATS) -> float:
 def _facade_parts(request: object, authorization: str) -> dict[str, float]:
     """Seconds per call of each step the facade adds, timed without the network."""
     from functions.catalog import OPERATIONS
-    from functions.facade import authorize, get_facade
+    from functions.facade import get_facade
     from functions.http_request import command_from_request
 
     spec = next(op for op in OPERATIONS if op.name == "broadcast")
@@ -57,7 +57,7 @@ def _facade_parts(request: object, authorization: str) -> dict[str, float]:
     return {
         "token check (cached)": _per_call(lambda: facade.authenticate(authorization)),
         "parse + validate": _per_call(lambda: command_from_request(spec, request)),  # type: ignore[arg-type]
-        "authorize": _per_call(lambda: authorize(facade.settings, principal, command)),
+        "authorize": _per_call(lambda: facade.authorize(principal, command)),
         "upstream URL + signing (cached)": _per_call(lambda: client.credential.bearer(client.url_for(command))),
         "upstream body": _per_call(lambda: json.dumps(command.payload.upstream() if command.payload else None)),
         "_url": len(url),

@@ -12,7 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-ALL_PERMISSIONS = ("SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read")
+from functions.catalog import Permission
+
+ALL_PERMISSIONS = tuple(p.value for p in Permission)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

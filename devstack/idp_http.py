@@ -6,11 +6,13 @@ import json
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
+from functions.catalog import Permission
+
 if TYPE_CHECKING:
     from devstack.idp import DevIdentityProvider
 
 DEV_USER_ID = "3f2e1d0c-b9a8-4765-8432-10fedcba9876"  # oid of the default caller
-DEMO_ROLES = ("SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read")
+DEMO_ROLES = tuple(p.value for p in Permission)
 
 
 def handler_for(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:

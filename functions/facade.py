@@ -1,43 +1,57 @@
-"""The request path every trigger shares: authenticate → validate → authorize → forward.
+"""The one pipeline every trigger calls: authenticate → validate → authorize → forward.
 
 Order matters: an unauthenticated caller learns nothing but 401; a bad input is 400 before
-any permission is weighed; a refused request never reaches SignalR. Heavy parts (the
-SignalR client, the token validator) are built on first use and then kept for the life of
-the worker, so connections, keys and tokens are reused across invocations.
+any permission is weighed; a refused request never reaches SignalR. ``Facade`` holds all
+per-worker state (settings, the SignalR client, the token validator); heavy parts are
+built on first use and then kept for the life of the worker, so connections, keys and
+tokens are reused across invocations. Triggers only adapt their input to these calls.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from .catalog import OperationSpec, Permission, QueueOn404
 from .errors import PermissionDenied
+from .queue_commands import parse_command
 from .settings import Settings, get_settings
-from .signalr.client import SignalRClient, UpstreamResult
+from .signalr.client import SignalRClient
 from .signalr.connection_string import parse_connection_string
-from .validation import Command
+from .signalr.credentials import AccessKeyCredential, audience_for
+from .validation import Command, validate_hub
 
 if TYPE_CHECKING:
     from .auth.principal import Principal
     from .auth.validator import TokenValidator
 
 
-def check_hub_allowed(settings: Settings, hub: str) -> None:
-    if settings.allowed_hubs is not None and hub.lower() not in settings.allowed_hubs:
-        raise PermissionDenied(f"Hub '{hub}' is not open to this facade")
+@dataclass(frozen=True)
+class Outcome:
+    """What an operation came to, in the catalog's terms (the trigger decides how to say it)."""
 
+    command: Command
+    status: int
 
-def authorize(settings: Settings, principal: Principal, command: Command) -> None:
-    """Raise PermissionDenied unless the caller holds the operation's permission on its hub."""
-    needed = command.spec.permission.value
-    if not principal.has_permission(needed):
-        raise PermissionDenied(f"This operation needs the permission '{needed}' (as an app role or a scope)")
-    check_hub_allowed(settings, command.hub)
+    @property
+    def spec(self) -> OperationSpec:
+        return self.command.spec
+
+    @property
+    def not_found(self) -> bool:
+        """The service answered 404 and the catalog calls that an answer, not a failure."""
+        return self.status == 404 and self.spec.not_found is not None
+
+    @property
+    def dead_letter_on_queue(self) -> bool:
+        return self.not_found and self.spec.not_found.queue is QueueOn404.DEAD_LETTER
 
 
 class Facade:
-    """The shared core of the HTTP and queue triggers."""
+    """Per-worker state and the request pipeline shared by the HTTP and queue triggers."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -52,12 +66,65 @@ class Facade:
 
         return TokenValidator(self.settings)
 
+    # The steps, in pipeline order.
+
     def authenticate(self, authorization: str | None) -> Principal:
         return self.validator.authenticate(authorization)
 
-    def forward(self, command: Command, *, method: str | None = None) -> UpstreamResult:
-        return self.client.execute(command, method=method)
+    def check_hub_allowed(self, hub: str) -> None:
+        allowed = self.settings.allowed_hubs
+        if allowed is not None and hub.lower() not in allowed:
+            raise PermissionDenied(f"Hub '{hub}' is not open to this facade")
 
+    def authorize(self, principal: Principal, command: Command) -> None:
+        """Raise PermissionDenied unless the caller holds the operation's permission on its hub."""
+        needed = command.spec.permission.value
+        if not principal.has_permission(needed):
+            raise PermissionDenied(f"This operation needs the permission '{needed}' (as an app role or a scope)")
+        self.check_hub_allowed(command.hub)
+
+    def forward(self, command: Command, *, method: str | None = None) -> Outcome:
+        return Outcome(command, self.client.execute(command, method=method).status)
+
+    # The pipelines.
+
+    def serve(
+        self, authorization: str | None, read_command: Callable[[], Command], *, method: str | None = None
+    ) -> Outcome:
+        """An authenticated caller's request: ``read_command`` parses and validates its input."""
+        principal = self.authenticate(authorization)
+        command = read_command()
+        self.authorize(principal, command)
+        return self.forward(command, method=method)
+
+    @staticmethod
+    def read_queued(text: str) -> Command:
+        """Parse and validate a queue message (the trigger logs what it names before running it)."""
+        return parse_command(text)
+
+    def negotiate(self, authorization: str | None, hub: object) -> dict[str, str]:
+        """Where and how the caller connects: the client URL and a short-lived token for itself."""
+        principal = self.authenticate(authorization)
+        hub = validate_hub(hub).lower()
+        if not principal.has_permission(Permission.CONNECT):
+            raise PermissionDenied(f"Negotiate needs the permission '{Permission.CONNECT}' (as an app role or a scope)")
+        self.check_hub_allowed(hub)
+        client = self.client
+        url = f"{client.info.client_url}/client/?hub={hub}"
+        if isinstance(client.credential, AccessKeyCredential):
+            audience = audience_for(client.info.client_url) + f"/client/?hub={hub}"
+            token = client.credential.sign(audience, CLIENT_TOKEN_MINUTES * 60, nameid=principal.user_id)
+        else:
+            token = client.generate_client_token(hub, principal.user_id, CLIENT_TOKEN_MINUTES)
+        return {"url": url, "accessToken": token}
+
+    def run_queued(self, command: Command) -> Outcome:
+        """A queued command: the queue itself is the trust boundary, so only the hub is checked."""
+        self.check_hub_allowed(command.hub)
+        return self.forward(command)
+
+
+CLIENT_TOKEN_MINUTES = 15  # clients re-negotiate on reconnect; a short token limits a leak
 
 _lock = threading.Lock()
 _facade: Facade | None = None
@@ -74,7 +141,7 @@ def get_facade() -> Facade:
 
 
 def reset_facade() -> None:
-    """Forget the cached settings and clients (tests, and the local host on settings change)."""
+    """Forget the cached settings and clients (tests that change the environment call it)."""
     global _facade
     with _lock:
         _facade = None

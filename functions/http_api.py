@@ -11,7 +11,7 @@ import azure.functions as func
 
 from .catalog import OPERATIONS, OperationSpec
 from .errors import FacadeError, NotFound
-from .facade import authorize, get_facade
+from .facade import get_facade
 from .http_request import command_from_request
 from .responses import empty_response, problem_response
 
@@ -19,32 +19,20 @@ log = logging.getLogger(__name__)
 
 bp = func.Blueprint()
 
-_NOT_FOUND_DETAIL = {
-    "connectionExists": "The connection does not exist",
-    "closeConnection": "The connection does not exist",
-    "groupExists": "The group has no connections",
-    "userExists": "The user has no connections",
-    "userInGroup": "The user is not in the group",
-    "addConnectionToGroup": "The connection does not exist",
-    "removeConnectionFromGroup": "The connection does not exist or is not in the group",
-}
-
 
 def handle_operation(spec: OperationSpec, req: func.HttpRequest) -> func.HttpResponse:
     head = req.method.upper() == "HEAD"
     try:
-        facade = get_facade()
-        principal = facade.authenticate(req.headers.get("Authorization"))
-        command = command_from_request(spec, req)
-        authorize(facade.settings, principal, command)
-        result = facade.forward(command, method="HEAD" if head else None)
+        outcome = get_facade().serve(
+            req.headers.get("Authorization"), lambda: command_from_request(spec, req), method="HEAD" if head else None
+        )
     except FacadeError as error:
         if error.status >= 500:
             log.warning("%s failed: %s %s", spec.name, error.status, error.slug)
         return problem_response(error, head=head)
-    if result.status == 404:
-        return problem_response(NotFound(_NOT_FOUND_DETAIL.get(spec.name)), head=head)
-    return empty_response(result.status)
+    if outcome.not_found:
+        return problem_response(NotFound(spec.not_found.detail), head=head)
+    return empty_response(outcome.status)
 
 
 def _register(spec: OperationSpec) -> None:

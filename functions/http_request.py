@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
-from .catalog import OperationSpec
+from .catalog import Location, OperationSpec
 from .errors import FieldError, UnsupportedMediaType, ValidationError
 from .validation import Command, build_command, check_body_size, parse_json
 
@@ -24,7 +24,7 @@ def read_query(spec: OperationSpec, req: func.HttpRequest) -> dict[str, Any]:
     errors: list[FieldError] = []
     for name, value in query_pairs(req):
         param = spec.param(name)
-        if param is None or param.location != "query":
+        if param is None or param.location is not Location.QUERY:
             continue  # unknown query parameters are ignored, as upstream does
         if param.repeated:
             values.setdefault(name, []).append(value)
@@ -53,16 +53,13 @@ def read_json_body(req: func.HttpRequest) -> Any:
         return None
     if not _is_json(req.headers.get("Content-Type", "")):
         raise UnsupportedMediaType("Send the body as application/json")
-    try:
-        return parse_json(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ValidationError([FieldError("body", f"is not valid JSON: {e}")]) from None
+    return parse_json(raw, "body")
 
 
 def command_from_request(spec: OperationSpec, req: func.HttpRequest) -> Command:
     inputs: dict[str, Any] = {**read_query(spec, req)}
     for param in spec.params:
-        if param.location == "path":
+        if param.location is Location.PATH:
             inputs[param.name] = req.route_params.get(param.name)
     payload = read_json_body(req) if spec.has_body else None
     return build_command(spec, inputs, payload)

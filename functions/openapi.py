@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document, derived from the operation catalog (never written by hand).
 
-Parameter schemas mirror ``validation.py`` rule for rule, so a client generated from the
-document and the facade agree on what is valid.
+Each parameter's schema sits beside its check in ``rules.py``, so a client generated from
+the document and the facade agree on what is valid.
 """
 
 from __future__ import annotations
@@ -12,30 +12,12 @@ from typing import Any
 
 import azure.functions as func
 
-from .catalog import OPERATIONS, OperationSpec, Param
-from .validation import DOT_SEGMENTS, MAX_EXCLUDED, MAX_HUB_LENGTH, MAX_ID_LENGTH, MAX_REASON_LENGTH, MAX_TTL_SECONDS
+from .catalog import HUB, OPERATIONS, OperationSpec, Param, Permission
+from .rules import NOT_BLANK
 
 bp = func.Blueprint()
 
 ROUTE_PREFIX = "/api"
-# What Python's str.isspace() calls whitespace (validation strips with it). Spelled out because
-# "\\S" differs between regex engines: ECMA-262 and Rust do not count U+001C-U+001F or U+0085,
-# Python does (tests hold this list to str.isspace()).
-PY_WHITESPACE = ("\\t\\n\\u000b\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a"
-                 "\\u2028\\u2029\\u202f\\u205f\\u3000")
-NOT_BLANK = f"[^{PY_WHITESPACE}]"
-NOT_DOT_SEGMENT = {"not": {"enum": sorted(DOT_SEGMENTS)}}
-_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
-       **NOT_DOT_SEGMENT}
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "hub": {"type": "string", "minLength": 1, "maxLength": MAX_HUB_LENGTH, "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
-    "group": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": NOT_BLANK, **NOT_DOT_SEGMENT},
-    "user": _ID,
-    "connectionId": _ID,
-    "excluded": {"type": "array", "items": _ID, "maxItems": MAX_EXCLUDED},
-    "ttl": {"type": "integer", "minimum": 0, "maximum": MAX_TTL_SECONDS},
-    "reason": {"type": "string", "maxLength": MAX_REASON_LENGTH},
-}
 STATUS_TEXT = {
     200: "Success", 202: "Accepted", 400: "Invalid input", 401: "Missing or invalid access token",
     403: "Missing permission or hub not allowed", 404: "Not found", 413: "Body over 1 MB",
@@ -48,7 +30,7 @@ PROBLEM = {"$ref": "#/components/responses/Problem"}
 
 def _parameter(param: Param) -> dict[str, Any]:
     parameter = {"name": param.name, "in": param.location, "required": param.required,
-                 "description": param.description, "schema": SCHEMAS[param.name]}
+                 "description": param.description, "schema": param.rule.schema}
     if param.repeated:
         parameter.update(style="form", explode=True)
     return parameter
@@ -63,7 +45,7 @@ def _responses(codes: list[int]) -> dict[str, Any]:
 def _operation(spec: OperationSpec, method: str) -> dict[str, Any]:
     # Long ids (and up to 100 excluded ones) can make a valid URL longer than the host takes: 414.
     codes = [*spec.success, 400, 401, 403, 414, 500, 502, 503, 504]
-    if spec.not_found_is_answer:
+    if spec.not_found is not None:
         codes.append(404)
     if spec.has_body:
         codes += [413, 415]
@@ -85,8 +67,9 @@ def _extra_paths() -> dict[str, Any]:
     negotiate = {
         "operationId": "negotiate",
         "summary": "Get the SignalR client URL and an access token for the caller's own identity.",
-        "parameters": [_parameter(OPERATIONS[0].params[0])],
+        "parameters": [_parameter(HUB)],
         "security": [{"entra": []}],
+        "x-required-permission": Permission.CONNECT.value,
         "responses": {"200": {"description": "Where and how to connect", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/NegotiateResponse"}}}},
             **_responses([400, 401, 403, 500, 502, 503, 504])},
@@ -122,7 +105,8 @@ def openapi_document() -> dict[str, Any]:
             "schemas": {
                 "PayloadMessage": {
                     "type": "object", "additionalProperties": False,
-                    "description": "A hub invocation; 'Target'/'Arguments' (the seed's form) are accepted too.",
+                    "description": "A hub invocation; 'Target'/'Arguments' (the REST API's PascalCase form) "
+                                   "are accepted too.",
                     "properties": {
                         "target": {"type": "string", "pattern": NOT_BLANK},
                         "arguments": {"type": "array"},

@@ -20,8 +20,7 @@ from typing import Any
 import azure.functions as func
 
 from .errors import FacadeError, PermissionDenied, RequestError, UpstreamRejected
-from .facade import check_hub_allowed, get_facade
-from .queue_commands import parse_command
+from .facade import get_facade
 from .settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
 
 log = logging.getLogger(__name__)
@@ -58,32 +57,29 @@ def _describe(error: FacadeError) -> tuple[str, list[dict[str, str]]]:
 @bp.queue_output(arg_name="deadletter", queue_name=f"%{COMMANDS_QUEUE}%-invalid",
                  connection=COMMANDS_STORAGE_CONNECTION)
 def execute_command(msg: func.QueueMessage, deadletter: func.Out[str]) -> None:
-    operation = hub = correlation_id = None
+    ids = f"message_id={msg.id}"
     try:
         try:
             text = (msg.get_body() or b"").decode("utf-8")
         except UnicodeDecodeError:
             raise RequestError("The message is not UTF-8 text") from None
-        command = parse_command(text)
-        operation, hub, correlation_id = command.spec.name, command.hub, command.correlation_id
         facade = get_facade()
-        check_hub_allowed(facade.settings, command.hub)
-        result = facade.forward(command)
+        command = facade.read_queued(text)
+        # Every value here has passed its rule (no control characters): the line cannot be forged.
+        ids += f" operation={command.spec.name} hub={command.hub} id={command.correlation_id!r}"
+        outcome = facade.run_queued(command)
     except PERMANENT as error:
         reason, fields = _describe(error)
         deadletter.set(dead_letter_record(msg, reason, fields))
-        log.warning("queue command dead-lettered: message_id=%s operation=%s hub=%s id=%s reason=%s",
-                    msg.id, operation, hub, correlation_id, error.slug)
+        log.warning("queue command dead-lettered: %s reason=%s", ids, error.slug)
         return
     except FacadeError as error:
-        log.warning("queue command failed, will be retried: message_id=%s operation=%s hub=%s id=%s "
-                    "dequeue_count=%s error=%s", msg.id, operation, hub, correlation_id,
-                    getattr(msg, "dequeue_count", None), error.slug)
+        # Only transient trouble gets here: raising makes the host retry, then poison the message.
+        log.warning("queue command failed, will be retried: %s dequeue_count=%s error=%s",
+                    ids, getattr(msg, "dequeue_count", None), error.slug)
         raise
-    if result.status == 404 and command.spec.name == "addConnectionToGroup":
-        deadletter.set(dead_letter_record(msg, "not-found: the connection does not exist"))
-        log.warning("queue command dead-lettered: message_id=%s operation=%s hub=%s id=%s reason=not-found",
-                    msg.id, operation, hub, correlation_id)
+    if outcome.dead_letter_on_queue:
+        deadletter.set(dead_letter_record(msg, f"not-found: {outcome.spec.not_found.detail}"))
+        log.warning("queue command dead-lettered: %s reason=not-found", ids)
         return
-    log.info("queue command executed: message_id=%s operation=%s hub=%s id=%s status=%s",
-             msg.id, operation, hub, correlation_id, result.status)
+    log.info("queue command executed: %s status=%s", ids, outcome.status)

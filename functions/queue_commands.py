@@ -1,6 +1,6 @@
 """Queue commands: parse a message into the same ``Command`` the HTTP path builds.
 
-Format (DESIGN.md): one JSON object per message, e.g.
+Format (README, "Queue commands"): one JSON object per message, e.g.
 ``{"operation": "sendToGroup", "hub": "chat", "group": "room-1",
 "payload": {"target": "newMessage", "arguments": ["hello"]}, "excluded": ["c1"], "id": "abc"}``.
 """
@@ -11,23 +11,24 @@ from typing import Any
 
 from .catalog import OPERATIONS, OPERATIONS_BY_NAME
 from .errors import FieldError, OperationNotAllowed, ValidationError
+from .rules import CORRELATION_ID, Invalid
 from .validation import Command, build_command, check_body_size, parse_json
 
 QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
 ENVELOPE_FIELDS = frozenset({"operation", "payload", "id"})
-MAX_CORRELATION_ID = 256
 
 
 def parse_command(text: str) -> Command:
     """Validate one message; raise ValidationError or OperationNotAllowed naming what is wrong."""
-    check_body_size(len(text.encode("utf-8")))
-    try:
-        data: Any = parse_json(text)
-    except ValueError as e:
-        raise ValidationError([FieldError("message", f"is not valid JSON: {e}")]) from None
+    check_body_size(len(text.encode("utf-8", "surrogatepass")))
+    data: Any = parse_json(text, "message")
     if not isinstance(data, dict):
         raise ValidationError([FieldError("message", "must be a JSON object")])
+    return command_from_fields(data)
 
+
+def command_from_fields(data: dict[str, Any]) -> Command:
+    """One command object (a queue message, or later an item of a batch) as a validated ``Command``."""
     name = data.get("operation")
     spec = OPERATIONS_BY_NAME.get(name) if isinstance(name, str) else None
     if spec is None:
@@ -35,11 +36,14 @@ def parse_command(text: str) -> Command:
     if not spec.queueable:
         raise OperationNotAllowed(f"'{name}' is an existence check: it has no reply channel on a queue; use HTTP")
 
-    errors = [FieldError(key, "is not a field of this operation")
+    errors = [FieldError(key[:64], "is not a field of this operation")
               for key in sorted(data) if key not in ENVELOPE_FIELDS and spec.param(key) is None]
     correlation_id = data.get("id")
-    if correlation_id is not None and (not isinstance(correlation_id, str) or len(correlation_id) > MAX_CORRELATION_ID):
-        errors.append(FieldError("id", f"must be a string of at most {MAX_CORRELATION_ID} characters"))
+    if correlation_id is not None:
+        try:
+            CORRELATION_ID.check(correlation_id)
+        except Invalid as e:
+            errors.append(FieldError("id", str(e)))
     if "payload" in data and not spec.has_body:
         errors.append(FieldError("payload", "is not a field of this operation"))
     try:

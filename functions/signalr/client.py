@@ -79,18 +79,23 @@ class SignalRClient:
 
     @staticmethod
     def query_for(command: Command) -> list[tuple[str, Any]]:
-        query: list[tuple[str, Any]] = [("excluded", cid) for cid in command.args.get("excluded", ())]
-        for name in ("ttl", "reason"):
-            if name in command.args:
-                query.append((name, command.args[name]))
+        """The catalog's query parameters that were given (repeated ones once per value), then the version."""
+        query: list[tuple[str, Any]] = []
+        for param in command.spec.query_params:
+            if param.name in command.args:
+                values = command.args[param.name] if param.repeated else [command.args[param.name]]
+                query.extend((param.name, value) for value in values)
+        if command.spec.api_version:
+            query.append(("api-version", command.spec.api_version))
         return query
 
     def execute(self, command: Command, *, method: str | None = None) -> UpstreamResult:
+        """Send ``command``; its answer when the catalog calls the status a success or a 404 an answer."""
         spec = command.spec
         body = command.payload.upstream() if command.payload else None
         response = self._send(method or spec.method, self.url_for(command), self.query_for(command), body, spec.name)
         status = response.status_code
-        if status in spec.success or (status == 404 and spec.not_found_is_answer):
+        if status in spec.success or (status == 404 and spec.not_found is not None):
             return UpstreamResult(status)
         raise self._failure(response, spec.name)
 

@@ -10,11 +10,11 @@ import azure.functions as func
 import jwt
 import pytest
 
-from functions.catalog import OPERATIONS
+from functions.catalog import OPERATIONS, Permission
 from support.recording_upstream import Answer
 
 KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
-ALL_PERMISSIONS = ["SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read"]
+ALL_PERMISSIONS = [p.value for p in Permission]
 BODY = {"target": "newMessage", "arguments": ["hi", 1]}
 GROUP = "a/../b?x=1#y"
 

@@ -16,6 +16,9 @@ def request(method: str, url: str, route_params: dict | None = None, token: str 
     return func.HttpRequest(method, url, headers=headers, params={}, route_params=route_params or {}, body=b"")
 
 
+CONNECT = ["SignalR.Connect"]
+
+
 @pytest.fixture
 def negotiate(registered_functions, secured_env):
     function = registered_functions["negotiate"].get_user_function()
@@ -24,7 +27,7 @@ def negotiate(registered_functions, secured_env):
 
 
 def test_negotiate_gives_the_caller_a_client_token_for_itself(negotiate, identity_provider, upstream):
-    response = negotiate("Chat", identity_provider.mint(user="00000000-0000-0000-0000-00000000abcd"))
+    response = negotiate("Chat", identity_provider.mint(roles=CONNECT, user="00000000-0000-0000-0000-00000000abcd"))
     assert response.status_code == 200
     body = json.loads(response.get_body())
     assert body["url"] == f"http://127.0.0.1:{upstream.port}/client/?hub=chat"
@@ -34,19 +37,25 @@ def test_negotiate_gives_the_caller_a_client_token_for_itself(negotiate, identit
     assert upstream.requests == []  # signed locally with an access key
 
 
-def test_negotiate_needs_a_valid_token_but_no_permission(negotiate, identity_provider):
+def test_negotiate_needs_a_valid_token_carrying_the_connect_permission(negotiate, identity_provider):
     assert negotiate("chat", None).status_code == 401
-    assert negotiate("chat", identity_provider.mint(lifetime=-900)).status_code == 401
-    assert negotiate("chat", identity_provider.mint(roles=[])).status_code == 200
+    assert negotiate("chat", identity_provider.mint(roles=CONNECT, lifetime=-900)).status_code == 401
+    # An app-only token with no role: Entra issues one to any service principal of the tenant.
+    refused = negotiate("chat", identity_provider.mint(roles=[]))
+    assert refused.status_code == 403
+    assert "SignalR.Connect" in json.loads(refused.get_body())["detail"]
+    assert negotiate("chat", identity_provider.mint(roles=["SignalR.Send", "SignalR.Read"])).status_code == 403
+    assert negotiate("chat", identity_provider.mint(roles=CONNECT)).status_code == 200
+    assert negotiate("chat", identity_provider.mint(scopes=CONNECT)).status_code == 200
 
 
 def test_negotiate_validates_and_restricts_the_hub(negotiate, identity_provider, secured_env):
     from functions.facade import reset_facade
 
-    assert negotiate("9bad", identity_provider.mint()).status_code == 400
+    assert negotiate("9bad", identity_provider.mint(roles=CONNECT)).status_code == 400
     secured_env.setenv("SIGNALR_ALLOWED_HUBS", "chat")
     reset_facade()
-    assert negotiate("other", identity_provider.mint()).status_code == 403
+    assert negotiate("other", identity_provider.mint(roles=CONNECT)).status_code == 403
 
 
 def test_negotiate_with_entra_upstream_asks_the_service_for_the_token(negotiate, identity_provider, upstream,
@@ -63,7 +72,7 @@ def test_negotiate_with_entra_upstream_asks_the_service_for_the_token(negotiate,
 
     get_facade().client.credential = FixedEntraToken()
     upstream.answer(Answer(200, {"Content-Type": "application/json"}, b'{"token": "service-minted"}'))
-    response = negotiate("chat", identity_provider.mint(user="11111111-2222-3333-4444-555555555555"))
+    response = negotiate("chat", identity_provider.mint(roles=CONNECT, user="11111111-2222-3333-4444-555555555555"))
     assert json.loads(response.get_body())["accessToken"] == "service-minted"
     (call,) = upstream.requests
     assert call.method == "POST" and call.path == "/api/hubs/chat/:generateToken"

@@ -120,5 +120,6 @@ def test_body_size_limit_is_one_megabyte():
 
 @pytest.mark.parametrize("text", ['{"a": 1, "a": 2}', '{"a": NaN}', "{", '{"a": Infinity}'])
 def test_strict_json_refuses_duplicates_and_non_standard_numbers(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError) as caught:
         parse_json(text)
+    assert [e.field for e in caught.value.errors] == ["body"]

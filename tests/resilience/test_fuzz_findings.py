@@ -10,11 +10,13 @@ import azure.functions as func
 import jsonschema_rs
 import pytest
 
-from functions.openapi import PY_WHITESPACE, SCHEMAS, openapi_document
+from functions.catalog import GROUP, HUB, USER, Permission
+from functions.openapi import openapi_document
 from functions.queue_commands import parse_command
+from functions.rules import PY_WHITESPACE
 from support.recording_upstream import Answer
 
-ALL_PERMISSIONS = ["SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read"]
+ALL_PERMISSIONS = [p.value for p in Permission]
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ def test_the_whitespace_class_is_exactly_what_python_strips():
 @pytest.mark.parametrize("group", ["\x1e", "\x85", " \u3000\t", ".", ".."])
 def test_groups_the_facade_refuses_are_invalid_in_the_document(group):
     with pytest.raises(jsonschema_rs.ValidationError):
-        jsonschema_rs.validate(SCHEMAS["group"], group)
+        jsonschema_rs.validate(GROUP.rule.schema, group)
 
 
 @pytest.mark.parametrize("payload", [
@@ -102,4 +104,4 @@ def test_every_operation_documents_the_hosts_414_for_long_urls():
 
 @pytest.mark.parametrize(("name", "value"), [("group", "a b"), ("group", "..."), ("user", "u@x"), ("hub", "Chat_1")])
 def test_values_the_facade_accepts_are_valid_in_the_document(name, value):
-    jsonschema_rs.validate(SCHEMAS[name], value)
+    jsonschema_rs.validate({"group": GROUP, "user": USER, "hub": HUB}[name].rule.schema, value)

@@ -1,0 +1,168 @@
+"""Input rules: each is a check and the JSON schema that says the same thing, side by side.
+
+A ``Rule`` takes a raw value (a route value, a query string, a queue field) and returns the
+clean value or raises ``Invalid`` with a message. The catalog attaches a rule to every
+parameter, so the HTTP path, the queue, the OpenAPI document and the fuzzers read one
+definition. Every text rule refuses strings that are not valid Unicode (a lone UTF-16
+surrogate cannot be percent-encoded into a URL or carried in a token).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_ID_LENGTH = 1024
+MAX_HUB_LENGTH = 128
+MAX_EXCLUDED = 100
+MAX_TTL_SECONDS = 31_536_000
+MAX_REASON_LENGTH = 1024
+MAX_CORRELATION_ID = 256
+
+HUB_PATTERN = "^[A-Za-z][A-Za-z0-9_]*$"
+_HUB = re.compile(HUB_PATTERN[1:-1])
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_DIGITS = re.compile(r"[0-9]+")
+# "." and ".." are dot segments: percent-encoding cannot keep them literal (RFC 3986 treats
+# "%2E" as "."), so HTTP stacks resolve them and the call would land on another route, e.g.
+# removeConnectionFromGroup with group ".." would become closeConnection upstream.
+DOT_SEGMENTS = frozenset({".", ".."})
+
+# What Python's str.isspace() calls whitespace (the group rule uses it). Spelled out because
+# "\\S" differs between regex engines: ECMA-262 and Rust do not count U+001C-U+001F or U+0085,
+# Python does (tests hold this list to str.isspace()).
+PY_WHITESPACE = ("\\t\\n\\u000b\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a"
+                 "\\u2028\\u2029\\u202f\\u205f\\u3000")
+NOT_BLANK = f"[^{PY_WHITESPACE}]"
+_NOT_DOT_SEGMENT = {"not": {"enum": sorted(DOT_SEGMENTS)}}
+_NO_CONTROLS = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+
+
+class Invalid(Exception):
+    """Raised when a single value breaks its rule (collected into a ValidationError)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one input is checked (``check``) and described to clients (``schema``)."""
+
+    check: Callable[[Any], Any]
+    schema: dict[str, Any] = field(default_factory=dict)
+
+
+def is_valid_unicode(text: str) -> bool:
+    """False when ``text`` holds a lone UTF-16 surrogate (it cannot be encoded as UTF-8)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def require_text(value: Any) -> str:
+    """A string of valid Unicode."""
+    if not isinstance(value, str):
+        raise Invalid("must be a string")
+    if not is_valid_unicode(value):
+        raise Invalid("must be valid Unicode (no unpaired surrogates)")
+    return value
+
+
+def _require_nonempty(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise Invalid("is required")
+    return require_text(value)
+
+
+def _check_length(value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise Invalid(f"must be at most {limit} characters")
+
+
+def check_hub(value: Any) -> str:
+    value = _require_nonempty(value)
+    _check_length(value, MAX_HUB_LENGTH)
+    if not _HUB.fullmatch(value):
+        raise Invalid("must start with a letter and contain only letters, digits or underscores")
+    return value
+
+
+def _check_not_dot_segment(value: str) -> None:
+    if value in DOT_SEGMENTS:
+        raise Invalid("must not be '.' or '..' (they cannot be addressed as a path segment)")
+
+
+def check_group(value: Any) -> str:
+    value = _require_nonempty(value)
+    _check_length(value, MAX_ID_LENGTH)
+    if value.isspace():
+        raise Invalid("must not be only whitespace")
+    _check_not_dot_segment(value)
+    return value
+
+
+def check_id(value: Any) -> str:
+    """User and connection ids: no control characters, so they cannot break a log line either."""
+    value = _require_nonempty(value)
+    _check_length(value, MAX_ID_LENGTH)
+    if _CONTROL.search(value):
+        raise Invalid("must not contain control characters")
+    _check_not_dot_segment(value)
+    return value
+
+
+def check_correlation_id(value: Any) -> str:
+    """A queue message's ``id``: logged with every outcome, so no control characters."""
+    value = _require_nonempty(value)
+    _check_length(value, MAX_CORRELATION_ID)
+    if _CONTROL.search(value):
+        raise Invalid("must not contain control characters")
+    return value
+
+
+def check_excluded(values: Any) -> list[str]:
+    if not isinstance(values, list):
+        raise Invalid("must be a list of connection ids")
+    if len(values) > MAX_EXCLUDED:
+        raise Invalid(f"must list at most {MAX_EXCLUDED} connection ids")
+    for index, value in enumerate(values):
+        try:
+            check_id(value)
+        except Invalid as e:
+            raise Invalid(f"item {index} {e}") from None
+    return values
+
+
+def check_ttl(value: Any) -> int:
+    # Queue messages carry a JSON number; HTTP carries text. bool is an int in Python: refuse it.
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Invalid("must be a whole number of seconds")
+    if not 0 <= value <= MAX_TTL_SECONDS:
+        raise Invalid(f"must be between 0 and {MAX_TTL_SECONDS} seconds")
+    return value
+
+
+def check_reason(value: Any) -> str:
+    value = require_text(value)
+    _check_length(value, MAX_REASON_LENGTH)
+    return value
+
+
+_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": _NO_CONTROLS,
+              **_NOT_DOT_SEGMENT}
+
+HUB = Rule(check_hub, {"type": "string", "minLength": 1, "maxLength": MAX_HUB_LENGTH, "pattern": HUB_PATTERN})
+GROUP = Rule(check_group, {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": NOT_BLANK,
+                           **_NOT_DOT_SEGMENT})
+ID = Rule(check_id, _ID_SCHEMA)
+EXCLUDED = Rule(check_excluded, {"type": "array", "items": _ID_SCHEMA, "maxItems": MAX_EXCLUDED})
+TTL = Rule(check_ttl, {"type": "integer", "minimum": 0, "maximum": MAX_TTL_SECONDS})
+REASON = Rule(check_reason, {"type": "string", "maxLength": MAX_REASON_LENGTH})
+CORRELATION_ID = Rule(check_correlation_id, {"type": "string", "minLength": 1, "maxLength": MAX_CORRELATION_ID,
+                                             "pattern": _NO_CONTROLS})
