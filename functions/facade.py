@@ -13,9 +13,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .catalog import OperationSpec, Permission, QueueOn404
+from . import paging
+from .catalog import Answer, OperationSpec, Permission, QueueOn404
 from .errors import PermissionDenied
 from .queue_commands import parse_command
 from .settings import Settings, get_settings
@@ -35,6 +36,7 @@ class Outcome:
 
     command: Command
     status: int
+    body: Any = None  # the JSON answer for the caller, when the catalog entry has one
 
     @property
     def spec(self) -> OperationSpec:
@@ -77,14 +79,27 @@ class Facade:
             raise PermissionDenied(f"Hub '{hub}' is not open to this facade")
 
     def authorize(self, principal: Principal, command: Command) -> None:
-        """Raise PermissionDenied unless the caller holds the operation's permission on its hub."""
-        needed = command.spec.permission.value
-        if not principal.has_permission(needed):
-            raise PermissionDenied(f"This operation needs the permission '{needed}' (as an app role or a scope)")
+        """Raise PermissionDenied unless the caller holds every permission the command needs on its hub."""
+        missing = sorted(p.value for p in command.permissions if not principal.has_permission(p.value))
+        if missing:
+            names = "', '".join(missing)
+            raise PermissionDenied(f"This operation needs the permission '{names}' (as an app role or a scope)")
         self.check_hub_allowed(command.hub)
 
     def forward(self, command: Command, *, method: str | None = None) -> Outcome:
-        return Outcome(command, self.client.execute(command, method=method).status)
+        answer = command.spec.answer
+        if answer is Answer.GROUP_USERS:
+            return Outcome(command, 200, paging.group_users(lambda token: self._page(command, token)))
+        result = self.client.execute(command, method=method)
+        if answer is Answer.PAGE and result.status == 200:
+            return Outcome(command, result.status, paging.page_answer(command, result.body))
+        return Outcome(command, result.status, result.body)
+
+    def _page(self, command: Command, token: str | None) -> Any:
+        query: list[tuple[str, Any]] = [("maxpagesize", paging.MAX_PAGE_SIZE)]
+        if token is not None:
+            query.append(("continuationToken", token))
+        return self.client.execute(command, extra_query=query).body
 
     # The pipelines.
 
