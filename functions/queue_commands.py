@@ -7,15 +7,16 @@ Format (README, "Queue commands"): one JSON object per message, e.g.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .catalog import OPERATIONS, OPERATIONS_BY_NAME
 from .errors import FieldError, OperationNotAllowed, ValidationError
-from .rules import CORRELATION_ID, Invalid
+from .rules import CORRELATION_ID, TENANT, Invalid
 from .validation import Command, build_command, check_body_size, parse_json
 
 QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
-ENVELOPE_FIELDS = frozenset({"operation", "id"})
+ENVELOPE_FIELDS = frozenset({"operation", "id", "tenant"})
 
 
 def parse_command(text: str) -> Command:
@@ -46,6 +47,12 @@ def command_from_fields(data: dict[str, Any]) -> Command:
             CORRELATION_ID.check(correlation_id)
         except Invalid as e:
             errors.append(FieldError("id", str(e)))
+    tenant_id = data.get("tenant")
+    if tenant_id is not None:
+        try:
+            tenant_id = TENANT.check(tenant_id)
+        except Invalid as e:
+            errors.append(FieldError("tenant", str(e)))
     try:
         command = build_command(spec, data, data.get(body_field) if body_field else None,
                                 payload_field=body_field or "payload",
@@ -54,4 +61,4 @@ def command_from_fields(data: dict[str, Any]) -> Command:
         errors.extend(e.errors)
     if errors:
         raise ValidationError(errors)
-    return command
+    return replace(command, tenant_id=tenant_id) if tenant_id else command

@@ -30,6 +30,8 @@ class Command:
     args: Mapping[str, Any]
     payload: Any = None  # the body's checked value (a Payload, a CommandList), or None
     correlation_id: str | None = None
+    tenant_id: str | None = None  # a queued command's tenant, in multi-tenant mode
+    application: str | None = None  # set by the facade: the upstream `application` namespace
 
     @property
     def permissions(self) -> frozenset[Permission]:

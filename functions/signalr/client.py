@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -30,6 +31,7 @@ from .transport import RetryPolicy, Timeouts, build_session
 log = logging.getLogger(__name__)
 
 GENERATE_TOKEN_API_VERSION = "2023-07-01"
+PROBE_TIMEOUTS = Timeouts(connect=1.0, read=2.0)
 
 
 # A JSON answer (a page of connections, a client's result) larger than this is refused, not read.
@@ -110,6 +112,8 @@ class SignalRClient:
             if param.name in command.args:
                 values = command.args[param.name] if param.repeated else [command.args[param.name]]
                 query.extend((param.name, value) for value in values)
+        if command.application:
+            query.append(("application", command.application))
         if command.spec.api_version:
             query.append(("api-version", command.spec.api_version))
         return query
@@ -145,10 +149,13 @@ class SignalRClient:
             log.warning("SignalR %s answered with JSON the facade cannot use: %s", name, e)
             raise UpstreamError("SignalR Service answered with JSON the facade cannot use") from None
 
-    def generate_client_token(self, hub: str, user_id: str, minutes: int) -> str:
+    def generate_client_token(self, hub: str, user_id: str, minutes: int, application: str | None = None) -> str:
         """A client access token minted by the service (the Entra-only path of negotiate)."""
         url = self.info.server_url + encode_path("/api/hubs/{hub}/:generateToken", {"hub": hub.lower()})
-        query = [("userId", user_id), ("minutesToExpire", minutes), ("api-version", GENERATE_TOKEN_API_VERSION)]
+        query: list[tuple[str, Any]] = [("userId", user_id), ("minutesToExpire", minutes)]
+        if application:
+            query.append(("application", application))
+        query.append(("api-version", GENERATE_TOKEN_API_VERSION))
         response = self._send("POST", url, query, None, "generateToken")
         if response.status_code != 200:
             raise self._failure(response, "generateToken")
@@ -160,12 +167,20 @@ class SignalRClient:
             raise UpstreamError("SignalR Service returned no client token")
         return token
 
+    @cached_property
+    def _probe_session(self) -> requests.Session:
+        # A probe is never retried: an anonymous caller may cost the service one cheap call, no more.
+        return build_session(RetryPolicy(attempts=0), pool_size=2)
+
     def health(self) -> int:
-        """The status of the service's health endpoint (raises on no answer)."""
-        return self._send("HEAD", self.info.server_url + "/api/v1/health", [], None, "health").status_code
+        """The status of the service's health endpoint: one try, short timeouts (raises on no answer)."""
+        url = self.info.server_url + "/api/v1/health"
+        return self._send("HEAD", url, [], None, "health", session=self._probe_session,
+                          timeouts=PROBE_TIMEOUTS).status_code
 
     def _send(
-        self, method: str, url: str, query: list[tuple[str, Any]], body: Any, name: str
+        self, method: str, url: str, query: list[tuple[str, Any]], body: Any, name: str,
+        *, session: requests.Session | None = None, timeouts: Timeouts | None = None,
     ) -> requests.Response:
         try:
             token = self.credential.bearer(url)
@@ -174,12 +189,12 @@ class SignalRClient:
             raise UpstreamUnavailable("Could not obtain a credential for SignalR Service") from e
         full_url = url + ("?" + urlencode(query) if query else "")
         try:
-            return self.session.request(
+            return (session or self.session).request(
                 method,
                 full_url,
                 json=body,
                 headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeouts.as_tuple(),
+                timeout=(timeouts or self.timeouts).as_tuple(),
                 allow_redirects=False,
             )
         except requests.exceptions.ReadTimeout as e:
