@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from . import bodies, rules
-from .errors import ClientInvocationFailed, ClientTimeout, FacadeError
+from .errors import ClientInvocationFailed, ClientTimeout, ContinuationRefused, FacadeError
 from .rules import Rule
 
 
@@ -296,6 +296,8 @@ OPERATIONS: tuple[OperationSpec, ...] = (
         "GET", "v1/hubs/{hub}/groups/{group}/connections", (HUB, GROUP, PAGE_SIZE, TOP, CONTINUATION), (200,),
         Permission.READ, upstream_template="/api/hubs/{hub}/groups/{group}/connections", api_version=DATED,
         answer=Answer.PAGE, answer_schema=GROUP_PAGE_SCHEMA,
+        # Every other input is checked here first: a 400 upstream is about the token sent back.
+        failures={400: ContinuationRefused},
     ),
     OperationSpec(
         "listUsersInGroup", "Who is in a group: its distinct user ids with their connection counts.",

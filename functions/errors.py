@@ -7,7 +7,8 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     │   ├── ValidationError         a field breaks a rule (400, field-level ``errors``)
     │   ├── PayloadTooLarge         body over the limit (413)
     │   ├── UnsupportedMediaType    body is not JSON (415)
-    │   └── OperationNotAllowed     the operation is not offered on this path (400)
+    │   ├── OperationNotAllowed     the operation is not offered on this path (400)
+    │   └── ContinuationRefused     SignalR refused a continuation token the caller sent back (400)
     ├── AuthenticationError       no usable credentials (401 + WWW-Authenticate)
     │   ├── MissingToken            no bearer token at all (bare ``Bearer`` challenge)
     │   └── InvalidToken            a token that fails validation (``invalid_token``)
@@ -110,6 +111,13 @@ class OperationNotAllowed(RequestError):
 
     slug = "operation-not-allowed"
     title = "Operation not allowed here"
+
+
+class ContinuationRefused(RequestError):
+    """Raised when SignalR refuses the continuation token a caller passed back (forged or expired)."""
+
+    slug = "invalid-continuation-token"
+    title = "The continuation token is not valid"
 
 
 class AuthenticationError(FacadeError):

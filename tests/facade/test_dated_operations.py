@@ -216,3 +216,11 @@ def test_invoke_passes_the_clients_result_back(call, upstream):
     upstream.answer(json_answer({"result": {"answer": [42, "x"]}}))
     response = call("invokeConnection", "POST", {"hub": "h", "connectionId": "c"}, body=BODY)
     assert response.status_code == 200 and json.loads(response.get_body()) == {"result": {"answer": [42, "x"]}}
+
+
+def test_a_continuation_token_signalr_refuses_is_the_callers_400(call, upstream):
+    upstream.answer(Answer(400))
+    forged = "Zm9yZ2Vk"  # base64url of "forged": well-formed, never issued
+    response = call("listConnectionsInGroup", "GET", {"hub": "h", "group": "g"}, f"continuationToken={forged}")
+    assert response.status_code == 400 and problem(response)["type"].endswith(":invalid-continuation-token")
+    assert ("continuationToken", "forged") in upstream.requests[0].query

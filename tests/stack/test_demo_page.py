@@ -66,7 +66,7 @@ def test_group_and_user_sends_from_the_page(browser, local_stack):
 def test_who_is_in_the_group_and_kick_user_from_the_page(browser, local_stack):
     erin = sign_in(browser, local_stack.base_url + "/", "erin-web")
     fred = sign_in(browser, local_stack.base_url + "/", "fred-web")
-    for page, user in ((erin, "erin-web"), (fred, "fred-web")):
+    for page in (erin, fred):
         page.fill("#group", "mods")
         page.click("#join")
         page.wait_for_selector("#messages li:has-text('joined mods')", timeout=10000)
