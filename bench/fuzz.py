@@ -1,6 +1,7 @@
-"""API fuzzing (issue 7, item 4): schemathesis against the running local stack's own document.
+"""API fuzzing: schemathesis against the running local stack's own document, then hostile input.
 
     python -m bench.fuzz [--max-examples 200] [--seed N] [--max-time SECONDS] [--workers N]
+                         [--property-examples 1500 | --skip-property]
 
 Starts the whole local stack (``python -m devstack up``: host, SignalR emulator, Azurite, dev
 identity provider) on free loopback ports, mints a token holding all four permissions, and runs
@@ -15,8 +16,14 @@ identity provider) on free loopback ports, mints a token holding all four permis
   accepted) while asking a client for a result needs a live connection (404 otherwise). Per-operation
   settings do not reach the stateful phase, so the check is off; this API creates no resources.
 
-Exits with schemathesis' status (0: no failure). The CI test (tests/resilience/test_fuzz_short.py)
-runs the same with a small budget.
+Then, against the same stack, the hand-made hostile requests of ``bench.hostile`` (bodies
+nested thousands deep, lone surrogates, bytes that are not UTF-8 in a body, a path and a
+query), each of which must be refused with a 4xx; and finally the property-based test
+``tests/resilience/test_hostile_input.py`` with many more generated examples than
+``make test`` gives it (``HYPOTHESIS_PROFILE=fuzz``).
+
+Exits non-zero when any phase fails. The CI test (tests/resilience/test_fuzz_short.py) runs
+the first two phases with a small budget (``make test`` runs the property test itself).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.hostile import HostileResult, send_hostile
 from devstack.child_stack import running_stack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +63,11 @@ class FuzzResult:
     returncode: int
     output: str
     report: dict
+    hostile: list[HostileResult] | None = None
+
+    @property
+    def hostile_passed(self) -> bool:
+        return bool(self.hostile) and all(result.passed for result in self.hostile)
 
     @property
     def summary(self) -> str:
@@ -98,8 +111,18 @@ def run_schemathesis(
 def fuzz(max_examples: int, seed: int, workers: int = 1, max_time: float | None = None) -> FuzzResult:
     with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
         with running_stack(Path(tmp) / "state") as stack:
-            return run_schemathesis(stack.base_url, stack.token(), max_examples=max_examples, seed=seed,
-                                    workers=workers, max_time=max_time, report_dir=Path(tmp) / "report")
+            token = stack.token()
+            result = run_schemathesis(stack.base_url, token, max_examples=max_examples, seed=seed,
+                                      workers=workers, max_time=max_time, report_dir=Path(tmp) / "report")
+            result.hostile = send_hostile(stack.base_url, token)
+            return result
+
+
+def run_property_test(examples: int) -> int:
+    """The hypothesis test of every entry point, with ``examples`` per property (pytest's exit code)."""
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "fuzz", "HYPOTHESIS_FUZZ_EXAMPLES": str(examples)}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/resilience/test_hostile_input.py"]
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,15 +131,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20240607)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-time", type=float, default=None, help="overall budget in seconds")
+    parser.add_argument("--property-examples", type=int, default=1500, help="hypothesis examples per property")
+    parser.add_argument("--skip-property", action="store_true", help="skip the property-based phase")
     args = parser.parse_args(argv)
     started = time.monotonic()
     result = fuzz(args.max_examples, args.seed, args.workers, args.max_time)
     print(result.output)
+    for hostile in result.hostile or []:
+        verdict = ("refused" if hostile.refused else "served, no 5xx") if hostile.passed else "FAILED"
+        print(f"  hostile: {hostile.status} {verdict}  {hostile.name}")
     cases, operations = result.report.get("test_cases", {}), result.report.get("operations", {})
-    print(f"bench.fuzz: {'PASS' if result.returncode == 0 else 'FAIL'}: {cases.get('generated', 0)} requests "
+    passed = result.returncode == 0 and result.hostile_passed
+    print(f"bench.fuzz: {'PASS' if passed else 'FAIL'}: {cases.get('generated', 0)} requests "
           f"over {operations.get('tested', 0)} operations, {cases.get('unique_failures', 0)} unique failures; "
-          f"schemathesis exit {result.returncode}, {time.monotonic() - started:.0f} s, seed {args.seed}")
-    return result.returncode
+          f"schemathesis exit {result.returncode}; {len(result.hostile or [])} hostile requests, "
+          f"{'all' if result.hostile_passed else 'NOT all'} handled; {time.monotonic() - started:.0f} s, "
+          f"seed {args.seed}")
+    if not passed:
+        return result.returncode or 1
+    if args.skip_property:
+        return 0
+    code = run_property_test(args.property_examples)
+    print(f"bench.fuzz: property-based phase {'PASS' if code == 0 else 'FAIL'} "
+          f"({args.property_examples} examples per property)")
+    return code
 
 
 if __name__ == "__main__":
