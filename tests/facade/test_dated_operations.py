@@ -224,3 +224,9 @@ def test_a_continuation_token_signalr_refuses_is_the_callers_400(call, upstream)
     response = call("listConnectionsInGroup", "GET", {"hub": "h", "group": "g"}, f"continuationToken={forged}")
     assert response.status_code == 400 and problem(response)["type"].endswith(":invalid-continuation-token")
     assert ("continuationToken", "forged") in upstream.requests[0].query
+
+
+def test_invoke_passes_back_only_the_documented_fields(call, upstream):
+    upstream.answer(json_answer({"result": None, "protocol": "json", "internal": {"node": "x"}}))
+    response = call("invokeConnection", "POST", {"hub": "h", "connectionId": "c"}, body=BODY)
+    assert json.loads(response.get_body()) == {"result": None, "protocol": "json"}
