@@ -16,7 +16,7 @@ from .rules import CORRELATION_ID, TENANT, Invalid
 from .validation import Command, build_command, check_body_size, parse_json
 
 QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
-ENVELOPE_FIELDS = frozenset({"operation", "payload", "id", "tenant"})
+ENVELOPE_FIELDS = frozenset({"operation", "id", "tenant"})
 
 
 def parse_command(text: str) -> Command:
@@ -35,10 +35,12 @@ def command_from_fields(data: dict[str, Any]) -> Command:
     if spec is None:
         raise ValidationError([FieldError("operation", f"must be one of: {', '.join(QUEUE_OPERATIONS)}")])
     if not spec.queueable:
-        raise OperationNotAllowed(f"'{name}' is an existence check: it has no reply channel on a queue; use HTTP")
+        raise OperationNotAllowed(f"'{name}' answers with data, and a queue has no reply channel; use HTTP")
 
+    body_field = spec.body.queue_field if spec.body is not None else None
     errors = [FieldError(key[:64], "is not a field of this operation")
-              for key in sorted(data) if key not in ENVELOPE_FIELDS and spec.param(key) is None]
+              for key in sorted(data)
+              if key not in ENVELOPE_FIELDS and key != body_field and spec.param(key) is None]
     correlation_id = data.get("id")
     if correlation_id is not None:
         try:
@@ -51,10 +53,9 @@ def command_from_fields(data: dict[str, Any]) -> Command:
             tenant_id = TENANT.check(tenant_id)
         except Invalid as e:
             errors.append(FieldError("tenant", str(e)))
-    if "payload" in data and not spec.has_body:
-        errors.append(FieldError("payload", "is not a field of this operation"))
     try:
-        command = build_command(spec, data, data.get("payload"), payload_field="payload",
+        command = build_command(spec, data, data.get(body_field) if body_field else None,
+                                payload_field=body_field or "payload",
                                 correlation_id=correlation_id if not errors else None)
     except ValidationError as e:
         errors.extend(e.errors)

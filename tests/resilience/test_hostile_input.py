@@ -41,7 +41,7 @@ hostile_text = st.one_of(edge_text, st.text(any_char, max_size=40), st.text(any_
 
 
 VALID = {"hub": "chat", "group": "room-1", "user": "u1", "connectionId": "c1", "excluded": "c2", "reason": "bye",
-         "ttl": "60"}
+         "ttl": "60", "maxpagesize": "2", "top": "5", "filter": "userId eq 'u1'"}
 
 
 def mostly(valid: str, hostile: st.SearchStrategy[Any] = hostile_text) -> st.SearchStrategy[Any]:
@@ -128,7 +128,7 @@ def _route_params(spec: OperationSpec) -> st.SearchStrategy[dict[str, str]]:
 
 
 def _query(spec: OperationSpec) -> st.SearchStrategy[list[tuple[str, str]]]:
-    fields = [st.tuples(st.just(p.name), mostly(VALID[p.name])) for p in spec.query_params]
+    fields = [st.tuples(st.just(p.name), mostly(VALID.get(p.name, "1"))) for p in spec.query_params]
     return st.lists(st.one_of(*fields, st.tuples(hostile_text, hostile_text)), max_size=4)
 
 
@@ -173,7 +173,7 @@ def hostile_queue_message(draw: st.DrawFn) -> tuple[bytes, int]:
     message: dict[str, Any] = {"operation": spec.name}
     for param in spec.params:
         if draw(st.booleans()) or param.required:
-            value = mostly(VALID[param.name], st.one_of(hostile_text, json_values))
+            value = mostly(VALID.get(param.name, "1"), st.one_of(hostile_text, json_values))
             message[param.name] = draw(st.lists(value, max_size=3) if param.repeated else value)
     if spec.has_body:
         message["payload"] = {"target": draw(mostly("newMessage")),
