@@ -127,7 +127,7 @@ def _route_params(spec: OperationSpec) -> st.SearchStrategy[dict[str, str]]:
 
 
 def _query(spec: OperationSpec) -> st.SearchStrategy[list[tuple[str, str]]]:
-    fields = [st.tuples(st.just(p.name), mostly(VALID[p.name])) for p in spec.query_params]
+    fields = [st.tuples(st.just(p.name), mostly(VALID.get(p.name, "1"))) for p in spec.query_params]
     return st.lists(st.one_of(*fields, st.tuples(hostile_text, hostile_text)), max_size=4)
 
 
@@ -172,7 +172,7 @@ def hostile_queue_message(draw: st.DrawFn) -> tuple[bytes, int]:
     message: dict[str, Any] = {"operation": spec.name}
     for param in spec.params:
         if draw(st.booleans()) or param.required:
-            value = mostly(VALID[param.name], st.one_of(hostile_text, json_values))
+            value = mostly(VALID.get(param.name, "1"), st.one_of(hostile_text, json_values))
             message[param.name] = draw(st.lists(value, max_size=3) if param.repeated else value)
     if spec.body is not None:
         payload = {"target": draw(mostly("newMessage")), "arguments": draw(st.lists(argument, max_size=3))}
