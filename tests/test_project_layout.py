@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_app_registers_every_operation_plus_negotiate_health_openapi_and_the_queue(registered_functions):
-    expected = {op.name for op in OPERATIONS} | {"negotiate", "health", "openapi", "executeCommand"}
+    expected = {op.name for op in OPERATIONS} | {"negotiate", "health", "openapi", "executeCommand",
+                                                      "upstreamEvent"}
     assert set(registered_functions) == expected
     for function in registered_functions.values():
         if function.get_trigger().type == "httpTrigger":
