@@ -1,4 +1,8 @@
-"""``python -m devstack.emulator [--host 127.0.0.1] [--port 8888] [--access-key KEY]``"""
+"""``python -m devstack.emulator [--host 127.0.0.1] [--port 8888] [--access-key KEY] [--upstream URL]``
+
+``--upstream`` is the URL template the service POSTs client events to (serverless upstream),
+e.g. ``http://127.0.0.1:7071/api/upstream/{hub}/{category}/{event}``.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +24,19 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("SIGNALR_EMULATOR_ACCESS_KEY", DEV_ACCESS_KEY),
         help="AccessKey of the connection string (default: the official emulator's public dev key)",
     )
+    parser.add_argument(
+        "--upstream",
+        default=os.environ.get("SIGNALR_EMULATOR_UPSTREAM") or None,
+        help="upstream URL template with {hub}, {category}, {event} (default: none; invoking clients are closed)",
+    )
     args = parser.parse_args(argv)
     print(
         f"SignalR emulator on http://{args.host}:{args.port} "
         f"(Endpoint=http://{args.host};Port={args.port};AccessKey=<key>;Version=1.0;)",
         flush=True,
     )
-    web.run_app(create_app(args.access_key), host=args.host, port=args.port, print=None, access_log=None)
+    app = create_app(args.access_key, upstream_template=args.upstream)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

@@ -83,8 +83,9 @@ async def _clear_requests(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def create_app(access_key: str, timings: Timings | None = None) -> web.Application:
-    emulator = Emulator(access_key, timings)
+def create_app(access_key: str, timings: Timings | None = None, upstream_template: str | None = None
+               ) -> web.Application:
+    emulator = Emulator(access_key, timings, upstream_template=upstream_template)
     app = web.Application(middlewares=[_cors, _log_requests], client_max_size=MAX_BODY)
     app[EMULATOR] = emulator
 

@@ -26,8 +26,10 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         timings: Timings | None = None,
+        upstream_template: str | None = None,
     ) -> None:
         self.access_key = access_key
+        self.upstream_template = upstream_template
         self.host = host
         self._requested_port = port
         self._timings = timings
@@ -64,7 +66,7 @@ class EmulatorServer:
             loop.close()
 
     async def _serve(self, ready: Future[int]) -> None:
-        app = create_app(self.access_key, self._timings)
+        app = create_app(self.access_key, self._timings, self.upstream_template)
         self._emulator = app[EMULATOR]
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
