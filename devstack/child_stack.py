@@ -75,12 +75,13 @@ class RunningStack:
         raise AssertionError(f"stack did not print {text!r}: {''.join(self.output)[-3000:]}")
 
 
-def start_stack(tmp_path: Path) -> RunningStack:
+def start_stack(tmp_path: Path, *extra_args: str) -> RunningStack:
+    """``extra_args`` go to ``devstack up`` (e.g. ``--no-backend``)."""
     ports = {name: free_port() for name in ("host", "emulator", "queue", "idp")}
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "up", "--host-port", str(ports["host"]),
          "--emulator-port", str(ports["emulator"]), "--queue-port", str(ports["queue"]),
-         "--idp-port", str(ports["idp"]), "--state-dir", str(tmp_path)],
+         "--idp-port", str(ports["idp"]), "--state-dir", str(tmp_path), *extra_args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

@@ -3,10 +3,13 @@
 Children, each started so that the PID held is the server itself, and each stopped by
 that PID on Ctrl-C / SIGTERM or when any of them dies:
 
-    Azurite queue service      127.0.0.1:10001   commands, dead-letter and poison queues
+    Azurite queue service      127.0.0.1:10001   commands, dead-letter, poison and events queues
     development identity       127.0.0.1:7072    OpenID configuration + JWKS (ENTRA_METADATA_URL)
-    SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket
+    SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket; upstream
+                                                 events POSTed to the function app's receiver
     function app (local host)  127.0.0.1:7071    /api/... routes, queue trigger, demo page at /
+    sample chat backend        (no port)         reads the events queue, broadcasts through the facade
+                                                 (``--no-backend`` leaves the events on the queue)
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from devstack.azurite import AzuriteQueue
 ROOT = Path(__file__).resolve().parents[1]
 DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the official emulator's public dev key
 COMMANDS_QUEUE = "signalr-commands"
+EVENTS_QUEUE = "signalr-events"
+UPSTREAM_TEMPLATE = "http://127.0.0.1:{port}/api/upstream/{{hub}}/{{category}}/{{event}}"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 
 
@@ -62,8 +67,10 @@ def check_free(ports: Ports) -> None:
 class Stack:
     """Starts, watches and stops the local stack's processes."""
 
-    def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False) -> None:
+    def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
+                 backend: bool = True) -> None:
         self.ports = ports
+        self.backend = backend
         self.state_dir = state_dir
         self.quiet = quiet
         self.azurite = AzuriteQueue(ports.queue, state_dir / "azurite")
@@ -99,13 +106,15 @@ class Stack:
                 f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/v2.0/.well-known/openid-configuration",
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
+            "SIGNALR_EVENTS_QUEUE": EVENTS_QUEUE,
         }
 
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.azurite.start()
         idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state))
-        emulator = self._spawn("devstack.emulator", "--port", str(self.ports.emulator))
+        emulator = self._spawn("devstack.emulator", "--port", str(self.ports.emulator),
+                               "--upstream", UPSTREAM_TEMPLATE.format(port=self.ports.host))
         wait_for_port(self.ports.idp, idp)
         wait_for_port(self.ports.emulator, emulator)
         self._create_queues()
@@ -121,12 +130,15 @@ class Stack:
             "--static-file", f"/config.js={self.state_dir / 'demo-config.js'}",
         )
         wait_for_port(self.ports.host, host, timeout=60)
+        if self.backend:
+            self._spawn("devstack.chat_backend", "--facade", self.base_url, "--storage",
+                        self.azurite.connection_string, "--queue", EVENTS_QUEUE, "--idp-state", str(self.idp_state))
 
     def _create_queues(self) -> None:
         from azure.storage.queue import QueueServiceClient
 
         service = QueueServiceClient.from_connection_string(self.azurite.connection_string)
-        for name in (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison"):
+        for name in (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison", EVENTS_QUEUE):
             try:
                 service.create_queue(name)
             except Exception as e:  # ResourceExistsError on a warm Azurite
@@ -163,7 +175,8 @@ signalr-facade local stack is up.
   Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
   Demo chat page          {self.base_url}/
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}
-  Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1  (queue '{COMMANDS_QUEUE}')
+  Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
+                          (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')
   Dev identity provider   http://127.0.0.1:{self.ports.idp}
 
 Try it:
@@ -176,9 +189,9 @@ Ctrl-C stops everything.
 """
 
 
-def up(ports: Ports, state_dir: Path = ROOT / ".devstack") -> int:
+def up(ports: Ports, state_dir: Path = ROOT / ".devstack", backend: bool = True) -> int:
     check_free(ports)
-    stack = Stack(ports, state_dir)
+    stack = Stack(ports, state_dir, backend=backend)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stopping.set())
     try:
