@@ -22,7 +22,7 @@ param skuName string
 @description('Blob container the Flex Consumption app deploys its package to.')
 param deploymentContainerName string
 
-@description('Queues created up front: the commands queue, its dead-letter queue and the host poison queue.')
+@description('Queues created up front: the commands queue, its dead-letter and poison queues, and the events queue.')
 param queueNames array
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
