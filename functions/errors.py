@@ -13,6 +13,7 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     │   └── InvalidToken            a token that fails validation (``invalid_token``)
     ├── PermissionDenied          authenticated, not allowed (403)
     ├── NotFound                  the thing asked about does not exist (404)
+    ├── NotAttempted              a batch item left unsent after an earlier one failed (424)
     ├── SigningKeysUnavailable    no token-signing keys could be had (503 + Retry-After)
     └── UpstreamError             SignalR did not do it (5xx)
         ├── UpstreamRejected        SignalR refused the request as bad (502, permanent)
@@ -151,6 +152,15 @@ class NotFound(FacadeError):
     title = "Not found"
 
 
+class NotAttempted(FacadeError):
+    """Raised for the items of an ordered batch after one that failed: they were never sent."""
+
+    status = 424
+    slug = "not-attempted"
+    title = "Not attempted: an earlier item of the ordered batch failed"
+    transient = True
+
+
 class RetryAfterMixin:
     """Carries an optional ``Retry-After`` in seconds."""
 
@@ -223,3 +233,8 @@ class UpstreamTimeout(UpstreamError):
     slug = "upstream-timeout"
     title = "SignalR Service timed out"
     transient = True
+
+
+def is_permanent(error: FacadeError) -> bool:
+    """Whether trying the same command again can never help (a queue dead-letters it rather than retrying)."""
+    return isinstance(error, RequestError | PermissionDenied | UpstreamRejected)

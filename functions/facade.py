@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from .batch import Batch, is_batch, read_batch
 from .catalog import OperationSpec, Permission, QueueOn404
 from .errors import PermissionDenied
-from .queue_commands import parse_command
+from .queue_commands import command_from_message, read_message
 from .settings import Settings, get_settings
 from .signalr.client import SignalRClient
 from .signalr.connection_string import parse_connection_string
@@ -98,9 +99,10 @@ class Facade:
         return self.forward(command, method=method)
 
     @staticmethod
-    def read_queued(text: str) -> Command:
-        """Parse and validate a queue message (the trigger logs what it names before running it)."""
-        return parse_command(text)
+    def read_queued(text: str) -> Command | Batch:
+        """Parse and validate a queue message: one command, or a batch (the trigger logs what it names)."""
+        data = read_message(text)
+        return read_batch(data, queue=True) if is_batch(data) else command_from_message(data)
 
     def negotiate(self, authorization: str | None, hub: object) -> dict[str, str]:
         """Where and how the caller connects: the client URL and a short-lived token for itself."""

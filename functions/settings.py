@@ -23,6 +23,9 @@ COMMANDS_QUEUE = "SIGNALR_COMMANDS_QUEUE"
 # setting, or identity-based `SIGNALR_COMMANDS_STORAGE__queueServiceUri` (+ __credential,
 # __clientId) as the Functions host resolves them.
 COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
+# Batches (functions/batch_runner.py, functions/queue_batch.py).
+BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
+BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
 
 APP_SETTING_NAMES: tuple[str, ...] = (
     SIGNALR_CONNECTION_STRING,
@@ -33,9 +36,15 @@ APP_SETTING_NAMES: tuple[str, ...] = (
     ENTRA_ACCEPT_V1_TOKENS,
     SIGNALR_ALLOWED_HUBS,
     COMMANDS_QUEUE,
+    BATCH_PARALLELISM,
+    BATCH_MAX_ATTEMPTS,
 )
 
 DEFAULT_COMMANDS_QUEUE = "signalr-commands"
+# 16 requests in flight keep a 20 ms round trip busy at ~800 items/s and stay within the
+# session's pool of 32 connections and one worker's share of the service's rate limits.
+DEFAULT_BATCH_PARALLELISM = 16
+DEFAULT_BATCH_MAX_ATTEMPTS = 5  # as host.json's maxDequeueCount for single-command messages
 MULTI_TENANT_IDS = frozenset({"organizations", "common"})
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -57,6 +66,15 @@ def _flag(name: str, value: str | None) -> bool:
     raise ConfigurationError(f"{name} must be true or false")
 
 
+def _bounded_int(name: str, value: str | None, default: int, low: int, high: int) -> int:
+    text = (value or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigurationError(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The facade's configuration. Values are read as given; ``check`` says what is wrong."""
@@ -69,6 +87,8 @@ class Settings:
     entra_accept_v1_tokens: bool = False
     allowed_hubs: frozenset[str] | None = None
     commands_queue: str = DEFAULT_COMMANDS_QUEUE
+    batch_parallelism: int = DEFAULT_BATCH_PARALLELISM
+    batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +104,10 @@ class Settings:
             # Hub names are case-insensitive upstream, so the allow-list is too.
             allowed_hubs=frozenset(h.lower() for h in hubs) if hubs else None,
             commands_queue=(env.get(COMMANDS_QUEUE) or "").strip() or DEFAULT_COMMANDS_QUEUE,
+            batch_parallelism=_bounded_int(BATCH_PARALLELISM, env.get(BATCH_PARALLELISM),
+                                           DEFAULT_BATCH_PARALLELISM, 1, 32),
+            batch_max_attempts=_bounded_int(BATCH_MAX_ATTEMPTS, env.get(BATCH_MAX_ATTEMPTS),
+                                            DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100),
         )
 
     @property

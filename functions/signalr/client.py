@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
+from ..concurrency import ThrottleGate
 from ..errors import (
     PayloadTooLarge,
     UpstreamError,
@@ -70,7 +71,10 @@ class SignalRClient:
         self.info = info
         self.credential = credential or credential_for(info)
         self.timeouts = timeouts
-        self.session = session or build_session(retry)
+        self.retry = retry
+        # One pause shared by every request to this endpoint (functions/concurrency.py).
+        self.gate = ThrottleGate()
+        self.session = session or build_session(retry, gate=self.gate)
 
     def url_for(self, command: Command) -> str:
         # The service is case-insensitive on hubs; the official SDK lowercases them.
@@ -127,8 +131,14 @@ class SignalRClient:
             log.error("SignalR credential failed for %s: %s", name, type(e).__name__)
             raise UpstreamUnavailable("Could not obtain a credential for SignalR Service") from e
         full_url = url + ("?" + urlencode(query) if query else "")
+        pause = self.gate.remaining()
+        if pause > self.retry.max_retry_after:
+            # The service asked everyone to wait longer than a caller should be held: not sent.
+            raise UpstreamUnavailable(retry_after=math.ceil(pause))
+        if pause:
+            self.gate.wait()
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 full_url,
                 json=body,
@@ -148,6 +158,10 @@ class SignalRClient:
         except requests.exceptions.RequestException as e:
             log.warning("SignalR %s failed: %s", name, type(e).__name__)
             raise UpstreamUnavailable("SignalR Service could not be reached") from e
+        if response.status_code in (429, 503):
+            # Retries are spent (or the wait was too long): the next requests wait too.
+            self.gate.pause(_retry_after(response) or self.retry.backoff)
+        return response
 
     @staticmethod
     def _failure(response: requests.Response, name: str) -> UpstreamError | PayloadTooLarge:
