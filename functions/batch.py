@@ -99,6 +99,9 @@ def read_batch(data: Any, *, queue: bool) -> Batch:
         try:
             if not isinstance(fields, dict):
                 raise ValidationError([FieldError("command", "must be a JSON object")])
+            if not queue and "tenant" in fields:
+                # Over HTTP the caller's token says which tenant it acts for.
+                raise ValidationError([FieldError("tenant", "is taken from the access token over HTTP")])
             items.append(BatchItem(index, fields, command_from_fields(fields, existence_checks=not queue)))
         except FacadeError as error:
             items.append(BatchItem(index, fields, error=error))

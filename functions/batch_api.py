@@ -26,9 +26,10 @@ import azure.functions as func
 from .batch import read_batch
 from .batch_runner import ItemResult, run_batch
 from .errors import FacadeError, FieldError, PermissionDenied, ValidationError
-from .facade import get_facade
+from .facade import Outcome, get_facade
 from .http_request import read_json_body
 from .responses import NO_STORE, problem_body, problem_response
+from .validation import Command
 
 bp = func.Blueprint()
 
@@ -66,7 +67,11 @@ def serve_batch(authorization: str | None, req: func.HttpRequest) -> list[ItemRe
                 item = item.refused(error)
         items.append(item)
     batch = replace(batch, items=tuple(items))
-    return run_batch(batch, facade.forward, parallelism=facade.settings.batch_parallelism)
+
+    def send(command: Command) -> Outcome:
+        return facade.forward(command, tenant_id=principal.tenant_id)
+
+    return run_batch(batch, send, parallelism=facade.settings.batch_parallelism)
 
 
 @bp.function_name("batch")

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .batch import Batch, is_batch, read_batch
 from .catalog import OperationSpec, Permission, QueueOn404
-from .errors import PermissionDenied
+from .errors import ConfigurationError, FacadeError, PermissionDenied
 from .queue_commands import command_from_message, read_message
 from .settings import Settings, get_settings
 from .signalr.client import SignalRClient
 from .signalr.connection_string import parse_connection_string
 from .signalr.credentials import AccessKeyCredential, audience_for
+from .single_flight import SingleFlight
 from .validation import Command, validate_hub
 
 if TYPE_CHECKING:
@@ -62,6 +63,27 @@ class Facade:
         return SignalRClient(parse_connection_string(self.settings.signalr_connection_string))
 
     @cached_property
+    def _upstream_check(self) -> SingleFlight[dict[str, Any]]:
+        return SingleFlight(self._probe_upstream, UPSTREAM_CHECK_TTL,
+                            pending={"status": "pending", "detail": "The first check is under way"})
+
+    def _probe_upstream(self) -> dict[str, Any]:
+        try:
+            status = self.client.health()
+        except FacadeError as e:
+            return {"status": "error", "detail": e.title}
+        return {"status": "ok" if status == 200 else "error", "httpStatus": status}
+
+    def upstream_health(self) -> dict[str, Any]:
+        """The service's health, from a check made at most once per ``UPSTREAM_CHECK_TTL`` seconds."""
+        return self._upstream_check.get()
+
+    def require_sound_settings(self) -> None:
+        """Fail closed (500, details only in the log) while a setting is malformed."""
+        if self.settings.read_problems:
+            raise ConfigurationError("; ".join(self.settings.read_problems))
+
+    @cached_property
     def validator(self) -> TokenValidator:
         from .auth.validator import TokenValidator
 
@@ -70,6 +92,7 @@ class Facade:
     # The steps, in pipeline order.
 
     def authenticate(self, authorization: str | None) -> Principal:
+        self.require_sound_settings()
         return self.validator.authenticate(authorization)
 
     def check_hub_allowed(self, hub: str) -> None:
@@ -77,14 +100,34 @@ class Facade:
         if allowed is not None and hub.lower() not in allowed:
             raise PermissionDenied(f"Hub '{hub}' is not open to this facade")
 
+    def check_client_app(self, principal: Principal) -> None:
+        allowed = self.settings.allowed_client_apps
+        if allowed is not None and principal.client_app_id not in allowed:
+            raise PermissionDenied("The calling application is not allowed to use this facade")
+
     def authorize(self, principal: Principal, command: Command) -> None:
         """Raise PermissionDenied unless the caller holds the operation's permission on its hub."""
+        self.check_client_app(principal)
         needed = command.spec.permission.value
         if not principal.has_permission(needed):
-            raise PermissionDenied(f"This operation needs the permission '{needed}' (as an app role or a scope)")
+            raise PermissionDenied(f"This operation needs the permission '{needed}' (an app role for an app, "
+                                   "a scope for a delegated token)")
         self.check_hub_allowed(command.hub)
 
-    def forward(self, command: Command, *, method: str | None = None) -> Outcome:
+    def application_for(self, tenant_id: str | None) -> str | None:
+        """The SignalR ``application`` a caller's hubs live in: the configured one and, in
+        multi-tenant mode, the caller's tenant, so each tenant reaches only its own clients."""
+        parts = [self.settings.application] if self.settings.application else []
+        if self.settings.is_multi_tenant:
+            if not tenant_id:
+                raise ConfigurationError("a multi-tenant facade got a command with no tenant")
+            parts.append(tenant_namespace(tenant_id))
+        return "_".join(parts) or None
+
+    def forward(self, command: Command, *, tenant_id: str | None = None, method: str | None = None) -> Outcome:
+        application = self.application_for(tenant_id)
+        if application is not None:
+            command = replace(command, application=application)
         return Outcome(command, self.client.execute(command, method=method).status)
 
     # The pipelines.
@@ -96,7 +139,7 @@ class Facade:
         principal = self.authenticate(authorization)
         command = read_command()
         self.authorize(principal, command)
-        return self.forward(command, method=method)
+        return self.forward(command, tenant_id=principal.tenant_id, method=method)
 
     @staticmethod
     def read_queued(text: str) -> Command | Batch:
@@ -108,24 +151,55 @@ class Facade:
         """Where and how the caller connects: the client URL and a short-lived token for itself."""
         principal = self.authenticate(authorization)
         hub = validate_hub(hub).lower()
+        self.check_client_app(principal)
         if not principal.has_permission(Permission.CONNECT):
-            raise PermissionDenied(f"Negotiate needs the permission '{Permission.CONNECT}' (as an app role or a scope)")
+            raise PermissionDenied(f"Negotiate needs the permission '{Permission.CONNECT}' (an app role for an app, "
+                                   "a scope for a delegated token)")
         self.check_hub_allowed(hub)
+        application = self.application_for(principal.tenant_id)
+        # Clients name the combined hub, as the Management SDK's negotiate does.
+        client_hub = f"{application}_{hub}" if application else hub
         client = self.client
-        url = f"{client.info.client_url}/client/?hub={hub}"
+        url = f"{client.info.client_url}/client/?hub={client_hub}"
         if isinstance(client.credential, AccessKeyCredential):
-            audience = audience_for(client.info.client_url) + f"/client/?hub={hub}"
+            audience = audience_for(client.info.client_url) + f"/client/?hub={client_hub}"
             token = client.credential.sign(audience, CLIENT_TOKEN_MINUTES * 60, nameid=principal.user_id)
         else:
-            token = client.generate_client_token(hub, principal.user_id, CLIENT_TOKEN_MINUTES)
+            token = client.generate_client_token(hub, principal.user_id, CLIENT_TOKEN_MINUTES, application)
         return {"url": url, "accessToken": token}
 
     def run_queued(self, command: Command) -> Outcome:
         """A queued command: the queue itself is the trust boundary, so only the hub is checked."""
+        self.require_sound_settings()
+        self.admit_queued(command)
+        return self.forward_queued(command)
+
+    def admit_queued(self, command: Command) -> None:
+        """What a queued command (alone or in a batch) must pass before it is sent: hub and tenant."""
         self.check_hub_allowed(command.hub)
-        return self.forward(command)
+        self.check_queued_tenant(command.tenant_id)
+
+    def forward_queued(self, command: Command) -> Outcome:
+        return self.forward(command, tenant_id=command.tenant_id)
+
+    def check_queued_tenant(self, tenant_id: str | None) -> None:
+        """Multi-tenant: a queued command names an allowed tenant. Single-tenant: only ours, if any."""
+        settings = self.settings
+        if settings.is_multi_tenant:
+            if tenant_id is None:
+                raise PermissionDenied("A multi-tenant facade needs the command's 'tenant'")
+            if tenant_id not in settings.entra_allowed_tenants:
+                raise PermissionDenied("The command's tenant is not allowed")
+        elif tenant_id is not None and tenant_id != (settings.entra_tenant_id or "").lower():
+            raise PermissionDenied("The command's tenant is not this facade's tenant")
 
 
+def tenant_namespace(tenant_id: str) -> str:
+    """A tenant's part of the ``application`` name: "t" and the GUID's 32 hex digits."""
+    return "t" + tenant_id.replace("-", "").lower()
+
+
+UPSTREAM_CHECK_TTL = 5.0  # seconds between upstream health checks, whatever the number of probes
 CLIENT_TOKEN_MINUTES = 15  # clients re-negotiate on reconnect; a short token limits a leak
 
 _lock = threading.Lock()

@@ -65,8 +65,9 @@ def _reason(error: FacadeError) -> str:
 
 def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> QueuedBatchResult:
     """Run a batch message's items; never raises once sending starts (a re-run would resend)."""
-    batch = _check_hubs(facade, batch)
-    results = run_batch(batch, facade.forward, parallelism=facade.settings.batch_parallelism)
+    facade.require_sound_settings()  # raises before anything is sent: the host retries the message
+    batch = _admit(facade, batch)
+    results = run_batch(batch, facade.forward_queued, parallelism=facade.settings.batch_parallelism)
     outcome = QueuedBatchResult()
     retry: list[ItemResult] = []
     for result in results:
@@ -88,13 +89,13 @@ def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> Qu
     return outcome
 
 
-def _check_hubs(facade: Facade, batch: Batch) -> Batch:
-    """The queue is the trust boundary: only the hub allow-list is checked, as for single commands."""
+def _admit(facade: Facade, batch: Batch) -> Batch:
+    """The queue is the trust boundary: each item passes the checks a single queued command does."""
     items = []
     for item in batch.items:
         if item.command is not None:
             try:
-                facade.check_hub_allowed(item.command.hub)
+                facade.admit_queued(item.command)
             except PermissionDenied as error:
                 item = item.refused(error)
         items.append(item)

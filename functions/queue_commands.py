@@ -7,15 +7,16 @@ Format (README, "Queue commands"): one JSON object per message, e.g.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .catalog import OPERATIONS, OPERATIONS_BY_NAME
 from .errors import FieldError, OperationNotAllowed, ValidationError
-from .rules import CORRELATION_ID, Invalid
+from .rules import CORRELATION_ID, TENANT, Invalid
 from .validation import Command, build_command, check_body_size, parse_json
 
 QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
-ENVELOPE_FIELDS = frozenset({"operation", "payload", "id"})
+ENVELOPE_FIELDS = frozenset({"operation", "payload", "id", "tenant"})
 
 
 def read_message(text: str) -> Any:
@@ -56,6 +57,12 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
             CORRELATION_ID.check(correlation_id)
         except Invalid as e:
             errors.append(FieldError("id", str(e)))
+    tenant_id = data.get("tenant")
+    if tenant_id is not None:
+        try:
+            tenant_id = TENANT.check(tenant_id)
+        except Invalid as e:
+            errors.append(FieldError("tenant", str(e)))
     if "payload" in data and not spec.has_body:
         errors.append(FieldError("payload", "is not a field of this operation"))
     try:
@@ -65,4 +72,4 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
         errors.extend(e.errors)
     if errors:
         raise ValidationError(errors)
-    return command
+    return replace(command, tenant_id=tenant_id) if tenant_id else command

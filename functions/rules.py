@@ -25,6 +25,7 @@ HUB_PATTERN = "^[A-Za-z][A-Za-z0-9_]*$"
 _HUB = re.compile(HUB_PATTERN[1:-1])
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DIGITS = re.compile(r"[0-9]+")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # "." and ".." are dot segments: percent-encoding cannot keep them literal (RFC 3986 treats
 # "%2E" as "."), so HTTP stacks resolve them and the call would land on another route, e.g.
 # removeConnectionFromGroup with group ".." would become closeConnection upstream.
@@ -124,6 +125,14 @@ def check_correlation_id(value: Any) -> str:
     return value
 
 
+def check_tenant(value: Any) -> str:
+    """A tenant id (a queued command's ``tenant``): a GUID, compared in lower case."""
+    value = _require_nonempty(value)
+    if not _GUID.fullmatch(value):
+        raise Invalid("must be a tenant id (a GUID)")
+    return value.lower()
+
+
 def check_excluded(values: Any) -> list[str]:
     if not isinstance(values, list):
         raise Invalid("must be a list of connection ids")
@@ -166,3 +175,4 @@ TTL = Rule(check_ttl, {"type": "integer", "minimum": 0, "maximum": MAX_TTL_SECON
 REASON = Rule(check_reason, {"type": "string", "maxLength": MAX_REASON_LENGTH})
 CORRELATION_ID = Rule(check_correlation_id, {"type": "string", "minLength": 1, "maxLength": MAX_CORRELATION_ID,
                                              "pattern": _NO_CONTROLS})
+TENANT = Rule(check_tenant, {"type": "string", "format": "uuid"})

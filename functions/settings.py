@@ -18,6 +18,8 @@ ENTRA_ALLOWED_TENANTS = "ENTRA_ALLOWED_TENANTS"
 ENTRA_METADATA_URL = "ENTRA_METADATA_URL"
 ENTRA_ACCEPT_V1_TOKENS = "ENTRA_ACCEPT_V1_TOKENS"
 SIGNALR_ALLOWED_HUBS = "SIGNALR_ALLOWED_HUBS"
+SIGNALR_APPLICATION = "SIGNALR_APPLICATION"
+ENTRA_ALLOWED_CLIENT_APPS = "ENTRA_ALLOWED_CLIENT_APPS"
 COMMANDS_QUEUE = "SIGNALR_COMMANDS_QUEUE"
 # Connection *prefix* of the commands queue binding: either a connection string in this
 # setting, or identity-based `SIGNALR_COMMANDS_STORAGE__queueServiceUri` (+ __credential,
@@ -35,6 +37,8 @@ APP_SETTING_NAMES: tuple[str, ...] = (
     ENTRA_METADATA_URL,
     ENTRA_ACCEPT_V1_TOKENS,
     SIGNALR_ALLOWED_HUBS,
+    SIGNALR_APPLICATION,
+    ENTRA_ALLOWED_CLIENT_APPS,
     COMMANDS_QUEUE,
     BATCH_PARALLELISM,
     BATCH_MAX_ATTEMPTS,
@@ -46,6 +50,8 @@ DEFAULT_COMMANDS_QUEUE = "signalr-commands"
 DEFAULT_BATCH_PARALLELISM = 16
 DEFAULT_BATCH_MAX_ATTEMPTS = 5  # as host.json's maxDequeueCount for single-command messages
 MULTI_TENANT_IDS = frozenset({"organizations", "common"})
+# The service's rule for the application name (and for hubs): a letter, then letters, digits, '_'.
+_APPLICATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -57,27 +63,30 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
-def _flag(name: str, value: str | None) -> bool:
+def _flag(name: str, value: str | None, problems: list[str]) -> bool:
+    """A boolean setting; a malformed one is a problem (named, never quoted) and reads as false."""
     text = (value or "false").strip().lower()
     if text in ("1", "true", "yes"):
         return True
-    if text in ("0", "false", "no", ""):
-        return False
-    raise ConfigurationError(f"{name} must be true or false")
+    if text not in ("0", "false", "no", ""):
+        problems.append(f"{name} must be true or false")
+    return False
 
 
-def _bounded_int(name: str, value: str | None, default: int, low: int, high: int) -> int:
+def _bounded_int(name: str, value: str | None, default: int, low: int, high: int, problems: list[str]) -> int:
+    """A whole-number setting; a malformed one is a problem (named, never quoted) and reads as the default."""
     text = (value or "").strip()
     if not text:
         return default
     if not text.isdigit() or not low <= int(text) <= high:
-        raise ConfigurationError(f"{name} must be a whole number from {low} to {high}")
+        problems.append(f"{name} must be a whole number from {low} to {high}")
+        return default
     return int(text)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The facade's configuration. Values are read as given; ``check`` says what is wrong."""
+    """The facade's configuration. Values are read as given; ``problems()`` says what is wrong."""
 
     signalr_connection_string: str | None = None
     entra_tenant_id: str | None = None
@@ -89,30 +98,57 @@ class Settings:
     commands_queue: str = DEFAULT_COMMANDS_QUEUE
     batch_parallelism: int = DEFAULT_BATCH_PARALLELISM
     batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
+    application: str | None = None  # SignalR's `application` prefix: several apps share one instance
+    allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
+    # Malformed values met while reading, by setting name (never by value). Reading never raises:
+    # /api/health must be able to report every problem, and requests then fail closed.
+    read_problems: tuple[str, ...] = ()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        problems: list[str] = []
         hubs = _split(env.get(SIGNALR_ALLOWED_HUBS))
+        application = (env.get(SIGNALR_APPLICATION) or "").strip() or None
+        if application is not None and not _APPLICATION.fullmatch(application):
+            problems.append(f"{SIGNALR_APPLICATION} must start with a letter and hold only letters, digits or "
+                            "underscores (at most 64)")
+        client_apps = frozenset(a.lower() for a in _split(env.get(ENTRA_ALLOWED_CLIENT_APPS)))
+        if any(not is_guid(a) for a in client_apps):
+            problems.append(f"{ENTRA_ALLOWED_CLIENT_APPS} must list application (client) ids")
         return cls(
             signalr_connection_string=env.get(SIGNALR_CONNECTION_STRING) or None,
             entra_tenant_id=(env.get(ENTRA_TENANT_ID) or "").strip() or None,
             entra_audiences=_split(env.get(ENTRA_AUDIENCES)),
             entra_allowed_tenants=tuple(t.lower() for t in _split(env.get(ENTRA_ALLOWED_TENANTS))),
             entra_metadata_url=(env.get(ENTRA_METADATA_URL) or "").strip() or None,
-            entra_accept_v1_tokens=_flag(ENTRA_ACCEPT_V1_TOKENS, env.get(ENTRA_ACCEPT_V1_TOKENS)),
+            entra_accept_v1_tokens=_flag(ENTRA_ACCEPT_V1_TOKENS, env.get(ENTRA_ACCEPT_V1_TOKENS), problems),
             # Hub names are case-insensitive upstream, so the allow-list is too.
             allowed_hubs=frozenset(h.lower() for h in hubs) if hubs else None,
             commands_queue=(env.get(COMMANDS_QUEUE) or "").strip() or DEFAULT_COMMANDS_QUEUE,
             batch_parallelism=_bounded_int(BATCH_PARALLELISM, env.get(BATCH_PARALLELISM),
-                                           DEFAULT_BATCH_PARALLELISM, 1, 32),
+                                           DEFAULT_BATCH_PARALLELISM, 1, 32, problems),
             batch_max_attempts=_bounded_int(BATCH_MAX_ATTEMPTS, env.get(BATCH_MAX_ATTEMPTS),
-                                            DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100),
+                                            DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
+            application=application.lower() if application else None,
+            allowed_client_apps=client_apps or None,
+            read_problems=tuple(problems),
         )
 
     @property
     def is_multi_tenant(self) -> bool:
         return (self.entra_tenant_id or "").lower() in MULTI_TENANT_IDS
+
+    def problems(self) -> list[str]:
+        """Every problem with the settings, each naming its setting; empty when the facade can run."""
+        from .signalr.connection_string import parse_connection_string
+
+        problems = [*self.read_problems, *self.auth_problems()]
+        try:
+            parse_connection_string(self.signalr_connection_string)
+        except ConfigurationError as e:
+            problems.append(e.detail)  # names the key, never the value
+        return problems
 
     def auth_problems(self) -> list[str]:
         """What makes token validation impossible; empty when auth can run."""

@@ -39,6 +39,8 @@ class Command:
     args: Mapping[str, Any]
     payload: Payload | None = None
     correlation_id: str | None = None
+    tenant_id: str | None = None  # a queued command's tenant, in multi-tenant mode
+    application: str | None = None  # set by the facade: the upstream `application` namespace
 
 
 def validate_hub(value: Any) -> str:

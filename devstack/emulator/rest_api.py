@@ -134,6 +134,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
         _authenticate(request, emulator.access_key)
     if dated and route.operation is not ops.health and not request.query.get("api-version"):
         raise ops.bad_request("The 'api-version' query parameter is required.")
+    application = request.query.get("application")
+    if application is not None and not names.valid_hub(application):
+        raise ops.bad_request("Invalid value of 'application': it must start with a letter and hold only "
+                              "letters, digits or underscores.")
     for name, value in params.items():
         valid, message = _VALIDATORS[name]
         if not valid(value):

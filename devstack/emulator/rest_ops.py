@@ -30,8 +30,15 @@ class Call:
     dated: bool  # the /api/... (api-version) generation rather than /api/v1
 
     @property
+    def hub_name(self) -> str:
+        """The hub addressed: ``{application}_{hub}`` when the ``application`` parameter is given,
+        as the service and the Management SDK combine them."""
+        application = self.request.query.get("application")
+        return f"{application}_{self.params['hub']}" if application else self.params["hub"]
+
+    @property
     def hub(self) -> Hub:
-        return self.emulator.hub(self.params["hub"])
+        return self.emulator.hub(self.hub_name)
 
     @property
     def excluded(self) -> list[str]:
@@ -219,6 +226,6 @@ async def generate_token(call: Call) -> web.Response:
     if minutes < 1:
         raise bad_request("The value of 'minutesToExpire' must be at least 1.")
     user = query.get("userId") or None
-    audience = auth.client_audience(call.request.scheme, call.request.host, call.params["hub"])
+    audience = auth.client_audience(call.request.scheme, call.request.host, call.hub_name)
     token = auth.mint_client_token(call.emulator.access_key, audience, user, minutes * 60)
     return web.json_response({"token": token})

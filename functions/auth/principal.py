@@ -11,10 +11,12 @@ from typing import Any
 class Principal:
     """An authenticated caller.
 
-    Permissions come from ``roles`` (app roles: application permissions, or roles assigned
-    to a user) or ``scp`` (delegated scopes); the facade uses the same names in both.
-    A principal with neither is authenticated but may do nothing that needs a permission
-    (Microsoft.Identity.Web's IDW10201, which it answers with 403).
+    A delegated token (one with ``scp``: a client app acting for a user) holds exactly the
+    scopes the user consented to that client app; the user's own app roles do not widen them,
+    or a client consented only for ``SignalR.Read`` could close connections for a user who
+    holds a role. An app-only token (no ``scp``) holds its app roles (``roles``). The names
+    are the same in both. A principal with neither is authenticated but may do nothing that
+    needs a permission (Microsoft.Identity.Web's IDW10201, which it answers with 403).
     """
 
     object_id: str
@@ -24,6 +26,7 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     is_app: bool = False
     token_version: str = "2.0"
+    client_app_id: str = ""  # the calling application: ``azp`` (v2) or ``appid`` (v1)
 
     @property
     def user_id(self) -> str:
@@ -31,11 +34,16 @@ class Principal:
         return self.object_id or self.subject
 
     @property
+    def permissions(self) -> frozenset[str]:
+        """What this token may do: app roles for an app-only token, scopes for a delegated one."""
+        return self.roles if self.is_app else self.scopes
+
+    @property
     def has_any_permission(self) -> bool:
-        return bool(self.roles or self.scopes)
+        return bool(self.permissions)
 
     def has_permission(self, name: str) -> bool:
-        return name in self.roles or name in self.scopes
+        return name in self.permissions
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any], token_version: str) -> Principal:
@@ -64,4 +72,5 @@ class Principal:
             # Only delegated (user) tokens carry scp; idtyp=app is the explicit marker.
             is_app=claims.get("idtyp") == "app" or scp is None,
             token_version=token_version,
+            client_app_id=str(claims.get("azp") or claims.get("appid") or "").lower(),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -29,6 +30,7 @@ from .transport import RetryPolicy, Timeouts, build_session
 log = logging.getLogger(__name__)
 
 GENERATE_TOKEN_API_VERSION = "2023-07-01"
+PROBE_TIMEOUTS = Timeouts(connect=1.0, read=2.0)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class SignalRClient:
             if param.name in command.args:
                 values = command.args[param.name] if param.repeated else [command.args[param.name]]
                 query.extend((param.name, value) for value in values)
+        if command.application:
+            query.append(("application", command.application))
         if command.spec.api_version:
             query.append(("api-version", command.spec.api_version))
         return query
@@ -103,10 +107,13 @@ class SignalRClient:
             return UpstreamResult(status)
         raise self._failure(response, spec.name)
 
-    def generate_client_token(self, hub: str, user_id: str, minutes: int) -> str:
+    def generate_client_token(self, hub: str, user_id: str, minutes: int, application: str | None = None) -> str:
         """A client access token minted by the service (the Entra-only path of negotiate)."""
         url = self.info.server_url + encode_path("/api/hubs/{hub}/:generateToken", {"hub": hub.lower()})
-        query = [("userId", user_id), ("minutesToExpire", minutes), ("api-version", GENERATE_TOKEN_API_VERSION)]
+        query: list[tuple[str, Any]] = [("userId", user_id), ("minutesToExpire", minutes)]
+        if application:
+            query.append(("application", application))
+        query.append(("api-version", GENERATE_TOKEN_API_VERSION))
         response = self._send("POST", url, query, None, "generateToken")
         if response.status_code != 200:
             raise self._failure(response, "generateToken")
@@ -118,12 +125,20 @@ class SignalRClient:
             raise UpstreamError("SignalR Service returned no client token")
         return token
 
+    @cached_property
+    def _probe_session(self) -> requests.Session:
+        # A probe is never retried: an anonymous caller may cost the service one cheap call, no more.
+        return build_session(RetryPolicy(attempts=0), pool_size=2)
+
     def health(self) -> int:
-        """The status of the service's health endpoint (raises on no answer)."""
-        return self._send("HEAD", self.info.server_url + "/api/v1/health", [], None, "health").status_code
+        """The status of the service's health endpoint: one try, short timeouts (raises on no answer)."""
+        url = self.info.server_url + "/api/v1/health"
+        return self._send("HEAD", url, [], None, "health", session=self._probe_session,
+                          timeouts=PROBE_TIMEOUTS).status_code
 
     def _send(
-        self, method: str, url: str, query: list[tuple[str, Any]], body: Any, name: str
+        self, method: str, url: str, query: list[tuple[str, Any]], body: Any, name: str,
+        *, session: requests.Session | None = None, timeouts: Timeouts | None = None,
     ) -> requests.Response:
         try:
             token = self.credential.bearer(url)
@@ -131,19 +146,21 @@ class SignalRClient:
             log.error("SignalR credential failed for %s: %s", name, type(e).__name__)
             raise UpstreamUnavailable("Could not obtain a credential for SignalR Service") from e
         full_url = url + ("?" + urlencode(query) if query else "")
-        pause = self.gate.remaining()
+        # The throttle gate covers the pooled session; the health probe (its own session) is not held.
+        gated = session is None
+        pause = self.gate.remaining() if gated else 0.0
         if pause > self.retry.max_retry_after:
             # The service asked everyone to wait longer than a caller should be held: not sent.
             raise UpstreamUnavailable(retry_after=math.ceil(pause))
         if pause:
             self.gate.wait()
         try:
-            response = self.session.request(
+            response = (session or self.session).request(
                 method,
                 full_url,
                 json=body,
                 headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeouts.as_tuple(),
+                timeout=(timeouts or self.timeouts).as_tuple(),
                 allow_redirects=False,
             )
         except requests.exceptions.ReadTimeout as e:
@@ -158,7 +175,7 @@ class SignalRClient:
         except requests.exceptions.RequestException as e:
             log.warning("SignalR %s failed: %s", name, type(e).__name__)
             raise UpstreamUnavailable("SignalR Service could not be reached") from e
-        if response.status_code in (429, 503):
+        if gated and response.status_code in (429, 503):
             # Retries are spent (or the wait was too long): the next requests wait too.
             self.gate.pause(_retry_after(response) or self.retry.backoff)
         return response

@@ -5,14 +5,22 @@ Errors name the offending key, never its value: the string carries an access key
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
 
-_VERSION = re.compile(r"^1\.\d+(?:[\w\-.]+)?$")
+_VERSION = re.compile(r"1\.[0-9]+[A-Za-z0-9_\-.]*", re.ASCII)
+_PORT = re.compile(r"[0-9]{1,5}")
+# A DNS name (letters, digits, hyphens, dots) or an IPv4 address; IPv6 literals are checked apart.
+_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?")
 AUTH_TYPES = frozenset({"azure", "azure.msi", "azure.app", "aad"})
+# Keys the official parsers know. Only these are ever named in an error: a part of a secret
+# holding "=" (e.g. a mangled AccessKey) would otherwise turn into a "key" in a log line.
+KNOWN_KEYS = frozenset({"endpoint", "accesskey", "authtype", "clientid", "tenantid", "clientsecret", "version",
+                        "port", "clientendpoint", "serverendpoint"})
 
 
 @dataclass(frozen=True)
@@ -43,15 +51,32 @@ class ConnectionInfo:
         return f"ConnectionInfo(endpoint={self.endpoint!r}, auth_type={self.auth_type!r})"
 
 
+def _is_host(host: str) -> bool:
+    if ":" in host:  # an IPv6 literal (urlsplit took it from between brackets)
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    return bool(_HOSTNAME.fullmatch(host)) and ".." not in host
+
+
 def _absolute_url(key: str, value: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"connection string: {key} must be an absolute http(s) URL")
+    not_a_url = ConfigurationError(f"connection string: {key} must be an absolute http(s) URL")
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 literal
+        raise not_a_url from None
+    if parts.scheme.lower() not in ("http", "https") or not hostname or not _is_host(hostname):
+        raise not_a_url
+    if parts.query or parts.fragment or parts.username is not None:
+        raise ConfigurationError(f"connection string: {key} must have no user, query or fragment")
     try:
         port = parts.port
     except ValueError:
         raise ConfigurationError(f"connection string: {key} has an invalid port") from None
-    return parts.scheme.lower(), parts.hostname, port
+    return parts.scheme.lower(), hostname, port
 
 
 def _with_port(scheme: str, host: str, port: int | None) -> str:
@@ -60,7 +85,8 @@ def _with_port(scheme: str, host: str, port: int | None) -> str:
 
 
 def _parse_port(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
+    # ASCII digits only: str.isdigit() accepts "²", which int() then refuses.
+    if not _PORT.fullmatch(value) or not 1 <= int(value) <= 65535:
         raise ConfigurationError("connection string: Port must be an integer from 1 to 65535")
     return int(value)
 
@@ -79,7 +105,8 @@ def split_pairs(text: str) -> dict[str, str]:
         key, value = part.split("=", 1)
         key = key.strip().lower()
         if key in pairs:
-            raise ConfigurationError(f"connection string: duplicate key {key!r}")
+            named = f" {key!r}" if key in KNOWN_KEYS else ""
+            raise ConfigurationError(f"connection string: duplicate key{named}")
         pairs[key] = value.strip()
     return pairs
 
@@ -95,7 +122,7 @@ def parse_connection_string(text: str | None) -> ConnectionInfo:
     endpoint = _normalise_url("Endpoint", pairs["endpoint"], port)
 
     version = pairs.get("version", "1.0")
-    if not _VERSION.match(version):
+    if not _VERSION.fullmatch(version):
         raise ConfigurationError("connection string: Version must look like 1.x")
 
     auth_type = pairs.get("authtype", "").lower() or None

@@ -20,7 +20,9 @@ from .connection_string import ConnectionInfo
 ENTRA_SCOPE = "https://signalr.azure.com/.default"
 ACCESS_TOKEN_LIFETIME = 3600  # the official SDK's default
 REUSE_FOR = 3000  # re-sign well before expiry so a slow request never carries a stale token
-MAX_CACHED_AUDIENCES = 4096  # audiences vary per user/group/connection: keep memory bounded
+# Audiences vary per user, group and connection (ids up to 1,024 characters, percent-encoded
+# up to three times longer), and each token repeats its audience: bound the cache by bytes.
+MAX_CACHE_BYTES = 4 * 1024 * 1024
 
 
 class Credential(Protocol):
@@ -38,11 +40,15 @@ def audience_for(url: str) -> str:
 class AccessKeyCredential:
     """HS256 JWTs signed with the access key's UTF-8 bytes, as the official SDK signs them."""
 
-    def __init__(self, access_key: str, *, lifetime: int = ACCESS_TOKEN_LIFETIME) -> None:
+    def __init__(
+        self, access_key: str, *, lifetime: int = ACCESS_TOKEN_LIFETIME, cache_bytes: int = MAX_CACHE_BYTES
+    ) -> None:
         self._key = access_key.encode("utf-8")
         self._lifetime = lifetime
         self._reuse_for = min(REUSE_FOR, lifetime * 5 // 6)
         self._cache: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._cache_bytes = cache_bytes
+        self._cached_bytes = 0
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -62,12 +68,24 @@ class AccessKeyCredential:
                 self._cache.move_to_end(audience)
                 return cached[0]
         token = self.sign(audience)
+        size = len(audience) + len(token)  # both ASCII: characters are bytes
+        if size * 16 > self._cache_bytes:
+            return token  # one entry this large would crowd out the rest: sign it each time
         with self._lock:
+            previous = self._cache.pop(audience, None)
+            if previous is not None:
+                self._cached_bytes -= len(audience) + len(previous[0])
             self._cache[audience] = (token, now)
-            self._cache.move_to_end(audience)
-            while len(self._cache) > MAX_CACHED_AUDIENCES:
-                self._cache.popitem(last=False)
+            self._cached_bytes += size
+            while self._cached_bytes > self._cache_bytes:
+                old_audience, (old_token, _) = self._cache.popitem(last=False)
+                self._cached_bytes -= len(old_audience) + len(old_token)
         return token
+
+    @property
+    def cached_bytes(self) -> int:
+        """What the token cache holds now, in bytes of audience and token text."""
+        return self._cached_bytes
 
 
 class EntraCredential:

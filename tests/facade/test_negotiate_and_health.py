@@ -86,9 +86,6 @@ def health(registered_functions):
     function = registered_functions["health"].get_user_function()
 
     def run():
-        from functions import health as module
-
-        module._cache.clear()
         response = function(request("GET", "http://127.0.0.1:7071/api/health"))
         return response.status_code, json.loads(response.get_body())
 
