@@ -21,7 +21,8 @@ from bench.results import BenchResult
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
-SIZE_FLAGS = ("cold_runs", "warm_requests", "warm_rounds", "queue_messages", "fanout_clients", "fanout_broadcasts")
+SIZE_FLAGS = ("cold_runs", "warm_requests", "warm_rounds", "queue_messages", "fanout_clients", "fanout_broadcasts",
+              "batch_items", "batch_rounds", "batch_cpu_items", "queue_batch_commands")
 CHILD_TIMEOUT = {"smoke": 180, "full": 1800}
 
 
