@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import machine, report
+from bench import machine, plot, report
 from bench.child import BENCHMARKS
 from bench.results import BenchResult
 
@@ -70,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
         date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report.markdown(results, machine.describe(), date=date, command=command.strip()))
+        plots = []
+        points = plot.speedup_points(results)
+        if points:
+            plot.write_speedup_plot(points, output.parent / plot.SPEEDUP_PNG)
+            plots.append(("Speed-up of an HTTP batch against batch size", plot.SPEEDUP_PNG))
+        output.write_text(report.markdown(results, machine.describe(), date=date, command=command.strip(),
+                                          plots=plots))
         print(f"wrote {output}", file=sys.stderr)
     return 1 if any(r.errors for r in results) else 0
 
