@@ -6,7 +6,7 @@ a test fails when the two drift apart.
 
 from __future__ import annotations
 
-from functions.catalog import OPERATIONS, OperationSpec
+from functions.catalog import COMMAND_PERMISSIONS, OPERATIONS, Answer, OperationSpec
 
 BEGIN = "<!-- operations:begin -->"
 END = "<!-- operations:end -->"
@@ -21,12 +21,20 @@ def _route(spec: OperationSpec) -> str:
 
 def _success(spec: OperationSpec) -> str:
     codes = " or ".join(str(code) for code in spec.success)
-    return codes + (" / 404" if spec.not_found else "")
+    answer = "" if spec.answer is Answer.NONE else " + JSON"
+    return codes + answer + (" / 404" if spec.not_found else "")
+
+
+def permission_text(spec: OperationSpec) -> str:
+    if spec.permission is not None:
+        return f"`{spec.permission.value}`"
+    per_type = ", ".join(f"{kind} `{permission.value}`" for kind, permission in COMMAND_PERMISSIONS.items())
+    return f"each command's own: {per_type}"
 
 
 def operations_table() -> str:
     rows = [
-        f"| {spec.name} | {_route(spec)} | `{spec.permission.value}` | {_success(spec)} | "
+        f"| {spec.name} | {_route(spec)} | {permission_text(spec)} | {_success(spec)} | "
         f"{'yes' if spec.queueable else 'no'} |"
         for spec in OPERATIONS
     ]

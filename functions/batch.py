@@ -54,8 +54,11 @@ class Batch:
 
 
 def is_batch(data: Any) -> bool:
-    """Whether a decoded queue message is a batch rather than one command object."""
-    return isinstance(data, list) or (isinstance(data, dict) and "commands" in data)
+    """Whether a decoded queue message is a batch rather than one command object.
+
+    A command names its ``operation`` (``executeCommands`` has a ``commands`` field of its own).
+    """
+    return isinstance(data, list) or (isinstance(data, dict) and "commands" in data and "operation" not in data)
 
 
 def _envelope(data: Any, allowed: frozenset[str]) -> tuple[list[Any], bool, int, list[int] | None]:

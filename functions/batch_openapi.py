@@ -6,6 +6,7 @@ from typing import Any
 
 from .batch import MAX_BATCH_ITEMS
 from .catalog import OPERATIONS, OperationSpec
+from .queue_commands import BATCH_OPERATIONS
 from .rules import CORRELATION_ID
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -16,9 +17,9 @@ def command_schema(spec: OperationSpec) -> dict[str, Any]:
     properties: dict[str, Any] = {"operation": {"const": spec.name}}
     properties.update({p.name: p.rule.schema for p in spec.params})
     required = ["operation", *(p.name for p in spec.params if p.required)]
-    if spec.has_body:
-        properties["payload"] = {"$ref": "#/components/schemas/PayloadMessage"}
-        required.append("payload")
+    if spec.body is not None:
+        properties[spec.body.queue_field] = {"$ref": f"#/components/schemas/{spec.body.schema_name}"}
+        required.append(spec.body.queue_field)
     properties["id"] = {**CORRELATION_ID.schema, "description": "Optional correlation id, echoed in results and logs."}
     return {"title": spec.name, "type": "object", "additionalProperties": False,
             "required": required, "properties": properties}
@@ -31,7 +32,8 @@ def batch_schemas() -> dict[str, Any]:
         "retryAfter": {"type": "integer", "description": "Seconds to wait before sending this item again."}}}]}
     return {
         "Command": {"description": "A command as a queue message or a batch item; existence checks only "
-                                   "in an HTTP batch.", "oneOf": [command_schema(spec) for spec in OPERATIONS]},
+                                   "in an HTTP batch.",
+                    "oneOf": [command_schema(spec) for spec in OPERATIONS if spec.name in BATCH_OPERATIONS]},
         "BatchRequest": {"oneOf": [commands, {"type": "object", "additionalProperties": False,
                                               "required": ["commands"], "properties": {
             "commands": commands,

@@ -11,10 +11,13 @@ Upstream REST reference: https://learn.microsoft.com/azure/azure-signalr/signalr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from . import rules
+from . import bodies, rules
+from .errors import ClientInvocationFailed, ClientTimeout, ContinuationRefused, FacadeError
 from .rules import Rule
 
 
@@ -27,6 +30,8 @@ class Permission(StrEnum):
     READ = "SignalR.Read"
     # Negotiate: without it any token the tenant issues for the API could join a hub and listen.
     CONNECT = "SignalR.Connect"
+    # :invoke reads data from a user's client (its handler's return value): a permission of its own.
+    INVOKE = "SignalR.Invoke"
 
 
 class Location(StrEnum):
@@ -53,6 +58,30 @@ class Param:
     repeated: bool = False
 
 
+class Answer(StrEnum):
+    """What the caller gets back besides the status."""
+
+    NONE = "none"  # the status only
+    JSON = "json"  # the service's JSON answer, passed back (e.g. a client's result)
+    PAGE = "page"  # one page of a list; its nextLink is rewritten to point at the facade
+    GROUP_USERS = "group-users"  # every page of a group's connections, folded into distinct users
+
+
+@dataclass(frozen=True)
+class Body:
+    """A JSON request body: its check (the value knows how to go upstream), its schema, its queue field.
+
+    ``permissions`` derives the permissions a body needs (``:execute``: one per command type);
+    None when the operation's own permission covers it.
+    """
+
+    queue_field: str
+    rule: Rule
+    schema_name: str
+    description: str
+    permissions: Callable[[Any], frozenset[Permission]] | None = None
+
+
 @dataclass(frozen=True)
 class NotFound:
     """An upstream 404 that is an answer: the caller gets 404 with ``detail``; the queue acts on ``queue``."""
@@ -71,14 +100,29 @@ class OperationSpec:
     path: str  # relative to the route prefix, e.g. "v1/hubs/{hub}/groups/{group}"
     params: tuple[Param, ...]
     success: tuple[int, ...]
-    permission: Permission
-    has_body: bool = False
+    permission: Permission | None  # None: derived from the body (``Body.permissions``)
+    body: Body | None = None
     # Existence checks: answered over HTTP only (a queue has no reply channel), HEAD too.
     existence_check: bool = False
     # None: an upstream 404 is a failure (the service should never answer it).
     not_found: NotFound | None = None
     upstream_template: str | None = None  # default: the facade path under "/api/"
     api_version: str | None = None  # the dated REST versions take ?api-version=
+    answer: Answer = Answer.NONE
+    answer_schema: Mapping[str, Any] | None = None  # the JSON answer, for the OpenAPI document
+    # Upstream statuses with a meaning of their own for this operation (beyond success and 404).
+    failures: Mapping[int, type[FacadeError]] = field(default_factory=dict)
+
+    @property
+    def has_body(self) -> bool:
+        return self.body is not None
+
+    def permissions_for(self, payload: Any) -> frozenset[Permission]:
+        """Every permission a caller needs for this operation with this (validated) body."""
+        needed = {self.permission} if self.permission is not None else set()
+        if self.body is not None and self.body.permissions is not None and payload is not None:
+            needed |= self.body.permissions(payload)
+        return frozenset(needed)
 
     @property
     def http_methods(self) -> tuple[str, ...]:
@@ -91,7 +135,8 @@ class OperationSpec:
 
     @property
     def queueable(self) -> bool:
-        return not self.existence_check
+        # A queue has no reply channel: operations whose point is their answer are HTTP only.
+        return not self.existence_check and self.answer is Answer.NONE
 
     @property
     def query_params(self) -> tuple[Param, ...]:
@@ -114,11 +159,66 @@ REASON = Param("reason", Location.QUERY, "Reason given to the client (at most 10
 TTL = Param("ttl", Location.QUERY, "Seconds the user stays in the group (0-31536000); forever if absent.",
             rules.TTL, required=False)
 
+CLOSE_EXCLUDED = Param("excluded", Location.QUERY,
+                       "Connection ids to leave open (repeat the parameter, at most 100).",
+                       rules.EXCLUDED, required=False, repeated=True)
+CLOSE_REASON = Param("reason", Location.QUERY, "Reason given to the clients (at most 1024 characters).",
+                     rules.REASON, required=False)
+PAGE_SIZE = Param("maxpagesize", Location.QUERY, "Connections per page (1-200; the service's default is 200).",
+                  rules.PAGE_SIZE, required=False)
+TOP = Param("top", Location.QUERY, "The most connections to return over all pages; all when absent.",
+            rules.TOP, required=False)
+CONTINUATION = Param("continuationToken", Location.QUERY,
+                     "Where the next page starts: copy it from the previous page's nextLink, never build it.",
+                     rules.CONTINUATION_TOKEN, required=False)
+FILTER = Param("filter", Location.QUERY,
+               "OData filter choosing the connections (userId, connectionId, groups; at most 2048 characters). "
+               "See https://learn.microsoft.com/azure/azure-web-pubsub/reference-odata-filter",
+               rules.FILTER, required=False)
+
 CONNECTION_GONE = NotFound("The connection does not exist")
+
+PAYLOAD_BODY = Body("payload", Rule(bodies.check_payload, bodies.PAYLOAD_SCHEMA), "PayloadMessage",
+                    "A hub invocation: the client method (target) and its arguments.")
+# :execute needs the permission of every command type in it.
+COMMAND_PERMISSIONS: dict[str, Permission] = {
+    "SendMessage": Permission.SEND,
+    "JoinGroup": Permission.GROUPS_MANAGE,
+    "LeaveGroup": Permission.GROUPS_MANAGE,
+    "CloseConnection": Permission.CONNECTIONS_MANAGE,
+}
+COMMANDS_BODY = Body(
+    "commands",
+    Rule(bodies.check_commands, bodies.commands_schema("#/components/schemas/PayloadMessage",
+                                                       rules.GROUP.schema, rules.REASON.schema)),
+    "ExecuteCommands",
+    "The commands to run on every matching connection, in order.",
+    permissions=lambda commands: frozenset(COMMAND_PERMISSIONS[kind] for kind in commands.types),
+)
+
+DATED = "2024-12-01"  # the newest data-plane REST version (Azure/azure-signalr docs/swagger/v20241201.json)
+GROUP_MEMBER_SCHEMA = {"type": "object", "required": ["connectionId"], "properties": {
+    "connectionId": {"type": "string"}, "userId": {"type": "string"}}}
+GROUP_PAGE_SCHEMA = {"type": "object", "required": ["value"], "properties": {
+    "value": {"type": "array", "items": GROUP_MEMBER_SCHEMA},
+    "nextLink": {"type": "string", "description": "The next page on this facade (a path with its query)."}}}
+GROUP_USERS_SCHEMA = {"type": "object", "required": ["users", "connections", "anonymousConnections"], "properties": {
+    "users": {"type": "array", "items": {"type": "object", "required": ["userId", "connections"], "properties": {
+        "userId": {"type": "string"}, "connections": {"type": "integer", "minimum": 1}}}},
+    "connections": {"type": "integer", "minimum": 0},
+    "anonymousConnections": {"type": "integer", "minimum": 0}}}
+CLIENT_RESULT_SCHEMA = {"type": "object", "properties": {
+    "result": {"description": "What the client's handler returned."}, "protocol": {"type": "string"}}}
 
 
 def _send(name: str, summary: str, path: str, params: tuple[Param, ...]) -> OperationSpec:
-    return OperationSpec(name, summary, "POST", path, params, (202,), Permission.SEND, has_body=True)
+    return OperationSpec(name, summary, "POST", path, params, (202,), Permission.SEND, body=PAYLOAD_BODY)
+
+
+def _close_all(name: str, summary: str, path: str, params: tuple[Param, ...]) -> OperationSpec:
+    return OperationSpec(name, summary, "POST", path, (*params, CLOSE_EXCLUDED, CLOSE_REASON), (204,),
+                         Permission.CONNECTIONS_MANAGE, upstream_template="/api/" + path.removeprefix("v1/"),
+                         api_version=DATED)
 
 
 def _check(name: str, summary: str, path: str, params: tuple[Param, ...], absent: str) -> OperationSpec:
@@ -177,6 +277,46 @@ OPERATIONS: tuple[OperationSpec, ...] = (
         "removeUserFromAllGroups", "Remove a user from all groups.",
         "DELETE", "v1/hubs/{hub}/users/{user}/groups", (HUB, USER), (200, 202),
         Permission.GROUPS_MANAGE,
+    ),
+    # 2024-12-01 operations.
+    _close_all("closeAllConnections", "Close every connection to the hub.",
+               "v1/hubs/{hub}/:closeConnections", (HUB,)),
+    _close_all("closeGroupConnections", "Close every connection in a group.",
+               "v1/hubs/{hub}/groups/{group}/:closeConnections", (HUB, GROUP)),
+    _close_all("closeUserConnections", "Close every connection of a user.",
+               "v1/hubs/{hub}/users/{user}/:closeConnections", (HUB, USER)),
+    OperationSpec(
+        "removeConnectionFromAllGroups", "Remove a connection from all groups.",
+        "DELETE", "v1/hubs/{hub}/connections/{connectionId}/groups", (HUB, CONNECTION), (200,),
+        Permission.GROUPS_MANAGE, not_found=CONNECTION_GONE,
+        upstream_template="/api/hubs/{hub}/connections/{connectionId}/groups", api_version=DATED,
+    ),
+    OperationSpec(
+        "listConnectionsInGroup", "List the connections in a group, a page at a time.",
+        "GET", "v1/hubs/{hub}/groups/{group}/connections", (HUB, GROUP, PAGE_SIZE, TOP, CONTINUATION), (200,),
+        Permission.READ, upstream_template="/api/hubs/{hub}/groups/{group}/connections", api_version=DATED,
+        answer=Answer.PAGE, answer_schema=GROUP_PAGE_SCHEMA,
+        # Every other input is checked here first: a 400 upstream is about the token sent back.
+        failures={400: ContinuationRefused},
+    ),
+    OperationSpec(
+        "listUsersInGroup", "Who is in a group: its distinct user ids with their connection counts.",
+        "GET", "v1/hubs/{hub}/groups/{group}/users", (HUB, GROUP), (200,),
+        Permission.READ, upstream_template="/api/hubs/{hub}/groups/{group}/connections", api_version=DATED,
+        answer=Answer.GROUP_USERS, answer_schema=GROUP_USERS_SCHEMA,
+    ),
+    OperationSpec(
+        "executeCommands", "Run commands on every connection a filter matches.",
+        "POST", "v1/hubs/{hub}/:execute", (HUB, FILTER), (202,), None, body=COMMANDS_BODY,
+        upstream_template="/api/hubs/{hub}/:execute", api_version=DATED,
+    ),
+    OperationSpec(
+        "invokeConnection", "Ask one client for a result: its handler's return value.",
+        "POST", "v1/hubs/{hub}/connections/{connectionId}/:invoke", (HUB, CONNECTION), (200,),
+        Permission.INVOKE, body=PAYLOAD_BODY, not_found=CONNECTION_GONE,
+        upstream_template="/api/hubs/{hub}/connections/{connectionId}/:invoke", api_version=DATED,
+        answer=Answer.JSON, answer_schema=CLIENT_RESULT_SCHEMA,
+        failures={400: ClientInvocationFailed, 408: ClientTimeout},
     ),
 )
 

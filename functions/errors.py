@@ -7,20 +7,24 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     │   ├── ValidationError         a field breaks a rule (400, field-level ``errors``)
     │   ├── PayloadTooLarge         body over the limit (413)
     │   ├── UnsupportedMediaType    body is not JSON (415)
-    │   └── OperationNotAllowed     the operation is not offered on this path (400)
+    │   ├── OperationNotAllowed     the operation is not offered on this path (400)
+    │   └── ContinuationRefused     SignalR refused a continuation token the caller sent back (400)
     ├── AuthenticationError       no usable credentials (401 + WWW-Authenticate)
     │   ├── MissingToken            no bearer token at all (bare ``Bearer`` challenge)
     │   └── InvalidToken            a token that fails validation (``invalid_token``)
     ├── PermissionDenied          authenticated, not allowed (403)
     ├── NotFound                  the thing asked about does not exist (404)
     ├── NotAttempted              a batch item left unsent after an earlier one failed (424)
+    ├── GroupTooLarge             a group is over the cap of who-is-in-the-group (422)
     ├── SigningKeysUnavailable    no token-signing keys could be had (503 + Retry-After)
     └── UpstreamError             SignalR did not do it (5xx)
         ├── UpstreamRejected        SignalR refused the request as bad (502, permanent)
         ├── UpstreamMisconfigured   SignalR refused our credentials (502, permanent)
         ├── UpstreamServerError     SignalR failed with a 5xx (502, transient)
         ├── UpstreamUnavailable     throttled or failing, try later (503 + Retry-After)
-        └── UpstreamTimeout         no answer in time (504)
+        ├── UpstreamTimeout         no answer in time (504)
+        ├── ClientInvocationFailed  the client asked by :invoke answered with an error (502)
+        └── ClientTimeout           the client asked by :invoke did not answer in time (504)
 
 ``detail`` is always safe to show a caller: it never carries a token, a key or an
 upstream response body. Transient errors are the ones a queue message is retried for.
@@ -110,6 +114,13 @@ class OperationNotAllowed(RequestError):
     title = "Operation not allowed here"
 
 
+class ContinuationRefused(RequestError):
+    """Raised when SignalR refuses the continuation token a caller passed back (forged or expired)."""
+
+    slug = "invalid-continuation-token"
+    title = "The continuation token is not valid"
+
+
 class AuthenticationError(FacadeError):
     """Raised when the caller is not authenticated."""
 
@@ -159,6 +170,12 @@ class NotAttempted(FacadeError):
     slug = "not-attempted"
     title = "Not attempted: an earlier item of the ordered batch failed"
     transient = True
+class GroupTooLarge(FacadeError):
+    """Raised when a group has more connections than who-is-in-the-group reads; page the list instead."""
+
+    status = 422
+    slug = "group-too-large"
+    title = "The group is too large to summarize"
 
 
 class RetryAfterMixin:
@@ -233,6 +250,21 @@ class UpstreamTimeout(UpstreamError):
     slug = "upstream-timeout"
     title = "SignalR Service timed out"
     transient = True
+
+
+class ClientInvocationFailed(UpstreamError):
+    """Raised when the client asked for a result answered with an error (its handler threw, or it has none)."""
+
+    slug = "client-error"
+    title = "The client answered with an error"
+
+
+class ClientTimeout(UpstreamError):
+    """Raised when the client asked for a result did not answer before the service gave up."""
+
+    status = 504
+    slug = "client-timeout"
+    title = "The client did not answer in time"
 
 
 def is_permanent(error: FacadeError) -> bool:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from . import paging
 from .batch import Batch, is_batch, read_batch
-from .catalog import OperationSpec, Permission, QueueOn404
+from .catalog import Answer, OperationSpec, Permission, QueueOn404
 from .errors import ConfigurationError, FacadeError, PermissionDenied
 from .queue_commands import command_from_message, read_message
 from .settings import Settings, get_settings
@@ -37,6 +38,7 @@ class Outcome:
 
     command: Command
     status: int
+    body: Any = None  # the JSON answer for the caller, when the catalog entry has one
 
     @property
     def spec(self) -> OperationSpec:
@@ -106,11 +108,12 @@ class Facade:
             raise PermissionDenied("The calling application is not allowed to use this facade")
 
     def authorize(self, principal: Principal, command: Command) -> None:
-        """Raise PermissionDenied unless the caller holds the operation's permission on its hub."""
+        """Raise PermissionDenied unless the caller holds every permission the command needs on its hub."""
         self.check_client_app(principal)
-        needed = command.spec.permission.value
-        if not principal.has_permission(needed):
-            raise PermissionDenied(f"This operation needs the permission '{needed}' (an app role for an app, "
+        missing = sorted(p.value for p in command.permissions if not principal.has_permission(p.value))
+        if missing:
+            names = "', '".join(missing)
+            raise PermissionDenied(f"This operation needs the permission '{names}' (an app role for an app, "
                                    "a scope for a delegated token)")
         self.check_hub_allowed(command.hub)
 
@@ -128,7 +131,19 @@ class Facade:
         application = self.application_for(tenant_id)
         if application is not None:
             command = replace(command, application=application)
-        return Outcome(command, self.client.execute(command, method=method).status)
+        answer = command.spec.answer
+        if answer is Answer.GROUP_USERS:
+            return Outcome(command, 200, paging.group_users(lambda token: self._page(command, token)))
+        result = self.client.execute(command, method=method)
+        if answer is Answer.PAGE and result.status == 200:
+            return Outcome(command, result.status, paging.page_answer(command, result.body))
+        return Outcome(command, result.status, result.body)
+
+    def _page(self, command: Command, token: str | None) -> Any:
+        query: list[tuple[str, Any]] = [("maxpagesize", paging.MAX_PAGE_SIZE)]
+        if token is not None:
+            query.append(("continuationToken", token))
+        return self.client.execute(command, extra_query=query).body
 
     # The pipelines.
 

@@ -13,7 +13,7 @@ from .catalog import OPERATIONS, OperationSpec
 from .errors import FacadeError, NotFound
 from .facade import get_facade
 from .http_request import command_from_request
-from .responses import empty_response, problem_response
+from .responses import empty_response, json_response, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ def handle_operation(spec: OperationSpec, req: func.HttpRequest) -> func.HttpRes
         return problem_response(error, head=head)
     if outcome.not_found:
         return problem_response(NotFound(spec.not_found.detail), head=head)
+    if outcome.body is not None:
+        return json_response(outcome.body, outcome.status, head=head)
     return empty_response(outcome.status)
 
 

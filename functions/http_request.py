@@ -16,7 +16,11 @@ JSON_MEDIA_TYPES = ("application/json",)
 
 def query_pairs(req: func.HttpRequest) -> list[tuple[str, str]]:
     # func.HttpRequest.params keeps one value per key; repeated ones (excluded) need the URL.
-    return parse_qsl(urlsplit(req.url).query, keep_blank_values=True)
+    # Strict decoding: a percent-encoded byte sequence that is not UTF-8 is refused, not replaced.
+    try:
+        return parse_qsl(urlsplit(req.url).query, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise ValidationError([FieldError("query", "is not percent-encoded UTF-8")]) from None
 
 
 def read_query(spec: OperationSpec, req: func.HttpRequest) -> dict[str, Any]:

@@ -13,17 +13,18 @@ from typing import Any
 import azure.functions as func
 
 from .batch_openapi import batch_operation, batch_schemas
-from .catalog import HUB, OPERATIONS, OperationSpec, Param, Permission
-from .rules import NOT_BLANK
+from .catalog import COMMAND_PERMISSIONS, HUB, OPERATIONS, Answer, OperationSpec, Param, Permission
+from .errors import GroupTooLarge
 
 bp = func.Blueprint()
 
 ROUTE_PREFIX = "/api"
 STATUS_TEXT = {
-    200: "Success", 202: "Accepted", 400: "Invalid input", 401: "Missing or invalid access token",
+    200: "Success", 202: "Accepted", 204: "Done", 400: "Invalid input", 401: "Missing or invalid access token",
     403: "Missing permission or hub not allowed", 404: "Not found", 413: "Body over 1 MB (or a batch over 1,000 items)",
     414: "The URL is longer than the host accepts (8 KB request line, as Kestrel)",
-    415: "Body is not JSON", 500: "The facade is misconfigured", 502: "SignalR Service refused or failed",
+    415: "Body is not JSON", 422: "The group has more connections than this answer reads; page the list",
+    500: "The facade is misconfigured", 502: "SignalR Service refused or failed",
     503: "SignalR Service or the signing keys are unavailable; see Retry-After", 504: "SignalR Service timed out",
 }
 PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -37,30 +38,47 @@ def _parameter(param: Param) -> dict[str, Any]:
     return parameter
 
 
-def _responses(codes: list[int]) -> dict[str, Any]:
+def _responses(codes: list[int], answer: dict[str, Any] | None = None) -> dict[str, Any]:
     # 414 comes from the host before the function runs: no body, so no problem document.
-    return {str(code): ({"description": STATUS_TEXT[code]} if code < 300 or code == 414 else PROBLEM)
-            for code in codes}
+    responses = {str(code): ({"description": STATUS_TEXT[code]} if code < 300 or code == 414 else PROBLEM)
+                 for code in codes}
+    if answer is not None:
+        for code in codes:
+            if code < 300:
+                responses[str(code)] = {"description": STATUS_TEXT[code],
+                                        "content": {"application/json": {"schema": answer}}}
+    return responses
+
+
+def _permission(spec: OperationSpec) -> dict[str, Any]:
+    if spec.permission is not None:
+        return {"x-required-permission": spec.permission.value}
+    # :execute: the permission of every command type in the body.
+    return {"x-required-permission": "per command type",
+            "x-command-permissions": {kind: p.value for kind, p in COMMAND_PERMISSIONS.items()}}
 
 
 def _operation(spec: OperationSpec, method: str) -> dict[str, Any]:
     # Long ids (and up to 100 excluded ones) can make a valid URL longer than the host takes: 414.
-    codes = [*spec.success, 400, 401, 403, 414, 500, 502, 503, 504]
+    codes = [*spec.success, 400, 401, 403, 414, 500, 502, 503, 504, *(f.status for f in spec.failures.values())]
     if spec.not_found is not None:
         codes.append(404)
-    if spec.has_body:
+    if spec.body is not None:
         codes += [413, 415]
+    if spec.answer is Answer.GROUP_USERS:
+        codes.append(GroupTooLarge.status)
+    answer = dict(spec.answer_schema) if spec.answer_schema is not None and method != "HEAD" else None
     operation: dict[str, Any] = {
         "operationId": spec.name if method == spec.method else f"{spec.name}Head",
         "summary": spec.summary,
         "parameters": [_parameter(p) for p in spec.params],
-        "responses": _responses(sorted(set(codes))),
+        "responses": _responses(sorted(set(codes)), answer),
         "security": [{"entra": []}],
-        "x-required-permission": spec.permission.value,
+        **_permission(spec),
     }
-    if spec.has_body:
+    if spec.body is not None:
         operation["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/PayloadMessage"}}}}
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{spec.body.schema_name}"}}}}
     return operation
 
 
@@ -99,26 +117,13 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "signalr-facade", "version": "1.0.0",
-                 "description": "A secured facade over the Azure SignalR Service REST API v1. "
+                 "description": "A secured facade over the Azure SignalR Service REST API (v1 and 2024-12-01). "
                                 "Authenticate with a Microsoft Entra ID access token for the facade's API."},
         "paths": paths,
         "components": {
             "securitySchemes": {"entra": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {
-                "PayloadMessage": {
-                    "type": "object", "additionalProperties": False,
-                    "description": "A hub invocation; 'Target'/'Arguments' (the REST API's PascalCase form) "
-                                   "are accepted too.",
-                    "properties": {
-                        "target": {"type": "string", "pattern": NOT_BLANK},
-                        "arguments": {"type": "array"},
-                        "Target": {"type": "string", "pattern": NOT_BLANK},
-                        "Arguments": {"type": "array"},
-                    },
-                    # Exactly one spelling of the target; at most one of the arguments.
-                    "oneOf": [{"required": ["target"]}, {"required": ["Target"]}],
-                    "not": {"required": ["arguments", "Arguments"]},
-                },
+                **{spec.body.schema_name: spec.body.rule.schema for spec in OPERATIONS if spec.body is not None},
                 **batch_schemas(),
                 "NegotiateResponse": {"type": "object", "required": ["url", "accessToken"], "properties": {
                     "url": {"type": "string"}, "accessToken": {"type": "string"}}},

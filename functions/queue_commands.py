@@ -16,7 +16,9 @@ from .rules import CORRELATION_ID, TENANT, Invalid
 from .validation import Command, build_command, check_body_size, parse_json
 
 QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
-ENVELOPE_FIELDS = frozenset({"operation", "payload", "id", "tenant"})
+# An HTTP batch answers each item's status only: existence checks fit (200/404), data answers do not.
+BATCH_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable or op.existence_check)
+ENVELOPE_FIELDS = frozenset({"operation", "id", "tenant"})
 
 
 def read_message(text: str) -> Any:
@@ -44,13 +46,15 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
     name = data.get("operation")
     spec = OPERATIONS_BY_NAME.get(name) if isinstance(name, str) else None
     if spec is None:
-        names = [op.name for op in OPERATIONS] if existence_checks else QUEUE_OPERATIONS
+        names = BATCH_OPERATIONS if existence_checks else QUEUE_OPERATIONS
         raise ValidationError([FieldError("operation", f"must be one of: {', '.join(names)}")])
-    if not spec.queueable and not existence_checks:
-        raise OperationNotAllowed(f"'{name}' is an existence check: it has no reply channel on a queue; use HTTP")
+    if not spec.queueable and not (existence_checks and spec.existence_check):
+        raise OperationNotAllowed(f"'{name}' answers with data, and a queue has no reply channel; use HTTP")
 
+    body_field = spec.body.queue_field if spec.body is not None else None
     errors = [FieldError(key[:64], "is not a field of this operation")
-              for key in sorted(data) if key not in ENVELOPE_FIELDS and spec.param(key) is None]
+              for key in sorted(data)
+              if key not in ENVELOPE_FIELDS and key != body_field and spec.param(key) is None]
     correlation_id = data.get("id")
     if correlation_id is not None:
         try:
@@ -63,10 +67,9 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
             tenant_id = TENANT.check(tenant_id)
         except Invalid as e:
             errors.append(FieldError("tenant", str(e)))
-    if "payload" in data and not spec.has_body:
-        errors.append(FieldError("payload", "is not a field of this operation"))
     try:
-        command = build_command(spec, data, data.get("payload"), payload_field="payload",
+        command = build_command(spec, data, data.get(body_field) if body_field else None,
+                                payload_field=body_field or "payload",
                                 correlation_id=correlation_id if not errors else None)
     except ValidationError as e:
         errors.extend(e.errors)

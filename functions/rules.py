@@ -9,10 +9,13 @@ surrogate cannot be percent-encoded into a URL or carried in a token).
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from .odata_filter import MAX_FILTER_LENGTH, FilterError, check_filter
 
 MAX_ID_LENGTH = 1024
 MAX_HUB_LENGTH = 128
@@ -176,3 +179,65 @@ REASON = Rule(check_reason, {"type": "string", "maxLength": MAX_REASON_LENGTH})
 CORRELATION_ID = Rule(check_correlation_id, {"type": "string", "minLength": 1, "maxLength": MAX_CORRELATION_ID,
                                              "pattern": _NO_CONTROLS})
 TENANT = Rule(check_tenant, {"type": "string", "format": "uuid"})
+
+
+# Paging and filters (2024-12-01 operations) -------------------------------------------------
+
+MAX_PAGE_SIZE = 200
+MAX_TOP = 2**31 - 1
+MAX_CONTINUATION_TOKEN = 4096
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _whole_number(value: Any, low: int, high: int) -> int:
+    if isinstance(value, str) and _DIGITS.fullmatch(value) and len(value) <= 10:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Invalid("must be a whole number")
+    if not low <= value <= high:
+        raise Invalid(f"must be between {low} and {high}")
+    return value
+
+
+def check_page_size(value: Any) -> int:
+    return _whole_number(value, 1, MAX_PAGE_SIZE)
+
+
+def check_top(value: Any) -> int:
+    return _whole_number(value, 1, MAX_TOP)
+
+
+def encode_continuation_token(upstream_token: str) -> str:
+    """The service's continuation token, made opaque and URL-safe for the facade's ``nextLink``."""
+    return base64.urlsafe_b64encode(upstream_token.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def check_continuation_token(value: Any) -> str:
+    """A facade continuation token; returns the service's token it carries."""
+    value = _require_nonempty(value)
+    _check_length(value, MAX_CONTINUATION_TOKEN)
+    if not _TOKEN.fullmatch(value):
+        raise Invalid("is not a continuation token this facade issued")
+    try:
+        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("is not a continuation token this facade issued") from None
+    if not decoded or _CONTROL.search(decoded):
+        raise Invalid("is not a continuation token this facade issued")
+    return decoded
+
+
+def check_filter_text(value: Any) -> str:
+    value = require_text(value)
+    try:
+        return check_filter(value)
+    except FilterError as e:
+        raise Invalid(str(e)) from None
+
+
+PAGE_SIZE = Rule(check_page_size, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE})
+TOP = Rule(check_top, {"type": "integer", "minimum": 1, "maximum": MAX_TOP})
+CONTINUATION_TOKEN = Rule(check_continuation_token, {"type": "string", "minLength": 1,
+                                                     "maxLength": MAX_CONTINUATION_TOKEN,
+                                                     "pattern": "^[A-Za-z0-9_-]+$"})
+FILTER = Rule(check_filter_text, {"type": "string", "minLength": 1, "maxLength": MAX_FILTER_LENGTH})

@@ -10,24 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import OperationSpec
+from .bodies import Payload, check_payload
+from .catalog import OperationSpec, Permission
 from .errors import FieldError, PayloadTooLarge, ValidationError
 from .json_input import JsonInputError, decode_json
-from .rules import Invalid, check_hub, require_text
+from .rules import Invalid, check_hub
+
+__all__ = ["Command", "Payload", "build_command", "check_body_size", "check_payload", "parse_json", "validate_hub"]
 
 MAX_BODY_BYTES = 1024 * 1024  # SignalR's own REST body limit
-
-
-@dataclass(frozen=True)
-class Payload:
-    """A hub invocation: the client method to call and its arguments."""
-
-    target: str
-    arguments: list[Any]
-
-    def upstream(self) -> dict[str, Any]:
-        # The REST API's PayloadMessage is PascalCase.
-        return {"Target": self.target, "Arguments": self.arguments}
 
 
 @dataclass(frozen=True)
@@ -37,10 +28,15 @@ class Command:
     spec: OperationSpec
     hub: str
     args: Mapping[str, Any]
-    payload: Payload | None = None
+    payload: Any = None  # the body's checked value (a Payload, a CommandList), or None
     correlation_id: str | None = None
     tenant_id: str | None = None  # a queued command's tenant, in multi-tenant mode
     application: str | None = None  # set by the facade: the upstream `application` namespace
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        """Every permission this command needs (``:execute``: one per command type in it)."""
+        return self.spec.permissions_for(self.payload)
 
 
 def validate_hub(value: Any) -> str:
@@ -57,26 +53,6 @@ def parse_json(raw: bytes | str, field: str = "body") -> Any:
         return decode_json(raw)
     except JsonInputError as e:
         raise ValidationError([FieldError(field, str(e))]) from None
-
-
-def check_payload(value: Any) -> Payload:
-    """A hub invocation as camelCase (target/arguments) or the REST API's PascalCase (Target/Arguments)."""
-    if not isinstance(value, dict):
-        raise Invalid("must be a JSON object with 'target' and 'arguments'")
-    unknown = sorted(k for k in value if k not in ("target", "Target", "arguments", "Arguments"))
-    if unknown:
-        raise Invalid(f"has unknown fields: {', '.join(repr(k)[:64] for k in unknown)}")
-    if "target" in value and "Target" in value or "arguments" in value and "Arguments" in value:
-        raise Invalid("must not give a field in both spellings")
-    target = value.get("target", value.get("Target"))
-    arguments = value.get("arguments", value.get("Arguments", []))
-    if not isinstance(target, str) or not target.strip():
-        raise Invalid("'target' must be a non-empty string")
-    require_text(target)
-    if not isinstance(arguments, list):
-        raise Invalid("'arguments' must be an array")
-    # Strings inside the arguments were checked when the JSON was decoded (json_input).
-    return Payload(target, arguments)
 
 
 def check_body_size(size: int) -> None:
@@ -106,12 +82,12 @@ def build_command(
         except Invalid as e:
             errors.append(FieldError(param.name, str(e)))
     clean_payload = None
-    if spec.has_body:
+    if spec.body is not None:
         if payload is None:
-            errors.append(FieldError(payload_field, "is required: a JSON object with 'target' and 'arguments'"))
+            errors.append(FieldError(payload_field, f"is required: {spec.body.description}"))
         else:
             try:
-                clean_payload = check_payload(payload)
+                clean_payload = spec.body.rule.check(payload)
             except Invalid as e:
                 errors.append(FieldError(payload_field, str(e)))
     if errors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from devstack.docs_table import BEGIN, END, operations_table
-from functions.catalog import OPERATIONS, Location
+from functions.catalog import COMMAND_PERMISSIONS, OPERATIONS, Answer, Location
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -20,7 +20,8 @@ def test_every_operation_row_names_its_permission_and_route():
     table = operations_table()
     for spec in OPERATIONS:
         row = next(line for line in table.splitlines() if line.startswith(f"| {spec.name} |"))
-        assert spec.permission.value in row and f"/api/{spec.path}`" in row
+        needed = [spec.permission] if spec.permission else list(COMMAND_PERMISSIONS.values())
+        assert all(p.value in row for p in needed) and f"/api/{spec.path}`" in row
 
 
 def test_every_path_parameter_appears_in_its_route_and_upstream_template():
@@ -31,6 +32,6 @@ def test_every_path_parameter_appears_in_its_route_and_upstream_template():
                 assert "{" + param.name + "}" in spec.upstream_path, (spec.name, param.name)
 
 
-def test_only_operations_that_change_state_are_queueable():
+def test_only_operations_that_change_state_and_answer_nothing_are_queueable():
     for spec in OPERATIONS:
-        assert spec.queueable == (spec.method != "GET"), spec.name
+        assert spec.queueable == (spec.method != "GET" and spec.answer is Answer.NONE), spec.name

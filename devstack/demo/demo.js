@@ -21,6 +21,7 @@ function show(text, kind = "message", who = null) {
   item.scrollIntoView({ block: "end" });
 }
 
+// Returns the parsed JSON answer (or true when there is none), false on failure.
 async function facade(method, path, body) {
   const response = await fetch(api + path, {
     method,
@@ -30,8 +31,10 @@ async function facade(method, path, body) {
   if (!response.ok) {
     const problem = await response.json().catch(() => ({}));
     show(`${method} ${path || "/"} failed: ${response.status} ${problem.detail || ""}`, "error");
+    return false;
   }
-  return response.ok;
+  const type = response.headers.get("Content-Type") || "";
+  return type.startsWith("application/json") ? response.json() : true;
 }
 
 async function signIn() {
@@ -57,7 +60,9 @@ async function signIn() {
 
 function setConnected(connected, status) {
   $("status").textContent = status;
-  for (const id of ["send-all", "send-user", "send-group", "join", "leave"]) $(id).disabled = !connected;
+  for (const id of ["send-all", "send-user", "send-group", "join", "leave", "who", "kick"]) {
+    $(id).disabled = !connected;
+  }
 }
 
 const message = () => ({ target: "newMessage", arguments: [$("user").value.trim(), $("text").value] });
@@ -78,3 +83,21 @@ $("leave").onclick = async () => {
   }
 };
 $("text").addEventListener("keydown", (e) => { if (e.key === "Enter") $("send-all").click(); });
+$("who").onclick = async () => {
+  const answer = await facade("GET", `/groups/${segment("group")}/users`);
+  if (!answer) return;
+  const list = $("members");
+  list.replaceChildren(...answer.users.map(({ userId, connections }) => {
+    const item = document.createElement("li");
+    item.textContent = `${userId} (${connections} connection${connections === 1 ? "" : "s"})`;
+    return item;
+  }));
+  show(`${$("group").value}: ${answer.users.length} user(s), ${answer.connections} connection(s)`, "system");
+};
+$("kick").onclick = async () => {
+  const user = $("kick-user").value.trim();
+  const reason = encodeURIComponent(`kicked by ${$("user").value.trim()}`);
+  if (await facade("POST", `/users/${segment("kick-user")}/:closeConnections?reason=${reason}`)) {
+    show(`kicked ${user}`, "system");
+  }
+};

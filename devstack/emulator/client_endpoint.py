@@ -163,5 +163,7 @@ def _handle(connection: Connection, records: list[str]) -> bool:
         if kind in (protocol.INVOCATION, protocol.STREAM_INVOCATION):
             connection.close(SERVERLESS_CLOSE)
             return False
-        # Pings only refresh last_received; completions, acks and the rest need no answer here.
+        if kind == protocol.COMPLETION:
+            connection.complete(message)  # a client result asked for by REST :invoke
+        # Pings only refresh last_received; acks and the rest need no answer here.
     return True

@@ -34,6 +34,28 @@ class Connection:
     last_sent: float = field(default_factory=time.monotonic)
     last_received: float = field(default_factory=time.monotonic)
     closing: bool = False
+    # Client results: invocation id -> the future the REST :invoke call awaits.
+    pending: dict[str, asyncio.Future[dict]] = field(default_factory=dict)
+    _next_invocation: int = 0
+
+    def invoke(self, target: str, arguments: list) -> asyncio.Future[dict]:
+        """Send an Invocation that expects a Completion; the future resolves with that message."""
+        self._next_invocation += 1
+        invocation_id = str(self._next_invocation)
+        future: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+        self.pending[invocation_id] = future
+        self.send(protocol.invocation(target, arguments, invocation_id))
+        return future
+
+    def complete(self, message: dict) -> None:
+        """A Completion from the client: hand it to the waiting :invoke call (unknown ids are ignored)."""
+        invocation_id = message.get("invocationId")
+        future = self.pending.pop(invocation_id, None) if isinstance(invocation_id, str) else None
+        if future is not None and not future.done():
+            future.set_result(message)
+
+    def forget(self, invocation_id: str) -> None:
+        self.pending.pop(invocation_id, None)
 
     def send(self, frame: str) -> None:
         if self.closing:
@@ -48,6 +70,10 @@ class Connection:
         if self.closing:
             return
         self.closing = True
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(ConnectionResetError("the connection closed"))
+        self.pending.clear()
         self.outbox.put_nowait(_Close(error))
 
     async def run_writer(self) -> None:

@@ -24,6 +24,7 @@ class Timings:
     client_timeout: float = 30.0  # close when the client has been silent this long
     handshake_timeout: float = 15.0
     negotiation_lifetime: float = 60.0  # a negotiated id must be used within this
+    invoke_timeout: float = 8.0  # :invoke waits this long for the client's Completion (under the facade's 10 s)
 
 
 @dataclass

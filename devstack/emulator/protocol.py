@@ -48,8 +48,11 @@ def handshake_error(message: str) -> str:
     return _frame({"error": message})
 
 
-def invocation(target: str, arguments: list[Any]) -> str:
-    return _frame({"type": INVOCATION, "target": target, "arguments": arguments})
+def invocation(target: str, arguments: list[Any], invocation_id: str | None = None) -> str:
+    message: dict[str, Any] = {"type": INVOCATION, "target": target, "arguments": arguments}
+    if invocation_id is not None:
+        message["invocationId"] = invocation_id  # the client must answer with a Completion
+    return _frame(message)
 
 
 def close(error: str | None = None, allow_reconnect: bool = False) -> str:

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from . import auth, names
+from . import rest_newer as newer
 from . import rest_ops as ops
 from .client_endpoint import EMULATOR
 
@@ -49,12 +50,13 @@ V1_ROUTES = (
     _r("DELETE", f"{HUB}/groups/{{group}}/users/{{user}}", ops.remove_user_from_group, 202),
 )
 
-# Status codes from the 2022-06-01 / 2023-07-01 swagger (azure-signalr docs/swagger).
+# Status codes from the 2022-06-01 / 2023-07-01 / 2024-12-01 swagger (azure-signalr docs/swagger).
 DATED_ROUTES = (
     _r("GET HEAD", "health", ops.health, auth_=False),
     _r("POST", f"{HUB}/:send", ops.broadcast, 202),
     _r("POST", f"{HUB}/:generateToken", ops.generate_token),
     _r("POST", f"{HUB}/:closeConnections", ops.close_connections, 204),
+    _r("POST", f"{HUB}/:execute", newer.execute, 202),
     _r("POST", f"{HUB}/users/{{user}}/:send", ops.send_to_user, 202),
     _r("POST", f"{HUB}/users/{{user}}/:closeConnections", ops.close_connections, 204),
     _r("GET HEAD", f"{HUB}/users/{{user}}", ops.user_exists),
@@ -66,11 +68,13 @@ DATED_ROUTES = (
     _r("GET HEAD", f"{HUB}/connections/{{connectionId}}", ops.connection_exists),
     _r("DELETE", f"{HUB}/connections/{{connectionId}}", ops.close_connection),
     _r("DELETE", f"{HUB}/connections/{{connectionId}}/groups", ops.remove_connection_from_all_groups),
+    _r("POST", f"{HUB}/connections/{{connectionId}}/:invoke", newer.invoke),
     _r("PUT", f"{HUB}/connections/{{connectionId}}/groups/{{group}}", ops.add_connection_to_group),
     _r("DELETE", f"{HUB}/connections/{{connectionId}}/groups/{{group}}", ops.remove_connection_from_group),
     _r("POST", f"{HUB}/groups/{{group}}/:send", ops.send_to_group, 202),
     _r("POST", f"{HUB}/groups/{{group}}/:closeConnections", ops.close_connections, 204),
     _r("GET HEAD", f"{HUB}/groups/{{group}}", ops.group_exists),
+    _r("GET", f"{HUB}/groups/{{group}}/connections", newer.list_connections_in_group),
     _r("PUT", f"{HUB}/groups/{{group}}/connections/{{connectionId}}", ops.add_connection_to_group),
     _r("DELETE", f"{HUB}/groups/{{group}}/connections/{{connectionId}}", ops.remove_connection_from_group),
 )

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
+from ..catalog import Answer
 from ..concurrency import ThrottleGate
 from ..errors import (
     PayloadTooLarge,
@@ -22,6 +23,7 @@ from ..errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from ..json_input import JsonInputError, decode_json
 from ..validation import Command
 from .connection_string import ConnectionInfo
 from .credentials import Credential, credential_for
@@ -33,14 +35,30 @@ GENERATE_TOKEN_API_VERSION = "2023-07-01"
 PROBE_TIMEOUTS = Timeouts(connect=1.0, read=2.0)
 
 
+# A JSON answer (a page of connections, a client's result) larger than this is refused, not read.
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class UpstreamResult:
     status: int
+    body: Any = None  # the decoded JSON answer, for operations whose catalog entry has one
 
 
 def encode_path(template: str, values: dict[str, str]) -> str:
     """Fill a path template, percent-encoding every segment (``/``, ``?``, ``#`` included)."""
     return template.format(**{name: quote(value, safe="") for name, value in values.items()})
+
+
+def _error_message(response: requests.Response) -> str:
+    """The ``message`` of the service's ErrorDetail, made safe for a caller (one short line), or ''."""
+    try:
+        message = decode_json(response.content[:16384]).get("message")
+    except (JsonInputError, AttributeError):
+        return ""
+    if not isinstance(message, str):
+        return ""
+    return "".join(c for c in message if c.isprintable())[:512]
 
 
 def _retry_after(response: requests.Response) -> int | None:
@@ -84,6 +102,13 @@ class SignalRClient:
         return self.info.server_url + encode_path(command.spec.upstream_path, values)
 
     @staticmethod
+    def body_for(command: Command) -> Any:
+        if command.payload is None:
+            return None
+        # The dated API's bodies are camelCase (2024-12-01 swagger); v1 takes PascalCase.
+        return command.payload.upstream_dated() if command.spec.api_version else command.payload.upstream()
+
+    @staticmethod
     def query_for(command: Command) -> list[tuple[str, Any]]:
         """The catalog's query parameters that were given (repeated ones once per value), then the version."""
         query: list[tuple[str, Any]] = []
@@ -97,15 +122,36 @@ class SignalRClient:
             query.append(("api-version", command.spec.api_version))
         return query
 
-    def execute(self, command: Command, *, method: str | None = None) -> UpstreamResult:
+    def execute(
+        self, command: Command, *, method: str | None = None, extra_query: list[tuple[str, Any]] | None = None
+    ) -> UpstreamResult:
         """Send ``command``; its answer when the catalog calls the status a success or a 404 an answer."""
         spec = command.spec
-        body = command.payload.upstream() if command.payload else None
-        response = self._send(method or spec.method, self.url_for(command), self.query_for(command), body, spec.name)
+        query = self.query_for(command) + list(extra_query or [])
+        response = self._send(method or spec.method, self.url_for(command), query, self.body_for(command), spec.name)
         status = response.status_code
-        if status in spec.success or (status == 404 and spec.not_found is not None):
+        if status in spec.success:
+            body = None if spec.answer is Answer.NONE else self._json_answer(response, spec.name)
+            return UpstreamResult(status, body)
+        if status == 404 and spec.not_found is not None:
             return UpstreamResult(status)
+        failure = spec.failures.get(status)
+        if failure is not None:
+            log.info("SignalR %s answered %s", spec.name, status)
+            detail = _error_message(response)
+            raise failure(f"{failure.title}: {detail}" if detail else None)
         raise self._failure(response, spec.name)
+
+    @staticmethod
+    def _json_answer(response: requests.Response, name: str) -> Any:
+        if len(response.content) > MAX_ANSWER_BYTES:
+            log.warning("SignalR %s answered with more than %s bytes", name, MAX_ANSWER_BYTES)
+            raise UpstreamError("SignalR Service answered with more data than the facade passes on")
+        try:
+            return decode_json(response.content)
+        except JsonInputError as e:
+            log.warning("SignalR %s answered with JSON the facade cannot use: %s", name, e)
+            raise UpstreamError("SignalR Service answered with JSON the facade cannot use") from None
 
     def generate_client_token(self, hub: str, user_id: str, minutes: int, application: str | None = None) -> str:
         """A client access token minted by the service (the Entra-only path of negotiate)."""

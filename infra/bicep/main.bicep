@@ -36,6 +36,13 @@ param entraAcceptV1Tokens bool = false
 @description('SIGNALR_ALLOWED_HUBS: the hubs the facade may address. Empty allows any valid hub name.')
 param signalRAllowedHubs array = []
 
+@maxLength(64)
+@description('SIGNALR_APPLICATION: SignalR application name passed on every upstream call, so several apps can share one SignalR instance (a letter, then letters, digits or underscores). Empty: none.')
+param signalRApplication string = ''
+
+@description('ENTRA_ALLOWED_CLIENT_APPS: application (client) ids allowed to call the facade (azp/appid). Empty allows any client app of an allowed tenant.')
+param entraAllowedClientApps array = []
+
 @minLength(3)
 @maxLength(55)
 @description('SIGNALR_COMMANDS_QUEUE: the commands queue. <name>-invalid (dead letters) and <name>-poison are created beside it.')
@@ -189,6 +196,8 @@ var facadeSettings = {
   ENTRA_ALLOWED_TENANTS: join(entraAllowedTenants, ',')
   ENTRA_ACCEPT_V1_TOKENS: entraAcceptV1Tokens ? 'true' : 'false'
   SIGNALR_ALLOWED_HUBS: join(signalRAllowedHubs, ',')
+  SIGNALR_APPLICATION: signalRApplication
+  ENTRA_ALLOWED_CLIENT_APPS: join(entraAllowedClientApps, ',')
   SIGNALR_COMMANDS_QUEUE: commandsQueueName
   SIGNALR_BATCH_PARALLELISM: batchParallelism
   SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts

@@ -2,7 +2,11 @@
 // A SignalR client built on the official @microsoft/signalr package, driven by tests.
 //
 //   node tests/clients/node_client.mjs <url> [--token T] [--skip-negotiation] [--name N] [--timeout S]
+//        [--answer TARGET=JSON] [--hang TARGET] [--throw TARGET=MESSAGE]
 //
+// Client results: --answer registers connection.on(TARGET) returning JSON parsed (the client's
+// result for a server's invocation with an invocationId); --hang a handler that never returns;
+// --throw a handler that throws MESSAGE (the client answers with an error). Each may repeat.
 // <url> is what an app passes to withUrl(): the facade's negotiate base (the client POSTs
 // <url>/negotiate?negotiateVersion=1 and follows a {url, accessToken} redirect) or the
 // service's client URL (http://127.0.0.1:8888/client/?hub=chat).
@@ -17,7 +21,7 @@ import * as readline from "node:readline";
 import signalR from "@microsoft/signalr";
 
 const args = process.argv.slice(2);
-const options = { token: null, skipNegotiation: false, name: null, timeout: 120 };
+const options = { token: null, skipNegotiation: false, name: null, timeout: 120, answers: [], hangs: [], throws: [] };
 let url = null;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -25,6 +29,9 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--skip-negotiation") options.skipNegotiation = true;
   else if (a === "--name") options.name = args[++i];
   else if (a === "--timeout") options.timeout = Number(args[++i]);
+  else if (a === "--answer") options.answers.push(args[++i]);
+  else if (a === "--hang") options.hangs.push(args[++i]);
+  else if (a === "--throw") options.throws.push(args[++i]);
   else if (!url) url = a;
   else { console.error(`unexpected argument: ${a}`); process.exit(2); }
 }
@@ -60,6 +67,20 @@ const connection = new signalR.HubConnectionBuilder()
   .withHubProtocol(new RecordingProtocol())
   .configureLogging(stderrLogger)
   .build();
+
+const split = (spec) => { const at = spec.indexOf("="); return [spec.slice(0, at), spec.slice(at + 1)]; };
+for (const spec of options.answers) {
+  const [target, json] = split(spec);
+  const result = JSON.parse(json);
+  connection.on(target, (...received) => { emit({ event: "answered", target, arguments: received }); return result; });
+}
+for (const target of options.hangs) {
+  connection.on(target, () => new Promise(() => {}));
+}
+for (const spec of options.throws) {
+  const [target, message] = split(spec);
+  connection.on(target, () => { throw new Error(message); });
+}
 
 let exiting = false;
 function exit(code) {

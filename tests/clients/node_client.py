@@ -37,7 +37,11 @@ class NodeClient:
         name: str | None = None,
         skip_negotiation: bool = False,
         lifetime: float = 120.0,
+        answers: dict[str, Any] | None = None,
+        hang: tuple[str, ...] = (),
+        throw: dict[str, str] | None = None,
     ) -> None:
+        """``answers``/``hang``/``throw``: client-result handlers (target -> result, never, error)."""
         self.url = url
         self.name = name
         self.events = EventLog()
@@ -49,6 +53,12 @@ class NodeClient:
             command += ["--name", name]
         if skip_negotiation:
             command.append("--skip-negotiation")
+        for target, result in (answers or {}).items():
+            command += ["--answer", f"{target}={json.dumps(result)}"]
+        for target in hang:
+            command += ["--hang", target]
+        for target, message in (throw or {}).items():
+            command += ["--throw", f"{target}={message}"]
         self._command = command
         self._process: subprocess.Popen[str] | None = None
         self._threads: list[threading.Thread] = []

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import quote
 
-import azure.functions as func
 import jwt
 import pytest
 
-from functions.catalog import OPERATIONS, Permission
+from functions.catalog import OPERATIONS
+from support.http_calls import ALL_PERMISSIONS, problem
 from support.recording_upstream import Answer
 
 KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
-ALL_PERMISSIONS = [p.value for p in Permission]
 BODY = {"target": "newMessage", "arguments": ["hi", 1]}
 GROUP = "a/../b?x=1#y"
 
@@ -44,29 +42,6 @@ CASES = [
     ("removeUserFromAllGroups", "DELETE", {"hub": "chat", "user": "u1"}, "", "/api/v1/hubs/chat/users/u1/groups", []),
 ]
 SUCCESS = {op.name: op.success[0] for op in OPERATIONS}
-
-
-def url_for(path_template: str, params: dict[str, str], query: str = "") -> str:
-    path = path_template.format(**{k: quote(v, safe="") for k, v in params.items()})
-    return f"http://127.0.0.1:7071/api/{path}" + (f"?{query}" if query else "")
-
-
-@pytest.fixture
-def call(registered_functions, secured_env, identity_provider):
-    def run(name, method, params, query="", *, body=None, roles=ALL_PERMISSIONS, token=None, headers=None,
-            raw_body=None):
-        function = registered_functions[name]
-        auth = token if token is not None else identity_provider.mint(roles=roles)
-        all_headers = {"Authorization": f"Bearer {auth}"} if auth else {}
-        data = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else b"")
-        if data and raw_body is None:
-            all_headers["Content-Type"] = "application/json"
-        all_headers.update(headers or {})
-        request = func.HttpRequest(method, url_for(function.get_trigger().route, params, query),
-                                   headers=all_headers, params={}, route_params=params, body=data)
-        return function.get_user_function()(request)
-
-    return run
 
 
 @pytest.mark.parametrize(("name", "method", "params", "query", "path", "upstream_query"), CASES,
@@ -107,11 +82,6 @@ def test_remove_user_from_all_groups_passes_200_or_202_through(call, upstream):
     upstream.answer(Answer(200), Answer(202))
     assert call("removeUserFromAllGroups", "DELETE", {"hub": "h", "user": "u"}).status_code == 200
     assert call("removeUserFromAllGroups", "DELETE", {"hub": "h", "user": "u"}).status_code == 202
-
-
-def problem(response) -> dict:
-    assert response.mimetype == "application/problem+json"
-    return json.loads(response.get_body())
 
 
 def test_bad_input_is_a_400_naming_each_field_with_no_upstream_call(call, upstream):

@@ -4,6 +4,7 @@ import pytest
 
 from functions.catalog import OPERATIONS_BY_NAME
 from functions.errors import PayloadTooLarge, ValidationError
+from functions.json_input import MAX_DEPTH
 from functions.validation import MAX_BODY_BYTES, build_command, check_body_size, parse_json
 
 BODY = {"target": "t", "arguments": []}
@@ -123,3 +124,49 @@ def test_strict_json_refuses_duplicates_and_non_standard_numbers(text):
     with pytest.raises(ValidationError) as caught:
         parse_json(text)
     assert [e.field for e in caught.value.errors] == ["body"]
+
+
+# -- I-JSON: depth and Unicode (hostile input never raises) -------------------------------------------
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_json_nesting_up_to_the_limit_is_accepted_and_one_more_level_is_not():
+    assert parse_json(nested(MAX_DEPTH)) is not None
+    with pytest.raises(ValidationError) as caught:
+        parse_json(nested(MAX_DEPTH + 1))
+    assert f"deeper than {MAX_DEPTH}" in caught.value.errors[0].message
+
+
+@pytest.mark.parametrize("text", [nested(5000), '{"a":' * 5000 + "1" + "}" * 5000, "[" * 200_000])
+def test_json_nested_thousands_deep_is_a_validation_error_not_a_recursion_error(text):
+    with pytest.raises(ValidationError):
+        parse_json(text, "message")
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ('{"arguments": ["ok", "\\ud800"]}', "arguments[1]"),
+    ('{"target": "\\udc00"}', "target"),
+    ('{"a": {"\\udbff": 1}}', "a.(key)"),
+])
+def test_a_lone_surrogate_anywhere_is_refused_with_where_it_is(text, where):
+    with pytest.raises(ValidationError) as caught:
+        parse_json(text)
+    assert caught.value.errors[0].field == "body" and where in caught.value.errors[0].message
+
+
+def test_a_surrogate_pair_is_one_valid_character():
+    assert parse_json('["\\ud83d\\ude00"]') == ["\U0001f600"]
+
+
+@pytest.mark.parametrize("field", ["group", "user", "connectionId"])
+def test_route_values_that_are_not_valid_unicode_are_refused_by_name(field):
+    op = {"group": "groupExists", "user": "userExists", "connectionId": "connectionExists"}[field]
+    assert rejected_fields(op, {"hub": "chat", field: "a\ud800"}) == [field]
+
+
+def test_a_reason_or_an_excluded_id_that_is_not_valid_unicode_is_refused():
+    assert rejected_fields("closeConnection", {"hub": "h", "connectionId": "c", "reason": "\udfff"}) == ["reason"]
+    assert rejected_fields("broadcast", {"hub": "h", "excluded": ["ok", "\ud800"]}, BODY) == ["excluded"]

@@ -61,3 +61,21 @@ def test_group_and_user_sends_from_the_page(browser, local_stack):
     dan.wait_for_selector("#messages li:has-text('just for dan')", timeout=10000)
     dan.screenshot(path=str(local_stack.state_dir / "demo.png"))
     assert "just for dan" not in carol.inner_text("#messages")
+
+
+def test_who_is_in_the_group_and_kick_user_from_the_page(browser, local_stack):
+    erin = sign_in(browser, local_stack.base_url + "/", "erin-web")
+    fred = sign_in(browser, local_stack.base_url + "/", "fred-web")
+    for page in (erin, fred):
+        page.fill("#group", "mods")
+        page.click("#join")
+        page.wait_for_selector("#messages li:has-text('joined mods')", timeout=10000)
+    erin.click("#who")
+    erin.wait_for_selector("#members li:has-text('fred-web (1 connection)')", timeout=10000)
+    assert erin.inner_text("#members").splitlines() == ["erin-web (1 connection)", "fred-web (1 connection)"]
+    erin.fill("#kick-user", "fred-web")
+    erin.click("#kick")
+    erin.wait_for_selector("#messages li:has-text('kicked fred-web')", timeout=10000)
+    fred.wait_for_function("document.getElementById('status').textContent.startsWith('closed')", timeout=15000)
+    assert "kicked by erin-web" in fred.inner_text("#status")
+    assert erin.inner_text("#status").startswith("connected")

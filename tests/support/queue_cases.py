@@ -27,3 +27,29 @@ CASES = [
     ({"operation": "removeUserFromAllGroups", "hub": "chat", "user": "u"},
      "DELETE", "/api/v1/hubs/chat/users/u/groups", []),
 ]
+
+VERSION = ("api-version", "2024-12-01")
+COMMANDS = [{"type": "SendMessage", "message": PAYLOAD}, {"type": "CloseConnection", "reason": "bye"}]
+
+# Each queueable 2024-12-01 operation: message, expected upstream method, raw path, query, status to answer.
+DATED_CASES = [
+    ({"operation": "closeAllConnections", "hub": "chat", "excluded": ["c1"], "reason": "maintenance"},
+     "POST", "/api/hubs/chat/:closeConnections", [("excluded", "c1"), ("reason", "maintenance"), VERSION], 204),
+    ({"operation": "closeGroupConnections", "hub": "chat", "group": "g 1"},
+     "POST", "/api/hubs/chat/groups/g%201/:closeConnections", [VERSION], 204),
+    ({"operation": "closeUserConnections", "hub": "chat", "user": "u1", "reason": "kicked"},
+     "POST", "/api/hubs/chat/users/u1/:closeConnections", [("reason", "kicked"), VERSION], 204),
+    ({"operation": "removeConnectionFromAllGroups", "hub": "chat", "connectionId": "c1"},
+     "DELETE", "/api/hubs/chat/connections/c1/groups", [VERSION], 200),
+    ({"operation": "executeCommands", "hub": "chat", "filter": "'g' in groups", "commands": COMMANDS},
+     "POST", "/api/hubs/chat/:execute", [("filter", "'g' in groups"), VERSION], 202),
+]
+# Messages for the 2024-12-01 operations that must be dead-lettered: (message, reason prefix).
+DATED_DEAD_LETTERS = [
+    ({"operation": "executeCommands", "hub": "chat", "filter": "userId eq", "commands": COMMANDS}, "validation"),
+    ({"operation": "executeCommands", "hub": "chat", "payload": COMMANDS}, "validation"),
+    ({"operation": "closeUserConnections", "hub": "chat", "user": "u", "excluded": ["c"] * 101}, "validation"),
+    ({"operation": "listConnectionsInGroup", "hub": "chat", "group": "g"}, "operation-not-allowed"),
+    ({"operation": "invokeConnection", "hub": "chat", "connectionId": "c", "payload": PAYLOAD},
+     "operation-not-allowed"),
+]
