@@ -127,3 +127,13 @@ def test_an_ordered_batch_reaches_the_service_in_array_order(post_batch, upstrea
     status, body = post_batch({"commands": [send_to(f"u{i}") for i in range(12)], "ordered": True})
     assert status == 207 and body["succeeded"] == 12
     assert [r.path.rsplit("/", 1)[1] for r in upstream.requests] == [f"u{i}" for i in range(12)]
+
+
+def test_operations_that_answer_with_data_are_refused_per_item_existence_checks_are_not(post_batch, upstream):
+    upstream.answer(Answer(200))
+    status, body = post_batch([{"operation": "listUsersInGroup", "hub": "chat", "group": "g"},
+                               {"operation": "userExists", "hub": "chat", "user": "u"}])
+    assert status == 207
+    assert [r["status"] for r in body["results"]] == [400, 200]
+    assert body["results"][0]["problem"]["type"].endswith(":operation-not-allowed")
+    assert [r.path for r in upstream.requests] == ["/api/v1/hubs/chat/users/u"]

@@ -118,3 +118,12 @@ def test_items_for_a_hub_that_is_not_allowed_are_dead_lettered_unsent(execute, u
     written = execute([send_to("a"), {**send_to("b"), "hub": "other"}])
     assert [r["reason"].split(":")[0] for r in written.dead_letters] == ["forbidden"]
     assert users_sent(upstream) == ["b"]
+
+
+def test_an_execute_item_with_its_own_commands_field_runs_inside_a_batch(execute, upstream):
+    from support.queue_cases import COMMANDS
+
+    item = {"operation": "executeCommands", "hub": "chat", "filter": "'g' in groups", "commands": COMMANDS}
+    written = execute([item, send_to("u1")])
+    assert written == Written([], None, [])
+    assert sorted(r.path for r in upstream.requests) == ["/api/hubs/chat/:execute", "/api/v1/hubs/chat/users/u1"]
