@@ -2,6 +2,7 @@
 
 import azure.functions as func
 
+from functions.batch_api import bp as batch
 from functions.health import bp as health
 from functions.http_api import bp as operations
 from functions.negotiate import bp as negotiate
@@ -9,5 +10,5 @@ from functions.openapi import bp as openapi
 from functions.queue_api import bp as queue_commands
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (operations, negotiate, health, openapi, queue_commands):
+for blueprint in (operations, batch, negotiate, health, openapi, queue_commands):
     app.register_functions(blueprint)

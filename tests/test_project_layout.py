@@ -12,8 +12,8 @@ from functions.settings import APP_SETTING_NAMES, COMMANDS_STORAGE_CONNECTION
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_app_registers_every_operation_plus_negotiate_health_openapi_and_the_queue(registered_functions):
-    expected = {op.name for op in OPERATIONS} | {"negotiate", "health", "openapi", "executeCommand"}
+def test_the_app_registers_every_operation_plus_batch_negotiate_health_openapi_and_the_queue(registered_functions):
+    expected = {op.name for op in OPERATIONS} | {"batch", "negotiate", "health", "openapi", "executeCommand"}
     assert set(registered_functions) == expected
     for function in registered_functions.values():
         if function.get_trigger().type == "httpTrigger":
@@ -23,10 +23,14 @@ def test_the_app_registers_every_operation_plus_negotiate_health_openapi_and_the
 def test_the_queue_trigger_reads_its_queue_and_connection_from_settings(registered_functions):
     bindings = json.loads(registered_functions["executeCommand"].get_function_json())["bindings"]
     trigger = next(b for b in bindings if b["type"] == "queueTrigger")
-    deadletter = next(b for b in bindings if b["type"] == "queue")
+    outputs = {b["name"]: b for b in bindings if b["type"] == "queue"}
     assert trigger["queueName"] == "%SIGNALR_COMMANDS_QUEUE%"
-    assert deadletter["queueName"] == "%SIGNALR_COMMANDS_QUEUE%-invalid"
-    assert trigger["connection"] == deadletter["connection"] == COMMANDS_STORAGE_CONNECTION
+    assert {name: b["queueName"] for name, b in outputs.items()} == {
+        "deadletter": "%SIGNALR_COMMANDS_QUEUE%-invalid",
+        "requeue": "%SIGNALR_COMMANDS_QUEUE%",  # what is left of a batch, as one new message
+        "poison": "%SIGNALR_COMMANDS_QUEUE%-poison",
+    }
+    assert {trigger["connection"]} | {b["connection"] for b in outputs.values()} == {COMMANDS_STORAGE_CONNECTION}
 
 
 def test_the_sample_settings_name_every_setting_the_code_reads():

@@ -48,6 +48,12 @@ param entraAllowedClientApps array = []
 @description('SIGNALR_COMMANDS_QUEUE: the commands queue. <name>-invalid (dead letters) and <name>-poison are created beside it.')
 param commandsQueueName string = 'signalr-commands'
 
+@description('SIGNALR_BATCH_PARALLELISM: batch items one worker sends to SignalR at once (a whole number, 1-32).')
+param batchParallelism string = '16'
+
+@description('SIGNALR_BATCH_MAX_ATTEMPTS: attempts at a queued batch\'s failing items before they go to <queue>-poison (1-100).')
+param batchMaxAttempts string = '5'
+
 @description('Principal (object) ids of backends allowed to put commands on the queue (Storage Queue Data Message Sender on that queue only).')
 param commandsQueueSenderPrincipalIds array = []
 
@@ -204,6 +210,8 @@ var facadeSettings = {
   SIGNALR_APPLICATION: signalRApplication
   ENTRA_ALLOWED_CLIENT_APPS: join(entraAllowedClientApps, ',')
   SIGNALR_COMMANDS_QUEUE: commandsQueueName
+  SIGNALR_BATCH_PARALLELISM: batchParallelism
+  SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts
   SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri
   SIGNALR_COMMANDS_STORAGE__credential: 'managedidentity'
   SIGNALR_COMMANDS_STORAGE__clientId: identity.outputs.clientId

@@ -19,7 +19,8 @@ def execute(registered_functions, facade_env):
 
     def run(body, **kwargs):
         deadletter = OutCapture()
-        function(queue_message(body if isinstance(body, str | bytes) else json.dumps(body), **kwargs), deadletter)
+        function(queue_message(body if isinstance(body, str | bytes) else json.dumps(body), **kwargs), deadletter,
+                 OutCapture(), OutCapture())
         return json.loads(deadletter.value) if deadletter.value else None
 
     return run
@@ -40,7 +41,9 @@ def test_each_operation_reaches_signalr_once_with_the_right_request(execute, ups
     ("body", "reason"),
     [
         ("not json", "validation"),
-        ("[1]", "validation"),
+        ("1", "validation"),
+        ("[]", "validation"),  # a batch with no commands
+        ({"commands": [PAYLOAD], "attempt": 0}, "validation"),
         ({"operation": "explode", "hub": "chat"}, "validation"),
         ({"operation": "userExists", "hub": "chat", "user": "u"}, "operation-not-allowed"),
         ({"operation": "broadcast", "hub": "1chat", "payload": PAYLOAD}, "validation"),

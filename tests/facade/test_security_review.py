@@ -57,7 +57,8 @@ def execute(registered_functions, facade_env):
 
     def run(message: dict | str):
         deadletter = OutCapture()
-        function(queue_message(message if isinstance(message, str) else json.dumps(message)), deadletter)
+        function(queue_message(message if isinstance(message, str) else json.dumps(message)), deadletter,
+                 OutCapture(), OutCapture())
         return json.loads(deadletter.value) if deadletter.value else None
 
     return run

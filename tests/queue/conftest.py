@@ -65,6 +65,7 @@ def queue_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueSyst
         "AzureSignalRConnectionString": f"Endpoint=http://127.0.0.1;Port={upstream.port};AccessKey={KEY};Version=1.0;",
         "SIGNALR_COMMANDS_QUEUE": QUEUE,
         "SIGNALR_COMMANDS_STORAGE": azurite.connection_string,
+        "SIGNALR_BATCH_MAX_ATTEMPTS": "3",  # fewer than the default 5 so the poison path is reached sooner
         **HOST_OVERRIDES,
     }}))
     port = free_port()
