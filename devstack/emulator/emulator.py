@@ -13,8 +13,6 @@ from typing import Any
 from . import protocol
 from .hub_state import Hub
 
-DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the official emulator's public key
-
 
 @dataclass(frozen=True)
 class Timings:

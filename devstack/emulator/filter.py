@@ -27,8 +27,8 @@ class FilterSyntaxError(ValueError):
 class View:
     """What a filter can see of a connection."""
 
-    userId: str | None  # noqa: N815 - the identifiers' own spelling
-    connectionId: str  # noqa: N815
+    userId: str | None
+    connectionId: str
     groups: frozenset[str]
 
 

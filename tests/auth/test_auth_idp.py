@@ -28,7 +28,8 @@ def test_it_serves_entra_shaped_metadata_and_keys(idp: DevIdentityProvider):
     assert organizations["issuer"] == f"{idp.base_url}/{{tenantid}}/v2.0"
     keys = requests.get(idp.jwks_url, timeout=5).json()["keys"]
     assert [k["kid"] for k in keys] == [idp.current_kid]
-    assert keys[0]["kty"] == "RSA" and keys[0]["use"] == "sig"
+    assert keys[0]["kty"] == "RSA"
+    assert keys[0]["use"] == "sig"
     assert keys[0]["issuer"] == f"{idp.base_url}/{{tenantid}}/v2.0"
     assert "d" not in keys[0]  # public part only
     assert (idp.metadata_fetches, idp.jwks_fetches) == (2, 1)
@@ -46,16 +47,23 @@ def test_it_can_pretend_to_be_down(idp: DevIdentityProvider):
 def test_mint_shapes_a_v2_access_token(idp: DevIdentityProvider):
     header, claims, _ = segments(idp.mint(roles=["SignalR.Send"], scopes=["SignalR.Read", "openid"]))
     assert header == {"alg": "RS256", "kid": idp.current_kid, "typ": "JWT"}
-    assert claims["iss"] == idp.issuer and claims["aud"] == DEV_AUDIENCE
-    assert claims["tid"] == DEV_TENANT_ID and claims["ver"] == "2.0" and claims["azp"] == DEV_CLIENT_ID
-    assert claims["roles"] == ["SignalR.Send"] and claims["scp"] == "SignalR.Read openid"
-    assert claims["exp"] - claims["iat"] == 3600 and claims["nbf"] == claims["iat"]
+    assert claims["iss"] == idp.issuer
+    assert claims["aud"] == DEV_AUDIENCE
+    assert claims["tid"] == DEV_TENANT_ID
+    assert claims["ver"] == "2.0"
+    assert claims["azp"] == DEV_CLIENT_ID
+    assert claims["roles"] == ["SignalR.Send"]
+    assert claims["scp"] == "SignalR.Read openid"
+    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["nbf"] == claims["iat"]
 
 
 def test_mint_shapes_a_v1_access_token(idp: DevIdentityProvider):
     _, claims, _ = segments(idp.mint(version=1, roles=["SignalR.Send"]))
     assert claims["iss"] == f"https://sts.windows.net/{DEV_TENANT_ID}/"
-    assert claims["ver"] == "1.0" and claims["appid"] == DEV_CLIENT_ID and "azp" not in claims
+    assert claims["ver"] == "1.0"
+    assert claims["appid"] == DEV_CLIENT_ID
+    assert "azp" not in claims
     assert claims["idtyp"] == "app"
 
 
