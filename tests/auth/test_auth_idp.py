@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import stat
@@ -9,10 +10,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
-from devstack.idp import DEV_AUDIENCE, DEV_CLIENT_ID, DEV_TENANT_ID, DevIdentityProvider, mint_from_state
+from devstack.idp import (
+    ALL_PERMISSIONS,
+    DEV_AUDIENCE,
+    DEV_CLIENT_ID,
+    DEV_TENANT_ID,
+    DevIdentityProvider,
+    mint_from_state,
+)
 from functions.auth import TokenValidator
+from functions.catalog import Permission
 from functions.settings import Settings
 
 from .helpers import segments
@@ -109,3 +119,35 @@ def test_it_runs_as_a_process(tmp_path: Path):
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_the_demo_sign_in_grants_every_catalog_permission_unless_roles_are_named(idp: DevIdentityProvider):
+    signed_in = requests.post(idp.base_url + "/dev/token", json={"user": "alice"}, timeout=5).json()
+    _, claims, _ = segments(signed_in["access_token"])
+    assert claims["roles"] == [permission.value for permission in Permission]
+    assert claims["oid"] == "alice"
+    assert ALL_PERMISSIONS == tuple(permission.value for permission in Permission)
+    reader = requests.post(idp.base_url + "/dev/token", json={"roles": ["SignalR.Read"]}, timeout=5).json()
+    assert segments(reader["access_token"])[1]["roles"] == ["SignalR.Read"]
+
+
+def test_reset_restores_the_starting_keys_availability_and_counts(idp: DevIdentityProvider):
+    first = idp.current_kid
+    added = idp.rotate()
+    idp.set_available(False)
+    requests.get(idp.jwks_url, timeout=5)
+    idp.reset()
+    assert idp.current_kid == first
+    assert idp.jwks_fetches == 0
+    assert [k["kid"] for k in requests.get(idp.jwks_url, timeout=5).json()["keys"]] == [first]
+    with pytest.raises(KeyError):
+        idp.signing_key(added)
+
+
+def test_keys_and_http_modules_know_nothing_of_the_provider():
+    for module in ("idp_state", "idp_http"):
+        tree = ast.parse((REPO / "devstack" / f"{module}.py").read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert "devstack.idp" not in imported
+        assert not any(name.startswith("devstack.") for name in imported)
