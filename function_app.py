@@ -2,6 +2,7 @@
 
 import azure.functions as func
 
+from functions.batch_api import bp as batch
 from functions.health import bp as health
 from functions.http_api import bp as operations
 from functions.negotiate import bp as negotiate
@@ -10,5 +11,5 @@ from functions.queue_api import bp as queue_commands
 from functions.upstream_api import bp as upstream_events
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (operations, negotiate, health, openapi, queue_commands, upstream_events):
+for blueprint in (operations, batch, negotiate, health, openapi, queue_commands, upstream_events):
     app.register_functions(blueprint)

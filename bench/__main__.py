@@ -15,13 +15,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import machine, report
+from bench import machine, plot, report
 from bench.child import BENCHMARKS
 from bench.results import BenchResult
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
-SIZE_FLAGS = ("cold_runs", "warm_requests", "warm_rounds", "queue_messages", "fanout_clients", "fanout_broadcasts")
+SIZE_FLAGS = ("cold_runs", "warm_requests", "warm_rounds", "queue_messages", "fanout_clients", "fanout_broadcasts",
+              "batch_items", "batch_rounds", "batch_cpu_items", "queue_batch_commands")
 CHILD_TIMEOUT = {"smoke": 180, "full": 1800}
 
 
@@ -69,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
         date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report.markdown(results, machine.describe(), date=date, command=command.strip()))
+        plots = []
+        points = plot.speedup_points(results)
+        if points:
+            plot.write_speedup_plot(points, output.parent / plot.SPEEDUP_PNG)
+            plots.append(("Speed-up of an HTTP batch against batch size", plot.SPEEDUP_PNG))
+        output.write_text(report.markdown(results, machine.describe(), date=date, command=command.strip(),
+                                          plots=plots))
         print(f"wrote {output}", file=sys.stderr)
     return 1 if any(r.errors for r in results) else 0
 

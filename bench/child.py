@@ -19,6 +19,8 @@ BENCHMARKS = {
     "warm": "bench.warm",
     "queue": "bench.queue_throughput",
     "fanout": "bench.fanout",
+    "batch_http": "bench.batch_http",
+    "batch_queue": "bench.batch_queue",
 }
 
 

@@ -45,10 +45,16 @@ ROOT = Path(__file__).resolve().parents[1]
 EXCLUDED_CHECKS = ("unsupported_method", "ensure_resource_availability")
 # Schema-invalid input may also be refused by the host before the function runs: a URL over its
 # request-line limit (414) or a body over its size limit (413). Both are refusals, as documented.
+# A batch whose envelope is valid runs its valid items and answers 207 with a 400 in the slot of
+# each invalid item (README, "Batches"): that is its refusal of schema-invalid items.
 CONFIG = """
 [checks.negative_data_rejection]
 expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422", "428", "429",
                      "5xx"]
+
+[[operations]]
+include-path = "/api/v1/batch"
+checks.negative_data_rejection.expected-statuses = ["207", "400", "401", "403", "413", "415", "5xx"]
 
 # A schema cannot hold the filter grammar (a bad filter is a 400 saying where it broke) nor
 # which continuation tokens the facade issued (any other is a 400): there a 400 is an answer.

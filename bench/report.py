@@ -29,7 +29,8 @@ def text_table(results: Sequence[BenchResult]) -> str:
     return "\n".join([fmt(HEADERS), fmt(["-" * w for w in widths]), *(fmt(line) for line in lines)])
 
 
-def markdown(results: Sequence[BenchResult], machine: dict[str, str], *, date: str, command: str) -> str:
+def markdown(results: Sequence[BenchResult], machine: dict[str, str], *, date: str, command: str,
+             plots: Sequence[tuple[str, str]] = ()) -> str:
     out = [
         "# Benchmarks",
         "",
@@ -54,6 +55,9 @@ def markdown(results: Sequence[BenchResult], machine: dict[str, str], *, date: s
     if failed:
         out += ["", "## Failures", ""]
         out += [f"- **{r.name}**: {r.errors[0].strip().splitlines()[-1]}" for r in failed]
+    if plots:
+        out += ["", "## Plots", ""]
+        out += [f"![{title}]({file})" for title, file in plots]
     out += ["", "## Notes", ""]
     out += [f"- {note}" for result in results for note in result.notes]
     return "\n".join(out) + "\n"

@@ -9,6 +9,7 @@ is shared and cancels out of the ratio.
 from __future__ import annotations
 
 import itertools
+import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -16,11 +17,12 @@ from devstack.loopback import LoopbackHTTPServer
 
 
 class CountingUpstream(LoopbackHTTPServer):
-    def __init__(self, status: int = 202) -> None:
+    def __init__(self, status: int = 202, *, delay: float = 0.0, backlog: int = 5) -> None:
         self.status = status
+        self.delay = delay  # seconds before each answer: a realistic round trip to the service
         self._counter = itertools.count()
         self._seen = 0
-        super().__init__(self._handler_class(), name="bench-upstream")
+        super().__init__(self._handler_class(), name="bench-upstream", backlog=backlog)
 
     @property
     def received(self) -> int:
@@ -33,11 +35,12 @@ class CountingUpstream(LoopbackHTTPServer):
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         upstream = self
         status = self.status
+        delay = self.delay
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the real service
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _handle(self) -> None:
@@ -45,6 +48,8 @@ class CountingUpstream(LoopbackHTTPServer):
                 if length:
                     self.rfile.read(length)
                 upstream._count()
+                if delay:
+                    time.sleep(delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -13,10 +13,6 @@ import json
 import sys
 from pathlib import Path
 
-from functions.catalog import Permission
-
-ALL_PERMISSIONS = tuple(p.value for p in Permission)
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devstack", description="signalr-facade local stack")
@@ -51,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port)
         return up(ports, Path(args.state_dir) if args.state_dir else ROOT / ".devstack", backend=not args.no_backend)
     if args.command == "token":
-        from devstack.idp import mint_from_state
+        from devstack.idp import ALL_PERMISSIONS, mint_from_state
         from devstack.stack import ROOT
 
         state_dir = args.state_dir or ROOT / ".devstack" / "idp"

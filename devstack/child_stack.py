@@ -19,13 +19,11 @@ from pathlib import Path
 
 import requests
 
+from devstack.constants import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def port_is_bound(port: int) -> bool:

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.azurite import AzuriteQueue
+from devstack.constants import DEV_ACCESS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the official emulator's public dev key
+
 COMMANDS_QUEUE = "signalr-commands"
 EVENTS_QUEUE = "signalr-events"
 UPSTREAM_TEMPLATE = "http://127.0.0.1:{port}/api/upstream/{{hub}}/{{category}}/{{event}}"
@@ -109,6 +110,16 @@ class Stack:
             "SIGNALR_EVENTS_QUEUE": EVENTS_QUEUE,
         }
 
+    @property
+    def front_end_origin(self) -> str:
+        """A second origin for the demo page: http://localhost:<port> is not http://127.0.0.1:<port>."""
+        return f"http://localhost:{self.ports.host}"
+
+    def host_settings(self) -> dict[str, object]:
+        """CORS as infra/bicep writes it for Azure: explicit origins, credentials allowed (the
+        official browser client negotiates with credentials)."""
+        return {"CORS": self.front_end_origin, "CORSCredentials": True}
+
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.azurite.start()
@@ -119,10 +130,11 @@ class Stack:
         wait_for_port(self.ports.emulator, emulator)
         self._create_queues()
         settings_file = self.state_dir / "local.settings.json"
-        settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": self.settings()}, indent=2))
+        settings_file.write_text(json.dumps(
+            {"IsEncrypted": False, "Values": self.settings(), "Host": self.host_settings()}, indent=2))
         settings_file.chmod(0o600)
-        (self.state_dir / "demo-config.js").write_text(
-            f"window.DEVSTACK = {json.dumps({'tokenUrl': f'http://127.0.0.1:{self.ports.idp}/dev/token'})};\n")
+        demo_config = {"tokenUrl": f"http://127.0.0.1:{self.ports.idp}/dev/token", "facadeUrl": self.base_url}
+        (self.state_dir / "demo-config.js").write_text(f"window.DEVSTACK = {json.dumps(demo_config)};\n")
         host = self._spawn(
             "devstack.host", "--app-dir", str(ROOT), "--port", str(self.ports.host),
             "--settings", str(settings_file), "--static", str(ROOT / "devstack/demo"),
@@ -173,7 +185,7 @@ class Stack:
 signalr-facade local stack is up.
 
   Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
-  Demo chat page          {self.base_url}/
+  Demo chat page          {self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
                           (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')

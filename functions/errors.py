@@ -14,6 +14,7 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     │   └── InvalidToken            a token that fails validation (``invalid_token``)
     ├── PermissionDenied          authenticated, not allowed (403)
     ├── NotFound                  the thing asked about does not exist (404)
+    ├── NotAttempted              a batch item left unsent after an earlier one failed (424)
     ├── GroupTooLarge             a group is over the cap of who-is-in-the-group (422)
     ├── SigningKeysUnavailable    no token-signing keys could be had (503 + Retry-After)
     └── UpstreamError             SignalR did not do it (5xx)
@@ -162,6 +163,13 @@ class NotFound(FacadeError):
     title = "Not found"
 
 
+class NotAttempted(FacadeError):
+    """Raised for the items of an ordered batch after one that failed: they were never sent."""
+
+    status = 424
+    slug = "not-attempted"
+    title = "Not attempted: an earlier item of the ordered batch failed"
+    transient = True
 class GroupTooLarge(FacadeError):
     """Raised when a group has more connections than who-is-in-the-group reads; page the list instead."""
 
@@ -257,3 +265,8 @@ class ClientTimeout(UpstreamError):
     status = 504
     slug = "client-timeout"
     title = "The client did not answer in time"
+
+
+def is_permanent(error: FacadeError) -> bool:
+    """Whether trying the same command again can never help (a queue dead-letters it rather than retrying)."""
+    return isinstance(error, RequestError | PermissionDenied | UpstreamRejected)

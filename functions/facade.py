@@ -16,9 +16,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from . import paging
+from .batch import Batch, is_batch, read_batch
 from .catalog import Answer, OperationSpec, Permission, QueueOn404
 from .errors import ConfigurationError, FacadeError, PermissionDenied
-from .queue_commands import parse_command
+from .queue_commands import command_from_message, read_message
 from .settings import Settings, get_settings
 from .signalr.client import SignalRClient
 from .signalr.connection_string import parse_connection_string
@@ -156,9 +157,10 @@ class Facade:
         return self.forward(command, tenant_id=principal.tenant_id, method=method)
 
     @staticmethod
-    def read_queued(text: str) -> Command:
-        """Parse and validate a queue message (the trigger logs what it names before running it)."""
-        return parse_command(text)
+    def read_queued(text: str) -> Command | Batch:
+        """Parse and validate a queue message: one command, or a batch (the trigger logs what it names)."""
+        data = read_message(text)
+        return read_batch(data, queue=True) if is_batch(data) else command_from_message(data)
 
     def negotiate(self, authorization: str | None, hub: object) -> dict[str, str]:
         """Where and how the caller connects: the client URL and a short-lived token for itself."""
@@ -184,8 +186,15 @@ class Facade:
     def run_queued(self, command: Command) -> Outcome:
         """A queued command: the queue itself is the trust boundary, so only the hub is checked."""
         self.require_sound_settings()
+        self.admit_queued(command)
+        return self.forward_queued(command)
+
+    def admit_queued(self, command: Command) -> None:
+        """What a queued command (alone or in a batch) must pass before it is sent: hub and tenant."""
         self.check_hub_allowed(command.hub)
         self.check_queued_tenant(command.tenant_id)
+
+    def forward_queued(self, command: Command) -> Outcome:
         return self.forward(command, tenant_id=command.tenant_id)
 
     def check_queued_tenant(self, tenant_id: str | None) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import azure.functions as func
 
+from .batch_openapi import batch_operation, batch_schemas
 from .catalog import COMMAND_PERMISSIONS, HUB, OPERATIONS, Answer, OperationSpec, Param, Permission
 from .errors import GroupTooLarge
 
@@ -20,7 +21,7 @@ bp = func.Blueprint()
 ROUTE_PREFIX = "/api"
 STATUS_TEXT = {
     200: "Success", 202: "Accepted", 204: "Done", 400: "Invalid input", 401: "Missing or invalid access token",
-    403: "Missing permission or hub not allowed", 404: "Not found", 413: "Body over 1 MB",
+    403: "Missing permission or hub not allowed", 404: "Not found", 413: "Body over 1 MB (or a batch over 1,000 items)",
     414: "The URL is longer than the host accepts (8 KB request line, as Kestrel)",
     415: "Body is not JSON", 422: "The group has more connections than this answer reads; page the list",
     500: "The facade is misconfigured", 502: "SignalR Service refused or failed",
@@ -108,6 +109,7 @@ def _extra_paths() -> dict[str, Any]:
     return {
         f"{ROUTE_PREFIX}/upstream/{{hub}}/{{category}}/{{event}}": {"post": upstream},
         f"{ROUTE_PREFIX}/v1/hubs/{{hub}}/negotiate": {"post": negotiate},
+        f"{ROUTE_PREFIX}/v1/batch": {"post": batch_operation(_responses([400, 401, 413, 415, 500]))},
         f"{ROUTE_PREFIX}/health": {"get": health},
         f"{ROUTE_PREFIX}/openapi.json": {"get": spec},
     }
@@ -131,6 +133,7 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"entra": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {
                 **{spec.body.schema_name: spec.body.rule.schema for spec in OPERATIONS if spec.body is not None},
+                **batch_schemas(),
                 "NegotiateResponse": {"type": "object", "required": ["url", "accessToken"], "properties": {
                     "url": {"type": "string"}, "accessToken": {"type": "string"}}},
                 "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {

@@ -14,20 +14,23 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import typing
 from datetime import UTC, datetime
 from typing import Any
 
 import azure.functions as func
 
+from .batch import Batch
 from .errors import FacadeError, PermissionDenied, RequestError, UpstreamRejected
 from .facade import get_facade
+from .queue_batch import run_queued_batch
 from .settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
 
 log = logging.getLogger(__name__)
 
 bp = func.Blueprint()
 
-# Refused for good: retrying cannot help, so these are dead-lettered instead.
+# Refused for good: retrying cannot help, so these are dead-lettered instead (errors.is_permanent).
 PERMANENT = (RequestError, PermissionDenied, UpstreamRejected)
 
 
@@ -56,7 +59,18 @@ def _describe(error: FacadeError) -> tuple[str, list[dict[str, str]]]:
 @bp.queue_trigger(arg_name="msg", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 @bp.queue_output(arg_name="deadletter", queue_name=f"%{COMMANDS_QUEUE}%-invalid",
                  connection=COMMANDS_STORAGE_CONNECTION)
-def execute_command(msg: func.QueueMessage, deadletter: func.Out[str]) -> None:
+# Batches (functions/queue_batch.py): what is left after a transient failure goes back on the
+# commands queue as one new message; what still fails after the last attempt, to the poison queue.
+@bp.queue_output(arg_name="requeue", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
+@bp.queue_output(arg_name="poison", queue_name=f"%{COMMANDS_QUEUE}%-poison",
+                 connection=COMMANDS_STORAGE_CONNECTION)
+# typing.List, not list: the worker's queue converter only recognises the typing form.
+def execute_command(
+    msg: func.QueueMessage,
+    deadletter: func.Out[typing.List[str]],  # noqa: UP006 - a str for one command, a list for a batch
+    requeue: func.Out[str],
+    poison: func.Out[typing.List[str]],  # noqa: UP006
+) -> None:
     ids = f"message_id={msg.id}"
     try:
         try:
@@ -65,6 +79,18 @@ def execute_command(msg: func.QueueMessage, deadletter: func.Out[str]) -> None:
             raise RequestError("The message is not UTF-8 text") from None
         facade = get_facade()
         command = facade.read_queued(text)
+        if isinstance(command, Batch):
+            ids += f" items={len(command.items)} attempt={command.attempt}"
+            result = run_queued_batch(facade, command, msg.id)
+            if result.dead_letters:
+                deadletter.set(result.dead_letters)
+            if result.requeue is not None:
+                requeue.set(result.requeue)
+            if result.poison:
+                poison.set(result.poison)
+            counts = " ".join(f"{name}={count}" for name, count in result.counts().items())
+            log.info("queue batch executed: %s %s", ids, counts)
+            return
         # Every value here has passed its rule (no control characters): the line cannot be forged.
         ids += f" operation={command.spec.name} hub={command.hub} id={command.correlation_id!r}"
         outcome = facade.run_queued(command)

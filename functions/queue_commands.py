@@ -16,25 +16,39 @@ from .rules import CORRELATION_ID, TENANT, Invalid
 from .validation import Command, build_command, check_body_size, parse_json
 
 QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
+# An HTTP batch answers each item's status only: existence checks fit (200/404), data answers do not.
+BATCH_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable or op.existence_check)
 ENVELOPE_FIELDS = frozenset({"operation", "id", "tenant"})
+
+
+def read_message(text: str) -> Any:
+    """A message's JSON (size and I-JSON checked): one command object, or a batch (functions/batch.py)."""
+    check_body_size(len(text.encode("utf-8", "surrogatepass")))
+    return parse_json(text, "message")
 
 
 def parse_command(text: str) -> Command:
     """Validate one message; raise ValidationError or OperationNotAllowed naming what is wrong."""
-    check_body_size(len(text.encode("utf-8", "surrogatepass")))
-    data: Any = parse_json(text, "message")
+    return command_from_message(read_message(text))
+
+
+def command_from_message(data: Any) -> Command:
     if not isinstance(data, dict):
         raise ValidationError([FieldError("message", "must be a JSON object")])
     return command_from_fields(data)
 
 
-def command_from_fields(data: dict[str, Any]) -> Command:
-    """One command object (a queue message, or later an item of a batch) as a validated ``Command``."""
+def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False) -> Command:
+    """One command object (a queue message or an item of a batch) as a validated ``Command``.
+
+    ``existence_checks``: an HTTP batch may hold them (its response carries their 200/404).
+    """
     name = data.get("operation")
     spec = OPERATIONS_BY_NAME.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise ValidationError([FieldError("operation", f"must be one of: {', '.join(QUEUE_OPERATIONS)}")])
-    if not spec.queueable:
+        names = BATCH_OPERATIONS if existence_checks else QUEUE_OPERATIONS
+        raise ValidationError([FieldError("operation", f"must be one of: {', '.join(names)}")])
+    if not spec.queueable and not (existence_checks and spec.existence_check):
         raise OperationNotAllowed(f"'{name}' answers with data, and a queue has no reply channel; use HTTP")
 
     body_field = spec.body.queue_field if spec.body is not None else None

@@ -33,6 +33,9 @@ COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
 EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
 UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
 UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
+# Batches (functions/batch_runner.py, functions/queue_batch.py).
+BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
+BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
 
 APP_SETTING_NAMES: tuple[str, ...] = (
     SIGNALR_CONNECTION_STRING,
@@ -47,10 +50,16 @@ APP_SETTING_NAMES: tuple[str, ...] = (
     COMMANDS_QUEUE,
     EVENTS_QUEUE,
     UPSTREAM_IDENTITIES,
+    BATCH_PARALLELISM,
+    BATCH_MAX_ATTEMPTS,
 )
 
 DEFAULT_COMMANDS_QUEUE = "signalr-commands"
 DEFAULT_EVENTS_QUEUE = "signalr-events"
+# 16 requests in flight keep a 20 ms round trip busy at ~800 items/s and stay within the
+# session's pool of 32 connections and one worker's share of the service's rate limits.
+DEFAULT_BATCH_PARALLELISM = 16
+DEFAULT_BATCH_MAX_ATTEMPTS = 5  # as host.json's maxDequeueCount for single-command messages
 MULTI_TENANT_IDS = frozenset({"organizations", "common"})
 # The service's rule for the application name (and for hubs): a letter, then letters, digits, '_'.
 _APPLICATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -75,6 +84,17 @@ def _flag(name: str, value: str | None, problems: list[str]) -> bool:
     return False
 
 
+def _bounded_int(name: str, value: str | None, default: int, low: int, high: int, problems: list[str]) -> int:
+    """A whole-number setting; a malformed one is a problem (named, never quoted) and reads as the default."""
+    text = (value or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        problems.append(f"{name} must be a whole number from {low} to {high}")
+        return default
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The facade's configuration. Values are read as given; ``problems()`` says what is wrong."""
@@ -87,6 +107,8 @@ class Settings:
     entra_accept_v1_tokens: bool = False
     allowed_hubs: frozenset[str] | None = None
     commands_queue: str = DEFAULT_COMMANDS_QUEUE
+    batch_parallelism: int = DEFAULT_BATCH_PARALLELISM
+    batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
     application: str | None = None  # SignalR's `application` prefix: several apps share one instance
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
     events_queue: str = DEFAULT_EVENTS_QUEUE
@@ -121,6 +143,10 @@ class Settings:
             # Hub names are case-insensitive upstream, so the allow-list is too.
             allowed_hubs=frozenset(h.lower() for h in hubs) if hubs else None,
             commands_queue=(env.get(COMMANDS_QUEUE) or "").strip() or DEFAULT_COMMANDS_QUEUE,
+            batch_parallelism=_bounded_int(BATCH_PARALLELISM, env.get(BATCH_PARALLELISM),
+                                           DEFAULT_BATCH_PARALLELISM, 1, 32, problems),
+            batch_max_attempts=_bounded_int(BATCH_MAX_ATTEMPTS, env.get(BATCH_MAX_ATTEMPTS),
+                                            DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
             application=application.lower() if application else None,
             allowed_client_apps=client_apps or None,
             events_queue=(env.get(EVENTS_QUEUE) or "").strip() or DEFAULT_EVENTS_QUEUE,

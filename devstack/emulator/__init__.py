@@ -7,8 +7,10 @@ JSON hub protocol, users, groups with TTL, exclusions, close with reason.
 
 from __future__ import annotations
 
+from devstack.constants import DEV_ACCESS_KEY
+
 from .app import create_app
-from .emulator import DEV_ACCESS_KEY, Emulator, Timings
+from .emulator import Emulator, Timings
 from .server import EmulatorServer
 
 __all__ = ["DEV_ACCESS_KEY", "Emulator", "EmulatorServer", "Timings", "create_app"]

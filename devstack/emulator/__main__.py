@@ -11,8 +11,9 @@ import os
 
 from aiohttp import web
 
+from devstack.constants import DEV_ACCESS_KEY
+
 from .app import create_app
-from .emulator import DEV_ACCESS_KEY
 
 
 def main(argv: list[str] | None = None) -> None:

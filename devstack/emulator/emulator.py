@@ -14,8 +14,6 @@ from . import protocol
 from .hub_state import Hub
 from .upstream import Upstream
 
-DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the official emulator's public key
-
 
 @dataclass(frozen=True)
 class Timings:

@@ -13,6 +13,7 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from ..catalog import Answer
+from ..concurrency import ThrottleGate
 from ..errors import (
     PayloadTooLarge,
     UpstreamError,
@@ -90,7 +91,10 @@ class SignalRClient:
         self.info = info
         self.credential = credential or credential_for(info)
         self.timeouts = timeouts
-        self.session = session or build_session(retry)
+        self.retry = retry
+        # One pause shared by every request to this endpoint (functions/concurrency.py).
+        self.gate = ThrottleGate()
+        self.session = session or build_session(retry, gate=self.gate)
 
     def url_for(self, command: Command) -> str:
         # The service is case-insensitive on hubs; the official SDK lowercases them.
@@ -188,8 +192,16 @@ class SignalRClient:
             log.error("SignalR credential failed for %s: %s", name, type(e).__name__)
             raise UpstreamUnavailable("Could not obtain a credential for SignalR Service") from e
         full_url = url + ("?" + urlencode(query) if query else "")
+        # The throttle gate covers the pooled session; the health probe (its own session) is not held.
+        gated = session is None
+        pause = self.gate.remaining() if gated else 0.0
+        if pause > self.retry.max_retry_after:
+            # The service asked everyone to wait longer than a caller should be held: not sent.
+            raise UpstreamUnavailable(retry_after=math.ceil(pause))
+        if pause:
+            self.gate.wait()
         try:
-            return (session or self.session).request(
+            response = (session or self.session).request(
                 method,
                 full_url,
                 json=body,
@@ -209,6 +221,10 @@ class SignalRClient:
         except requests.exceptions.RequestException as e:
             log.warning("SignalR %s failed: %s", name, type(e).__name__)
             raise UpstreamUnavailable("SignalR Service could not be reached") from e
+        if gated and response.status_code in (429, 503):
+            # Retries are spent (or the wait was too long): the next requests wait too.
+            self.gate.pause(_retry_after(response) or self.retry.backoff)
+        return response
 
     @staticmethod
     def _failure(response: requests.Response, name: str) -> UpstreamError | PayloadTooLarge:

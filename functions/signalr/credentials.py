@@ -60,31 +60,32 @@ class AccessKeyCredential:
         return jwt.encode(body, self._key, algorithm="HS256")
 
     def bearer(self, url: str) -> str:
-        audience = audience_for(url)
+        # Keyed by the request URL (percent-encoded, so ASCII), not its audience: a hit then costs
+        # no URL parsing. Two URLs with one audience (only the port differs) just sign twice.
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(audience)
+            cached = self._cache.get(url)
             if cached and now - cached[1] < self._reuse_for:
-                self._cache.move_to_end(audience)
+                self._cache.move_to_end(url)
                 return cached[0]
-        token = self.sign(audience)
-        size = len(audience) + len(token)  # both ASCII: characters are bytes
+        token = self.sign(audience_for(url))
+        size = len(url) + len(token)  # both ASCII: characters are bytes
         if size * 16 > self._cache_bytes:
             return token  # one entry this large would crowd out the rest: sign it each time
         with self._lock:
-            previous = self._cache.pop(audience, None)
+            previous = self._cache.pop(url, None)
             if previous is not None:
-                self._cached_bytes -= len(audience) + len(previous[0])
-            self._cache[audience] = (token, now)
+                self._cached_bytes -= len(url) + len(previous[0])
+            self._cache[url] = (token, now)
             self._cached_bytes += size
             while self._cached_bytes > self._cache_bytes:
-                old_audience, (old_token, _) = self._cache.popitem(last=False)
-                self._cached_bytes -= len(old_audience) + len(old_token)
+                old_url, (old_token, _) = self._cache.popitem(last=False)
+                self._cached_bytes -= len(old_url) + len(old_token)
         return token
 
     @property
     def cached_bytes(self) -> int:
-        """What the token cache holds now, in bytes of audience and token text."""
+        """What the token cache holds now, in bytes of URL and token text."""
         return self._cached_bytes
 
 

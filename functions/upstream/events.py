@@ -38,11 +38,10 @@ def _invalid(field: str, message: str) -> ValidationError:
     return ValidationError([FieldError(field, message)])
 
 
-def _header(headers: Any, name: str, *, required: bool = False) -> str | None:
+def _header(headers: Any, name: str) -> str | None:
+    """A header's value (None when absent or empty), refused when oversized or not valid text."""
     value = headers.get(name)
     if value is None or value == "":
-        if required:
-            raise _invalid(name, "is required")
         return None
     if len(value) > MAX_HEADER_VALUE:
         raise _invalid(name, f"must be at most {MAX_HEADER_VALUE} characters")
@@ -50,6 +49,13 @@ def _header(headers: Any, name: str, *, required: bool = False) -> str | None:
         return require_text(value)
     except Invalid as e:
         raise _invalid(name, str(e)) from None
+
+
+def _required(headers: Any, name: str) -> str:
+    value = _header(headers, name)
+    if value is None:
+        raise _invalid(name, "is required")
+    return value
 
 
 def _checked(field: str, value: str | None, check: Any) -> str | None:
@@ -79,9 +85,8 @@ def parse_claims(header: str | None) -> list[dict[str, str]]:
 
 def read_connection(headers: Any) -> str:
     """The connection id the signature covers (checked before anything else is read)."""
-    connection_id = _checked("X-ASRS-Connection-Id", _header(headers, "X-ASRS-Connection-Id", required=True),
-                             check_id)
-    assert connection_id is not None
+    connection_id = _required(headers, "X-ASRS-Connection-Id")
+    _checked("X-ASRS-Connection-Id", connection_id, check_id)
     return connection_id
 
 
@@ -135,10 +140,10 @@ def _invocation_fields(event: str, raw: bytes) -> dict[str, Any]:
 
 def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: bytes) -> dict[str, Any]:
     """The envelope for one upstream request (hub allow-list and auth are the receiver's)."""
-    hub = _checked("X-ASRS-Hub", _header(headers, "X-ASRS-Hub", required=True), check_hub)
-    category = _header(headers, "X-ASRS-Category", required=True)
-    event = _header(headers, "X-ASRS-Event", required=True)
-    assert hub is not None and category is not None and event is not None
+    hub = _required(headers, "X-ASRS-Hub")
+    _checked("X-ASRS-Hub", hub, check_hub)
+    category = _required(headers, "X-ASRS-Category")
+    event = _required(headers, "X-ASRS-Event")
     # The URL and the headers come from the same service call; a mismatch is not the service.
     for field, header_value, route_value in (("hub", hub.lower(), (route.get("hub") or "").lower()),
                                             ("category", category, route.get("category")),

@@ -48,8 +48,22 @@ param entraAllowedClientApps array = []
 @description('SIGNALR_COMMANDS_QUEUE: the commands queue. <name>-invalid (dead letters) and <name>-poison are created beside it.')
 param commandsQueueName string = 'signalr-commands'
 
+@description('SIGNALR_BATCH_PARALLELISM: batch items one worker sends to SignalR at once (a whole number, 1-32).')
+param batchParallelism string = '16'
+
+@description('SIGNALR_BATCH_MAX_ATTEMPTS: attempts at a queued batch\'s failing items before they go to <queue>-poison (1-100).')
+param batchMaxAttempts string = '5'
+
 @description('Principal (object) ids of backends allowed to put commands on the queue (Storage Queue Data Message Sender on that queue only).')
 param commandsQueueSenderPrincipalIds array = []
+
+@allowed([
+  'ServicePrincipal'
+  'User'
+  'Group'
+])
+@description('Kind of the commandsQueueSenderPrincipalIds: ServicePrincipal (managed identities and apps), User or Group.')
+param commandsQueueSenderPrincipalType string = 'ServicePrincipal'
 
 @minLength(3)
 @maxLength(63)
@@ -62,7 +76,7 @@ param eventsQueueReaderPrincipalIds array = []
 @description('Base URL SignalR calls for client events. Empty: https://<function app name>.azurewebsites.net (set it for a custom domain or a unique default hostname).')
 param upstreamBaseUrl string = ''
 
-@description('Browser origins (scheme://host[:port]) allowed to call the facade and to connect to SignalR. Empty allows none.')
+@description('Browser origins (scheme://host[:port]) allowed to call the facade and to connect to SignalR; never \'*\' (the browser client sends credentials). Empty allows none.')
 param corsAllowedOrigins array = []
 
 @allowed([
@@ -93,14 +107,14 @@ param instanceMemoryMB int = 2048
 @description('Maximum number of Flex Consumption instances.')
 param maximumInstanceCount int = 100
 
-@description('Spread the Flex Consumption instances over availability zones (only where the region offers it).')
+@description('Spread the Flex Consumption instances over availability zones (only where the region offers it). Costs: a zone-redundant Flex plan keeps at least two always-ready instances of every function group running (billed when idle too), and the storage account becomes Standard_ZRS.')
 param zoneRedundant bool = false
 
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
 ])
-@description('Redundancy of the storage account.')
+@description('Redundancy of the storage account when zoneRedundant is off (zone-redundant deployments always use Standard_ZRS).')
 param storageSkuName string = 'Standard_LRS'
 
 @minValue(30)
@@ -164,9 +178,11 @@ module storage 'modules/storage.bicep' = {
     name: storageAccountName
     location: location
     tags: tags
-    skuName: storageSkuName
+    // A zone-redundant app needs zone-redundant storage, or one zone's outage stops it anyway.
+    skuName: zoneRedundant ? 'Standard_ZRS' : storageSkuName
     deploymentContainerName: deploymentContainerName
     queueNames: queueNames
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -195,6 +211,7 @@ module rbac 'modules/rbac.bicep' = {
     commandsQueueSenderPrincipalIds: commandsQueueSenderPrincipalIds
     eventsQueueName: eventsQueueName
     eventsQueueReaderPrincipalIds: eventsQueueReaderPrincipalIds
+    commandsQueueSenderPrincipalType: commandsQueueSenderPrincipalType
     signalRName: signalR.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
@@ -215,6 +232,8 @@ var facadeSettings = {
   SIGNALR_EVENTS_QUEUE: eventsQueueName
   // Upstream calls carry a token of SignalR's own identity; the receiver accepts no other.
   SIGNALR_UPSTREAM_IDENTITIES: signalR.outputs.principalId
+  SIGNALR_BATCH_PARALLELISM: batchParallelism
+  SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts
   SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri
   SIGNALR_COMMANDS_STORAGE__credential: 'managedidentity'
   SIGNALR_COMMANDS_STORAGE__clientId: identity.outputs.clientId
@@ -237,6 +256,7 @@ module functionApp 'modules/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     zoneRedundant: zoneRedundant
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
   // The host starts with its roles in place (it reads storage as soon as the site exists).
   dependsOn: [

@@ -141,8 +141,10 @@ def test_an_unreachable_provider_is_signing_keys_unavailable(make_validator):
         validator.authenticate("Bearer " + DevIdentityProvider().mint(roles=SEND))
 
 
-def test_a_key_set_without_usable_keys_is_signing_keys_unavailable(idp: DevIdentityProvider, validator):
-    idp.route = _only_symmetric_keys(idp.route)  # metadata answers, keys are unusable
+def test_a_key_set_without_usable_keys_is_signing_keys_unavailable(
+    idp: DevIdentityProvider, validator, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(idp, "route", _only_symmetric_keys(idp.route))  # metadata answers, keys are unusable
     with pytest.raises(SigningKeysUnavailable):
         validator.authenticate("Bearer " + idp.mint(roles=SEND))
 

@@ -20,14 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def smoke_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("bench") / "results.json"
     done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--json", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=240, check=False)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "figure" in done.stdout  # the table was printed
     return {result["name"]: result for result in json.loads(out.read_text())}
 
 
 def test_every_benchmark_ran_without_errors_and_produced_figures(smoke_results: dict[str, dict]) -> None:
-    assert set(smoke_results) == {"cold_start", "warm", "queue", "fanout"}
+    assert set(smoke_results) == {"cold_start", "warm", "queue", "fanout", "batch_http", "batch_queue"}
     for result in smoke_results.values():
         assert result["errors"] == []
         assert result["rows"]
@@ -60,3 +60,30 @@ def test_fanout_delivered_every_broadcast_to_every_client(smoke_results: dict[st
     checks = smoke_results["fanout"]["checks"]
     assert checks["received"] == {"facade": checks["expected_per_side"], "baseline": checks["expected_per_side"]}
     assert checks["client_errors"] == []
+
+
+def test_http_batches_answered_every_item_and_drew_a_speedup_curve(smoke_results: dict[str, dict]) -> None:
+    checks = smoke_results["batch_http"]["checks"]
+    assert checks["delivered"] == checks["expected"] == checks["upstream_received"]
+    assert [point["items"] for point in checks["speedup"]][:3] == [1, 2, 5]
+    assert all(point["speedup"] > 0 for point in checks["speedup"])
+    assert checks["cpu_delivered"] == {"facade": checks["cpu_expected"], "baseline": checks["cpu_expected"]}
+
+
+def test_queue_batches_account_for_every_item_on_both_sides(smoke_results: dict[str, dict]) -> None:
+    for side in ("batch", "single"):
+        counts = smoke_results["batch_queue"]["checks"][side]
+        assert counts["sent"] == counts["delivered"] + counts["dead_lettered"] + counts["poisoned"]
+        assert counts["delivered"] == counts["sent"]
+        assert counts["remaining"] == 0
+    assert smoke_results["batch_queue"]["checks"]["batch"]["messages"] * 100 == smoke_results["batch_queue"][
+        "checks"]["batch"]["sent"]
+
+
+def test_the_speedup_plot_is_a_png_written_beside_the_report(tmp_path: Path) -> None:
+    from bench.plot import write_speedup_plot
+
+    target = tmp_path / "plot.png"
+    write_speedup_plot([{"items": 1, "speedup": 1.0, "parallelism": 16},
+                        {"items": 100, "speedup": 12.0, "parallelism": 16}], target)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

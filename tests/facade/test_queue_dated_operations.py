@@ -17,7 +17,7 @@ def execute(registered_functions, facade_env):
 
     def run(body):
         deadletter = OutCapture()
-        function(queue_message(json.dumps(body)), deadletter)
+        function(queue_message(json.dumps(body)), deadletter, OutCapture(), OutCapture())
         return json.loads(deadletter.value) if deadletter.value else None
 
     return run

@@ -16,12 +16,13 @@ from azure.storage.queue import QueueClient, QueueServiceClient
 from clients.node_client import node_available
 from devstack.azurite import AzuriteQueue
 from devstack.child_stack import free_port
+from devstack.constants import DEV_ACCESS_KEY as KEY
 from support.recording_upstream import RecordingUpstream
 from support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "signalr-commands"
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
+
 # Faster than production so retries fit in a test; maxDequeueCount stays host.json's.
 HOST_OVERRIDES = {
     "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
@@ -65,6 +66,7 @@ def queue_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueSyst
         "AzureSignalRConnectionString": f"Endpoint=http://127.0.0.1;Port={upstream.port};AccessKey={KEY};Version=1.0;",
         "SIGNALR_COMMANDS_QUEUE": QUEUE,
         "SIGNALR_COMMANDS_STORAGE": azurite.connection_string,
+        "SIGNALR_BATCH_MAX_ATTEMPTS": "3",  # fewer than the default 5 so the poison path is reached sooner
         **HOST_OVERRIDES,
     }}))
     port = free_port()

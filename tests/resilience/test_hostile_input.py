@@ -195,11 +195,17 @@ def test_no_queue_message_raises_it_is_executed_or_dead_lettered(registered_func
         upstream.reset()
         upstream.default = Answer(success)
         deadletter = OutCapture()
-        function(queue_message(body), deadletter)  # raising here fails the test
-        executed = len(upstream.requests) == 1
-        assert executed != (deadletter.value is not None), "exactly one of executed or dead-lettered"
-        if deadletter.value is not None:
-            assert json.loads(deadletter.value)["reason"]
+        function(queue_message(body), deadletter, OutCapture(), OutCapture())  # raising here fails the test
+        if isinstance(deadletter.value, list):  # a batch (functions/batch.py): one record per refused item
+            data = json.loads(body)
+            items = data if isinstance(data, list) else data["commands"]
+            assert len(upstream.requests) + len(deadletter.value) == len(items), "each item sent or dead-lettered"
+            assert all(json.loads(record)["reason"] for record in deadletter.value)
+        else:
+            executed = len(upstream.requests) == 1
+            assert executed != (deadletter.value is not None), "exactly one of executed or dead-lettered"
+            if deadletter.value is not None:
+                assert json.loads(deadletter.value)["reason"]
         assert_nothing_invalid_went_upstream(upstream)
 
     attack()

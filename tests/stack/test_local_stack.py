@@ -62,7 +62,8 @@ def test_the_stack_answers_health_and_openapi(local_stack):
     import requests
 
     health = requests.get(local_stack.base_url + "/api/health", timeout=10)
-    assert health.status_code == 200 and health.json()["status"] == "healthy"
+    assert health.status_code == 200
+    assert health.json()["status"] == "healthy"
     assert requests.get(local_stack.base_url + "/api/openapi.json", timeout=10).json()["openapi"] == "3.1.0"
 
 

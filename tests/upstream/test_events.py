@@ -52,7 +52,8 @@ def test_a_send_carries_the_exact_arguments(deliver):
 
 def test_an_invoke_carries_its_invocation_id_and_is_answered_with_no_content(deliver):
     delivery = deliver(messages("echo"), invocation("echo", [1], "7"))
-    assert delivery.status == 204 and delivery.response.get_body() == b""
+    assert delivery.status == 204
+    assert delivery.response.get_body() == b""
     assert delivery.envelope["invocationId"] == "7"
 
 
@@ -63,13 +64,15 @@ def test_every_envelope_has_its_own_id(deliver):
 
 def test_messagepack_is_415(deliver):
     delivery = deliver(messages(**{"Content-Type": "application/x-msgpack"}), b"\x95\x01\x80\xc0\xa1a\x90")
-    assert delivery.status == 415 and delivery.queued is None
+    assert delivery.status == 415
+    assert delivery.queued is None
 
 
 def test_a_body_over_one_megabyte_is_413(deliver):
     body = invocation("newMessage", ["x" * (1024 * 1024)])
     delivery = deliver(messages(), body)
-    assert delivery.status == 413 and delivery.queued is None
+    assert delivery.status == 413
+    assert delivery.queued is None
 
 
 @pytest.mark.parametrize(("headers", "body"), [
@@ -95,7 +98,8 @@ def test_a_body_or_header_that_is_not_the_services_is_refused(deliver, headers, 
 def test_the_url_must_name_what_the_headers_name(deliver):
     delivery = deliver(service_headers(), CONNECTED, route={"hub": "other", "category": "connections",
                                                              "event": "connected"})
-    assert delivery.status == 400 and delivery.queued is None
+    assert delivery.status == 400
+    assert delivery.queued is None
 
 
 def test_a_hub_outside_the_allow_list_is_403(deliver, upstream_env):
@@ -104,7 +108,8 @@ def test_a_hub_outside_the_allow_list_is_403(deliver, upstream_env):
     upstream_env.setenv("SIGNALR_ALLOWED_HUBS", "lobby")
     reset_facade()
     delivery = deliver(service_headers(), CONNECTED)
-    assert delivery.status == 403 and delivery.queued is None
+    assert delivery.status == 403
+    assert delivery.queued is None
     assert deliver(service_headers(hub="Lobby"), CONNECTED).status == 204
 
 

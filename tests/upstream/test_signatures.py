@@ -81,4 +81,5 @@ def test_without_any_key_nothing_is_accepted_by_signature():
 
 def test_the_parser_reads_the_services_comma_separated_list():
     header = sign("c", "k1") + ", " + sign("c", "k2")
-    assert parse_signatures(header) is not None and len(parse_signatures(header)) == 2
+    assert parse_signatures(header) is not None
+    assert len(parse_signatures(header)) == 2

@@ -1,0 +1,179 @@
+"""Queue batches: commands/s through Azurite → local host → emulator, 100-command batch
+messages against single-command messages, side by side.
+
+Per side a fresh Azurite, the local host (this process, the real function_app, host.json's
+queue settings) and the SignalR emulator; N broadcast commands go on the commands queue,
+either one per message (kept at most ``MAX_DEPTH`` deep while the host drains it, as in
+:mod:`bench.queue_throughput`) or ``BATCH`` per message. The clock runs until the emulator
+has answered every command 202 and the queue is empty. The count check is per item:
+sent = delivered + dead-lettered + poisoned (records on ``-invalid``/``-poison``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench.queue_throughput import _queue_length
+from bench.results import BenchResult, Row
+from bench.sizes import Sizes
+from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+HUB = "benchbatch"
+BATCH = 100
+MAX_DEPTH = 500
+MAX_LOGGED = 10_000  # the emulator keeps the last 10,000 requests: the count check needs them all
+PRELOAD = 400  # single-command messages on the queue before the host starts
+SENDER_THREADS = 8
+SPEEDUP_GOAL = 10.0
+
+
+
+class Emulator:
+    """The SignalR emulator in its own process: the facade here does not share its interpreter."""
+
+    def __init__(self, port: int) -> None:
+        import requests
+
+        self.url = f"http://127.0.0.1:{port}"
+        self.connection_string = f"Endpoint=http://127.0.0.1;Port={port};AccessKey={ACCESS_KEY};Version=1.0;"
+        self.session = requests.Session()
+
+    def delivered(self, hub: str) -> int:
+        path = f"/api/v1/hubs/{hub}"
+        log = self.session.get(f"{self.url}/_emulator/requests", timeout=30).json()
+        return sum(1 for r in log if r["method"] == "POST" and r["path"].split("?")[0] == path and r["status"] == 202)
+
+    def clear(self) -> None:
+        self.session.delete(f"{self.url}/_emulator/requests", timeout=30)
+
+
+def _command(i: int) -> dict:
+    return {"operation": "broadcast", "hub": HUB, "id": str(i), "payload": {"target": "tick", "arguments": [i]}}
+
+
+def _messages(side: str, count: int) -> list[str]:
+    if side == "single":
+        return [json.dumps(_command(i)) for i in range(count)]
+    return [json.dumps([_command(i) for i in range(start, min(start + BATCH, count))])
+            for start in range(0, count, BATCH)]
+
+
+def _produce(connection_string: str, queue: str, messages: list[str], stop_at: float) -> None:
+    from azure.storage.queue import QueueClient
+
+    def send(part: list[str]) -> None:
+        with QueueClient.from_connection_string(connection_string, queue) as client:
+            for text in part:
+                client.send_message(text)
+
+    chunk = 200
+    with ThreadPoolExecutor(SENDER_THREADS) as pool:
+        for start in range(0, len(messages), chunk):
+            while _queue_length(connection_string, queue) > MAX_DEPTH - chunk and time.perf_counter() < stop_at:
+                time.sleep(0.05)
+            part = messages[start:start + chunk]
+            list(pool.map(send, [part[t::SENDER_THREADS] for t in range(SENDER_THREADS)]))
+
+
+def _one_side(side: str, azurite: object, emulator: Emulator, count: int) -> dict[str, float | int]:
+    from azure.storage.queue import QueueServiceClient
+
+    from devstack.host import LocalHost
+    from functions.facade import reset_facade
+
+    conn = azurite.connection_string  # type: ignore[attr-defined]
+    queue = f"bench-{side}-{uuid.uuid4().hex[:8]}"
+    with QueueServiceClient.from_connection_string(conn) as service:
+        for name in (queue, f"{queue}-invalid", f"{queue}-poison"):
+            service.create_queue(name)
+    os.environ.update({"SIGNALR_COMMANDS_STORAGE": conn, "SIGNALR_COMMANDS_QUEUE": queue,
+                       "AzureSignalRConnectionString": emulator.connection_string})
+    reset_facade()
+    emulator.clear()
+    messages = _messages(side, count)
+    deadline_s = max(120.0, count / 20)
+    # The first messages wait on the queue before the host starts, so neither side's clock holds
+    # the host's empty-queue polling backoff; the rest follow while it drains.
+    first = PRELOAD if side == "single" else len(messages)
+    _produce(conn, queue, messages[:first], time.perf_counter() + deadline_s)
+    host = LocalHost("function_app", ROOT, port=0, shutdown_timeout=10)
+    started = time.perf_counter()
+    host.start()
+    producer = threading.Thread(target=_produce, args=(conn, queue, messages[first:], started + deadline_s),
+                                daemon=True)
+    producer.start()
+    delivered = dead = poisoned = remaining = 0
+    try:
+        while time.perf_counter() - started < deadline_s:
+            # The emulator's log is only read once the queue looks empty: reading it costs this process CPU.
+            remaining = _queue_length(conn, queue)
+            if remaining == 0 and not producer.is_alive():
+                delivered = emulator.delivered(HUB)
+                if delivered >= count:
+                    break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        dead = _queue_length(conn, f"{queue}-invalid")
+        poisoned = _queue_length(conn, f"{queue}-poison")
+    finally:
+        producer.join(timeout=30)
+        host.stop()
+    return {"sent": count, "messages": len(messages), "delivered": delivered, "dead_lettered": dead,
+            "poisoned": poisoned, "remaining": remaining, "seconds": elapsed, "per_second": count / elapsed}
+
+
+def run(sizes: Sizes) -> BenchResult:
+    from devstack.azurite import AzuriteQueue
+    from devstack.child_stack import free_port
+    from devstack.stack import wait_for_port
+
+    logging.getLogger().setLevel(logging.ERROR)
+    result = BenchResult("batch_queue")
+    count = min(sizes.queue_batch_commands, MAX_LOGGED)
+    sides: dict[str, dict[str, float | int]] = {}
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "devstack.emulator", "--port", str(port)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process)
+        emulator = Emulator(port)
+        for side in ("batch", "single"):
+            with AzuriteQueue(port=0) as azurite:  # fresh per side: Azurite slows with what it has held
+                sides[side] = _one_side(side, azurite, emulator, count)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    batch, single = sides["batch"], sides["single"]
+    ratio = float(single["per_second"]) / float(batch["per_second"])
+    result.rows.append(Row(f"queue: {count:,} commands as {BATCH}-command batch messages vs one per message, "
+                           "commands/s", f"{batch['per_second']:.0f}/s", f"{single['per_second']:.0f}/s",
+                           ratio, 1 / SPEEDUP_GOAL))
+    result.rows.append(Row("  speed-up (batch rate ÷ single rate)", f"{1 / ratio:.1f}×", "—"))
+    for side, counts in sides.items():
+        result.rows.append(Row(f"  count check per item, {side}: sent = delivered + dead-lettered + poisoned",
+                               f"{counts['sent']:,} = {counts['delivered']:,} + {counts['dead_lettered']:,} + "
+                               f"{counts['poisoned']:,}", f"{counts['messages']:,} messages in "
+                               f"{counts['seconds']:.1f} s"))
+    result.checks = {side: dict(counts) for side, counts in sides.items()}
+    for side, counts in sides.items():
+        if counts["delivered"] + counts["dead_lettered"] + counts["poisoned"] != counts["sent"] or counts["remaining"]:
+            result.errors.append(f"batch_queue ({side}): counts do not add up: {counts}")
+    result.notes.append(
+        f"Queue batches: {count:,} broadcast commands per side through Azurite, the local host (this process, the "
+        f"real function_app, host.json queue settings) and the SignalR emulator (its own process): "
+        f"as {count // BATCH} messages of {BATCH} commands, and as {count:,} single-command messages "
+        f"(kept at most {MAX_DEPTH} deep while draining). "
+        f"Ratio = time per command, batch ÷ single (goal ≤ {1 / SPEEDUP_GOAL:.2f}×, i.e. ≥ {SPEEDUP_GOAL:.0f}× the "
+        "commands per second). A fresh Azurite per side; batch side first."
+    )
+    return result

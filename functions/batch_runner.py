@@ -1,0 +1,111 @@
+"""Run a batch's items concurrently, with a bound, or one at a time in order.
+
+Concurrency: items go to one thread pool per worker process whose size is the
+``SIGNALR_BATCH_PARALLELISM`` setting, so concurrent batches share the bound instead of
+multiplying it; the requests themselves share the SignalR client's pooled session and its
+throttle gate (functions/concurrency.py), so a 429/503 slows every item, not only its own.
+Per-item retries are the transport's (functions/signalr/transport.py): a send is never
+repeated after it may have reached the service.
+
+Ordered batches run in the calling thread, one item after another, in array order. The
+first item that fails for a reason that might pass later (throttled, unavailable, timed
+out, a 5xx) stops the run: the items after it are reported ``NotAttempted`` (424), never
+sent, so retrying the rest keeps the order. Items refused for good (invalid, forbidden,
+rejected by the service) do not stop the run: waiting would not change their answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .batch import Batch, BatchItem
+from .errors import FacadeError, NotAttempted, NotFound, is_permanent
+from .facade import Outcome
+from .validation import Command
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[Command], Outcome]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What one item came to: an outcome from the service, or the error that stopped it."""
+
+    item: BatchItem
+    outcome: Outcome | None = None
+    error: FacadeError | None = None
+
+    @property
+    def problem(self) -> FacadeError | None:
+        """The failure to report, a 404 the catalog calls an answer included."""
+        if self.error is not None:
+            return self.error
+        if self.outcome is not None and self.outcome.not_found:
+            return NotFound(self.outcome.spec.not_found.detail)
+        return None
+
+    @property
+    def status(self) -> int:
+        problem = self.problem
+        return problem.status if problem is not None else self.outcome.status
+
+    @property
+    def retryable(self) -> bool:
+        """Failed, and trying again later might succeed (the queue re-queues these)."""
+        return self.error is not None and not is_permanent(self.error)
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def worker_pool(parallelism: int) -> ThreadPoolExecutor:
+    """The worker's pool for batch items (one per size; threads start on demand)."""
+    with _pools_lock:
+        pool = _pools.get(parallelism)
+        if pool is None:
+            pool = _pools[parallelism] = ThreadPoolExecutor(parallelism, thread_name_prefix="batch-item")
+        return pool
+
+
+def _attempt(send: Send, item: BatchItem) -> ItemResult:
+    try:
+        return ItemResult(item, outcome=send(item.command))
+    except FacadeError as error:
+        return ItemResult(item, error=error)
+    except Exception as error:  # one item's bug must not lose the others' results
+        log.error("batch item %s failed unexpectedly: %s", item.index, type(error).__name__)
+        return ItemResult(item, error=FacadeError())
+
+
+def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]:
+    """One result per item, in the batch's order; refused items are reported, never sent."""
+    if batch.ordered:
+        return _run_in_order(batch, send)
+    pool = worker_pool(parallelism)
+    pending: list[ItemResult | Future[ItemResult]] = [
+        pool.submit(_attempt, send, item) if item.command is not None else ItemResult(item, error=item.error)
+        for item in batch.items
+    ]
+    return [entry.result() if isinstance(entry, Future) else entry for entry in pending]
+
+
+def _run_in_order(batch: Batch, send: Send) -> list[ItemResult]:
+    results: list[ItemResult] = []
+    stopped_by: int | None = None
+    for item in batch.items:
+        if item.command is None:
+            results.append(ItemResult(item, error=item.error))
+        elif stopped_by is not None:
+            results.append(ItemResult(item, error=NotAttempted(f"Not sent: item {stopped_by} failed before it")))
+        else:
+            result = _attempt(send, item)
+            results.append(result)
+            if result.retryable:
+                stopped_by = item.index
+    return results

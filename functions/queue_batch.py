@@ -1,0 +1,120 @@
+"""A batch carried by one queue message: every item accounted for, none sent twice.
+
+The message is never re-run as a whole once an item may have gone out (that would resend
+what was delivered), so this path never raises after it starts sending. Each item ends in
+exactly one place:
+
+- delivered: SignalR accepted it (or answered a 404 the catalog calls done);
+- dead-lettered: it can never succeed (invalid, hub not allowed, refused by SignalR, a 404
+  the catalog calls final): one record per item on ``<queue>-invalid`` with the original
+  item, its index in the original batch and the reason;
+- re-queued: it failed in a way that may pass later (throttled, unavailable, timed out,
+  5xx, or left unsent behind such a failure in an ordered batch): all of these go back on
+  the commands queue as ONE new message with ``attempt`` + 1 and their ``indexes``;
+- poisoned: what would be re-queued after ``SIGNALR_BATCH_MAX_ATTEMPTS`` attempts goes to
+  ``<queue>-poison`` instead, one record per item.
+
+So for every batch: items = delivered + dead-lettered + re-queued + poisoned (logged as
+the count check), and over all attempts: items sent = delivered + dead-lettered + poisoned.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from .batch import Batch
+from .batch_runner import ItemResult, run_batch
+from .errors import FacadeError, PermissionDenied
+from .facade import Facade
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUE_MESSAGE_BYTES = 64 * 1024  # Azure Storage queues' message size limit
+
+
+@dataclass
+class QueuedBatchResult:
+    """What the trigger writes to its output bindings, and the counts it logs."""
+
+    delivered: int = 0
+    dead_letters: list[str] = field(default_factory=list)
+    requeue: str | None = None
+    requeued: int = 0
+    poison: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"delivered": self.delivered, "deadLettered": len(self.dead_letters),
+                "requeued": self.requeued, "poisoned": len(self.poison)}
+
+
+def item_record(result: ItemResult, reason: str, message_id: str | None, attempt: int) -> str:
+    problem = result.problem
+    errors = [{"field": e.field, "message": e.message} for e in getattr(problem, "errors", [])]
+    return json.dumps({
+        "reason": reason, "errors": errors, "index": result.item.index, "item": result.item.fields,
+        "attempt": attempt, "messageId": message_id, "deadLetteredAt": datetime.now(UTC).isoformat(),
+    })
+
+
+def _reason(error: FacadeError) -> str:
+    return f"{error.slug}: {error.detail}"
+
+
+def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> QueuedBatchResult:
+    """Run a batch message's items; never raises once sending starts (a re-run would resend)."""
+    facade.require_sound_settings()  # raises before anything is sent: the host retries the message
+    batch = _admit(facade, batch)
+    results = run_batch(batch, facade.forward_queued, parallelism=facade.settings.batch_parallelism)
+    outcome = QueuedBatchResult()
+    retry: list[ItemResult] = []
+    for result in results:
+        if result.retryable:
+            retry.append(result)
+        elif result.error is not None:
+            outcome.dead_letters.append(item_record(result, _reason(result.error), message_id, batch.attempt))
+        elif result.outcome.dead_letter_on_queue:
+            detail = result.outcome.spec.not_found.detail
+            outcome.dead_letters.append(item_record(result, f"not-found: {detail}", message_id, batch.attempt))
+        else:
+            outcome.delivered += 1
+    if retry:
+        _retry_later(retry, batch, message_id, facade.settings.batch_max_attempts, outcome)
+    total = len(batch.items)
+    counted = outcome.delivered + len(outcome.dead_letters) + outcome.requeued + len(outcome.poison)
+    if counted != total:  # cannot happen by construction; said loudly if it ever does
+        log.error("queue batch count check failed: message_id=%s items=%s counted=%s", message_id, total, counted)
+    return outcome
+
+
+def _admit(facade: Facade, batch: Batch) -> Batch:
+    """The queue is the trust boundary: each item passes the checks a single queued command does."""
+    items = []
+    for item in batch.items:
+        if item.command is not None:
+            try:
+                facade.admit_queued(item.command)
+            except PermissionDenied as error:
+                item = item.refused(error)
+        items.append(item)
+    return replace(batch, items=tuple(items))
+
+
+def _retry_later(retry: list[ItemResult], batch: Batch, message_id: str | None, max_attempts: int,
+                 outcome: QueuedBatchResult) -> None:
+    if batch.attempt < max_attempts:
+        message = json.dumps({
+            "commands": [r.item.fields for r in retry], "indexes": [r.item.index for r in retry],
+            "attempt": batch.attempt + 1, "ordered": batch.ordered,
+        })
+        if len(message.encode()) <= MAX_QUEUE_MESSAGE_BYTES:
+            outcome.requeue, outcome.requeued = message, len(retry)
+            return
+        reason = "remainder-too-large: the items left would not fit one queue message"
+    else:
+        reason = f"attempts-exhausted: still failing after {batch.attempt} attempts"
+    for result in retry:
+        outcome.poison.append(item_record(result, f"{reason} (last: {_reason(result.error)})", message_id,
+                                          batch.attempt))
