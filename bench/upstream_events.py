@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
+from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 from devstack.emulator.upstream import signature
 
-ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 SECOND_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 CONNECTION_ID = "yqgFSdl7FAg3-iSZk4M7VA"
 BODY = (json.dumps({"type": 1, "target": "newMessage",

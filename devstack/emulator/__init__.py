@@ -2,7 +2,8 @@
 
 REST data plane (``/api/v1/...`` and ``/api/...?api-version=``) with AccessKey JWTs checked
 like the service (signature, ``exp``, exact ``aud``), client negotiate and WebSocket with the
-JSON hub protocol, users, groups with TTL, exclusions, close with reason.
+JSON hub protocol, users, groups with TTL, exclusions, close with reason; with an upstream URL
+template (``--upstream``), client events POSTed as the service does (``upstream.py``).
 """
 
 from __future__ import annotations

@@ -14,14 +14,14 @@ import pytest
 import requests
 
 from devstack.azurite import AzuriteQueue
-from devstack.child_stack import free_port
+from devstack.constants import DEV_ACCESS_KEY as KEY
+from devstack.constants import free_port
 from devstack.emulator.upstream import signature
 from devstack.stack import wait_for_port
 
 from .helpers import Queues
 
 ROOT = Path(__file__).resolve().parents[2]
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import azure.functions as func
 import pytest
 
+from devstack.constants import DEV_ACCESS_KEY
 from functions.upstream.signature import signature_header
 from support.bindings import OutCapture
 
-DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 SECONDARY_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 SIGNALR_IDENTITY = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"  # the SignalR resource's identity (object id)
 
