@@ -30,6 +30,17 @@ def test_the_identity_may_be_named_by_its_app_id(deliver, identity_provider, ups
     assert deliver(with_token(token)).status == 204
 
 
+def test_a_token_of_another_app_id_is_403(deliver, identity_provider, upstream_env):
+    from functions.facade import reset_facade
+
+    upstream_env.setenv("SIGNALR_UPSTREAM_IDENTITIES", "00000000-0000-0000-0000-0000000000c1")
+    reset_facade()
+    token = identity_provider.mint(user=OTHER_IDENTITY, claims_override={"azp": "00000000-0000-0000-0000-0000000000c2"})
+    delivery = deliver(with_token(token))
+    assert delivery.status == 403
+    assert delivery.queued is None
+
+
 @pytest.mark.parametrize("mint_args", [
     {"audience": "api://someone-else"},
     {"tenant": OTHER_TENANT},
