@@ -167,6 +167,7 @@ class DevIdentityProvider:
             self._current = current
             self.fetches.clear()
         self._available = True
+        self.response_delay = 0.0
 
     def jwks(self) -> dict[str, Any]:
         with self._lock:

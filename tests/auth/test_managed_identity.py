@@ -158,3 +158,29 @@ def test_the_emulator_refuses_entra_tokens_when_not_configured(idp):
         answer = requests.post(f"{plain.base_url}/api/v1/hubs/chat", json=MESSAGE, timeout=10,
                                headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 401
+
+
+def test_the_worker_warm_up_fetches_keys_and_token_before_the_first_request(
+    call, msi_env: pytest.MonkeyPatch, idp: DevIdentityProvider, identity_endpoint
+):
+    from functions import warmup
+    from functions.facade import get_facade
+
+    msi_env.setenv("FUNCTIONS_WORKER_RUNTIME", "python")
+    threads = warmup.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(threads) == 2 and not any(thread.is_alive() for thread in threads)
+    assert (idp.metadata_fetches, idp.jwks_fetches, identity_endpoint.requests) == (1, 1, 1)
+    assert broadcast(call).status_code == 202
+    # Nothing more fetched by the facade (the emulator fetches the provider's keys for itself).
+    assert get_facade().validator.keys.fetch_attempts == 1
+    assert (idp.metadata_fetches, identity_endpoint.requests) == (1, 1)
+
+
+def test_no_warm_up_outside_a_functions_worker(msi_env: pytest.MonkeyPatch, identity_endpoint):
+    from functions import warmup
+
+    msi_env.delenv("FUNCTIONS_WORKER_RUNTIME", raising=False)
+    assert warmup.start() == []
+    assert identity_endpoint.requests == 0
