@@ -69,12 +69,19 @@ def run(sizes: Sizes) -> BenchResult:
                                1.0 if arrival == 0 else None))
         result.rows.append(Row("  loading the app before it (median)", ms(load["facade"]), ms(load["naive"]),
                                load["facade"] / load["naive"]))
+        total = {side: [r["load_s"] + r["first_request_s"] for r in side_runs] for side, side_runs in runs.items()}
+        result.rows.append(Row("  load + first request, the wait before it left out (median)",
+                               ms(median(total["facade"])), ms(median(total["naive"])),
+                               median([f / n for f, n in zip(total["facade"], total["naive"], strict=True)])))
     statuses = sorted({r["status"] for runs in samples.values() for side in runs.values() for r in side})
     expected = 2 * (1 + len(ARRIVALS) * sizes.cold_runs)
     result.checks = {"runs_per_side": sizes.cold_runs, "statuses": statuses, "upstream_received": upstream.received,
                      "upstream_expected": expected, "idp_fetches": fetches}
     if statuses != [202] or upstream.received != expected:
         result.errors.append(f"first request: statuses {statuses}, upstream got {upstream.received} of {expected}")
+    # Each process (either side) reads the configuration and the keys exactly once.
+    if fetches.get("metadata") != expected or fetches.get("jwks") != expected:
+        result.errors.append(f"first request: identity provider fetches {fetches}, expected {expected} of each")
     result.notes.append(
         f"First request: {sizes.cold_runs} fresh processes per side and arrival time, alternating; ratio = median "
         f"of per-pair latency ratios; goal: the facade's first request is not slower than the naive one's. The "
