@@ -56,8 +56,10 @@ def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 
     raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
-def check_free(ports: Ports) -> None:
+def check_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     for name, port in vars(ports).items():
+        if name in skip:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -224,7 +226,7 @@ Ctrl-C stops everything.
 
 
 def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False) -> int:
-    check_free(ports)
+    check_free(ports, skip=() if managed_identity else ("identity",))
     stack = Stack(ports, state_dir, managed_identity=managed_identity)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stopping.set())
