@@ -3,8 +3,8 @@ keys and (with an Entra credential) the SignalR token in background threads, so 
 request finds them ready or, arriving earlier, waits for at most the one round trip already
 under way (the key cache and the credential serialise callers on the fetch in flight).
 
-Only in a Functions worker (the host sets ``FUNCTIONS_WORKER_RUNTIME``, the local host from
-local.settings.json too) and only with sound settings; a test or tool importing
+Only in a Functions worker (the Python worker's package is loaded, or ``FUNCTIONS_WORKER_RUNTIME``
+is set, as the local host sets it from local.settings.json) and only with sound settings; a test or tool importing
 ``function_app`` starts nothing. Failures are left for the first request to meet: it tries
 once itself, fails closed as it would have without a warm-up, and nothing is logged here
 beyond the kind of failure.
@@ -20,7 +20,9 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-WORKER_MODULES = ("azure_functions_worker", "proxy_worker")  # the Python worker, before and from 3.13
+# The Python worker's packages (before Python 3.13, and from it), loaded before it imports the app:
+# https://github.com/Azure/azure-functions-python-worker/tree/dev/workers
+WORKER_MODULES = ("azure_functions_worker", "proxy_worker")
 
 
 def in_functions_worker() -> bool:
