@@ -32,7 +32,7 @@ test: setup lint
 	$(PY) -m pytest
 
 run: $(PY_STAMP) $(NODE_STAMP)
-	$(PY) -m devstack up
+	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity)
 
 # The proof (issue 7): each prints a report; bench also writes docs/benchmarks.md.
 bench: $(PY_STAMP) $(NODE_STAMP)

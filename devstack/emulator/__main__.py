@@ -1,4 +1,5 @@
-"""``python -m devstack.emulator [--host 127.0.0.1] [--port 8888] [--access-key KEY] [--upstream URL]``
+"""``python -m devstack.emulator [--host 127.0.0.1] [--port 8888] [--access-key KEY]
+[--entra-issuer ISS --entra-jwks-url URL [--entra-audience AUD]] [--upstream URL]``
 
 ``--upstream`` is the URL template the service POSTs client events to (serverless upstream),
 e.g. ``http://127.0.0.1:7071/api/upstream/{hub}/{category}/{event}``.
@@ -14,6 +15,7 @@ from aiohttp import web
 from devstack.constants import DEV_ACCESS_KEY
 
 from .app import create_app
+from .entra_auth import SIGNALR_AUDIENCE, EntraTrust
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,18 +27,24 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("SIGNALR_EMULATOR_ACCESS_KEY", DEV_ACCESS_KEY),
         help="AccessKey of the connection string (default: the official emulator's public dev key)",
     )
+    parser.add_argument("--entra-issuer", help="also accept Entra ID tokens from this issuer (exact iss)")
+    parser.add_argument("--entra-jwks-url", help="the issuer's signing keys (JWKS)")
+    parser.add_argument("--entra-audience", default=SIGNALR_AUDIENCE, help=f"default {SIGNALR_AUDIENCE}")
     parser.add_argument(
         "--upstream",
         default=os.environ.get("SIGNALR_EMULATOR_UPSTREAM") or None,
         help="upstream URL template with {hub}, {category}, {event} (default: none; invoking clients are closed)",
     )
     args = parser.parse_args(argv)
+    if bool(args.entra_issuer) != bool(args.entra_jwks_url):
+        parser.error("--entra-issuer and --entra-jwks-url go together")
+    entra = EntraTrust(args.entra_issuer, args.entra_jwks_url, args.entra_audience) if args.entra_issuer else None
     print(
         f"SignalR emulator on http://{args.host}:{args.port} "
         f"(Endpoint=http://{args.host};Port={args.port};AccessKey=<key>;Version=1.0;)",
         flush=True,
     )
-    app = create_app(args.access_key, upstream_template=args.upstream)
+    app = create_app(args.access_key, entra=entra, upstream_template=args.upstream)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

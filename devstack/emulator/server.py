@@ -15,6 +15,7 @@ from devstack.constants import DEV_ACCESS_KEY
 from .app import create_app
 from .client_endpoint import EMULATOR
 from .emulator import Emulator, Timings
+from .entra_auth import EntraTrust
 
 T = TypeVar("T")
 
@@ -28,6 +29,7 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         timings: Timings | None = None,
+        entra: EntraTrust | None = None,
         upstream_template: str | None = None,
     ) -> None:
         self.access_key = access_key
@@ -35,6 +37,7 @@ class EmulatorServer:
         self.host = host
         self._requested_port = port
         self._timings = timings
+        self._entra = entra
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -68,7 +71,7 @@ class EmulatorServer:
             loop.close()
 
     async def _serve(self, ready: Future[int]) -> None:
-        app = create_app(self.access_key, self._timings, self.upstream_template)
+        app = create_app(self.access_key, self._timings, self._entra, self.upstream_template)
         self._emulator = app[EMULATOR]
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
