@@ -114,6 +114,9 @@ class Stack:
                 f"{endpoint};AuthType=azure.msi;ClientId={DEV_IDENTITY_CLIENT_ID};Version=1.0;",
             "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.ports.identity}{TOKEN_PATH}",
             "IDENTITY_HEADER": self.identity_header,
+            # No AccessKey in the connection string, yet the emulator signs its upstream calls
+            # (X-ASRS-Signature) with its access key: name that key for the upstream receiver.
+            "SIGNALR_UPSTREAM_KEYS": DEV_ACCESS_KEY,
         } if self.managed_identity else {
             "AzureSignalRConnectionString": f"{endpoint};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
         }
