@@ -27,7 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def port_is_bound(port: int) -> bool:
+    """True while a socket holds ``port``; connections of a stopped server left in TIME_WAIT do not count."""
     with socket.socket() as probe:
+        # Without SO_REUSEADDR the bind fails for a TIME_WAIT the server's own closes left, which
+        # lasts a minute after every process has exited; with it, it fails only for a live socket.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
