@@ -19,6 +19,10 @@ from pathlib import Path
 
 import requests
 
+from devstack.stack import port_is_bound
+
+__all__ = ["RunningStack", "free_port", "port_is_bound", "running_stack", "start_stack", "stop_stack"]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,15 +30,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def port_is_bound(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 @dataclass
