@@ -23,9 +23,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 from devstack.loopback import LoopbackHTTPServer
 
-ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 TYPICAL = "userId in ('user1', 'user2', 'user3') and 'group1' in groups"
 
 
@@ -47,7 +47,7 @@ class PagedUpstream(LoopbackHTTPServer):
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def setup(self) -> None:
@@ -56,7 +56,7 @@ class PagedUpstream(LoopbackHTTPServer):
                 # delayed ACK add ~40 ms to every page and the figure measures TCP, not the facade.
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 token = dict(parse_qsl(urlsplit(self.path).query)).get("continuationToken", "1")
                 body = upstream.bodies[int(token) - 1]
                 self.send_response(200)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import requests
 
+from devstack.constants import free_port
 from devstack.stack import port_is_bound
 
 __all__ = ["RunningStack", "free_port", "port_is_bound", "running_stack", "start_stack", "stop_stack"]
@@ -26,10 +26,6 @@ __all__ = ["RunningStack", "free_port", "port_is_bound", "running_stack", "start
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -130,7 +130,7 @@ def _error(status: int, message: str) -> dict[str, Any]:
 
 def _handler_for(endpoint: IdentityEndpoint) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             status, body = endpoint.answer(self.path, self.headers.get("X-IDENTITY-HEADER"))
             data = json.dumps(body).encode()
             self.send_response(status)
@@ -139,7 +139,7 @@ def _handler_for(endpoint: IdentityEndpoint) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler

@@ -19,16 +19,16 @@ SignIn = Callable[[str | None, list[str] | None], str]
 
 def handler_for(answer_get: GetAnswer, sign_in: SignIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             self._send(*answer_get(self.path))
 
-        def do_OPTIONS(self) -> None:  # noqa: N802 - CORS preflight for the demo page's sign-in
+        def do_OPTIONS(self) -> None:
             self.send_response(204)
             self._cors()
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             """``/dev/token``: the demo page's sign-in. Loopback development only, like the whole provider."""
             if self.path.split("?", 1)[0] != "/dev/token":
                 self._send(404, {"error": "not_found"})
@@ -57,7 +57,7 @@ def handler_for(answer_get: GetAnswer, sign_in: SignIn) -> type[BaseHTTPRequestH
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: tests and the local stack have their own logs
 
     return Handler

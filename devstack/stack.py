@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.azurite import AzuriteQueue
+from devstack.constants import DEV_ACCESS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the official emulator's public dev key
+
 COMMANDS_QUEUE = "signalr-commands"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 

@@ -17,7 +17,8 @@ def test_the_app_registers_every_operation_plus_batch_negotiate_health_openapi_a
     assert set(registered_functions) == expected
     for function in registered_functions.values():
         if function.get_trigger().type == "httpTrigger":
-            assert function.get_function_json() and '"authLevel": "ANONYMOUS"' in function.get_function_json()
+            assert function.get_function_json()
+            assert '"authLevel": "ANONYMOUS"' in function.get_function_json()
 
 
 def test_the_queue_trigger_reads_its_queue_and_connection_from_settings(registered_functions):
@@ -109,3 +110,16 @@ def runtime_closure() -> dict[str, str]:
 
 def test_every_transitive_runtime_dependency_is_pinned_at_the_installed_version():
     assert runtime_closure() == constraints()
+
+
+def test_the_readme_layout_names_every_module_of_the_app_and_the_stack():
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Project layout"):]
+    layout = layout[:layout.index("```", layout.index("```") + 3)]
+    for folder in ("functions", "devstack"):
+        for path in sorted((ROOT / folder).iterdir()):
+            if path.name.startswith("__") or path.name == "node_modules":
+                continue
+            name = path.name if path.suffix == ".py" else path.name + "/"
+            if path.is_dir() or path.suffix == ".py":
+                assert name in layout, f"README layout misses {folder}/{name}"

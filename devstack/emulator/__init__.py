@@ -8,8 +8,10 @@ JSON hub protocol, users, groups with TTL, exclusions, close with reason.
 
 from __future__ import annotations
 
+from devstack.constants import DEV_ACCESS_KEY
+
 from .app import create_app
-from .emulator import DEV_ACCESS_KEY, Emulator, Timings
+from .emulator import Emulator, Timings
 from .entra_auth import EntraTrust
 from .server import EmulatorServer
 

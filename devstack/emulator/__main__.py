@@ -8,8 +8,9 @@ import os
 
 from aiohttp import web
 
+from devstack.constants import DEV_ACCESS_KEY
+
 from .app import create_app
-from .emulator import DEV_ACCESS_KEY
 from .entra_auth import SIGNALR_AUDIENCE, EntraTrust
 
 

@@ -14,8 +14,6 @@ from . import protocol
 from .entra_auth import EntraTrust
 from .hub_state import Hub
 
-DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the official emulator's public key
-
 
 @dataclass(frozen=True)
 class Timings:

@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from devstack.constants import DEV_ACCESS_KEY
+
 from .app import create_app
 from .client_endpoint import EMULATOR
-from .emulator import DEV_ACCESS_KEY, Emulator, Timings
+from .emulator import Emulator, Timings
 from .entra_auth import EntraTrust
 
 T = TypeVar("T")

@@ -1,5 +1,6 @@
-"""The negative-test list of shared/reference/entra-tokens.md: each token is refused as
-InvalidToken with a short reason that never repeats the token."""
+"""Tokens Microsoft.Identity.Web refuses, each refused here as InvalidToken with a short reason
+that never repeats the token (the validation rules: README, "Authentication and authorization";
+https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-tokens)."""
 
 from __future__ import annotations
 

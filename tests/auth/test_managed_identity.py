@@ -112,7 +112,8 @@ def test_identity_endpoint_down_is_503_with_retry_after_and_nothing_leaked(
     response = broadcast(call)
     assert time.monotonic() - started < 5
     assert response.status_code == 503
-    assert response.headers["Retry-After"].isdigit() and int(response.headers["Retry-After"]) >= 1
+    assert response.headers["Retry-After"].isdigit()
+    assert int(response.headers["Retry-After"]) >= 1
     body = response.get_body().decode()
     assert json.loads(body)["type"].endswith(":upstream-unavailable")
     for text in (body, caplog.text):
@@ -126,7 +127,8 @@ def test_identity_endpoint_down_is_503_with_retry_after_and_nothing_leaked(
 def test_an_endpoint_error_is_503_too(call, identity_endpoint):
     identity_endpoint.available = False
     response = broadcast(call)
-    assert response.status_code == 503 and "Retry-After" in response.headers
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
 
 
 def test_a_token_for_another_audience_is_refused_by_the_emulator_as_502(call, identity_endpoint, signalr_emulator):
@@ -170,7 +172,8 @@ def test_the_worker_warm_up_fetches_keys_and_token_before_the_first_request(
     threads = warmup.start()
     for thread in threads:
         thread.join(10)
-    assert len(threads) == 2 and not any(thread.is_alive() for thread in threads)
+    assert len(threads) == 2
+    assert not any(thread.is_alive() for thread in threads)
     assert (idp.metadata_fetches, idp.jwks_fetches, identity_endpoint.requests) == (1, 1, 1)
     assert broadcast(call).status_code == 202
     # Nothing more fetched by the facade (the emulator fetches the provider's keys for itself).
