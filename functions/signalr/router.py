@@ -145,7 +145,7 @@ class EndpointRouter:
             if results:
                 return results[0][1]  # every endpoint still up said 404
             raise UpstreamUnavailable("No SignalR endpoint answered", retry_after=NONE_HEALTHY_RETRY_AFTER)
-        _raise_first(failed)
+        _raise_first(failed, delivered=bool(results))
         if not results:
             raise UpstreamUnavailable("No SignalR endpoint answered", retry_after=NONE_HEALTHY_RETRY_AFTER)
         return results[0][1]
@@ -159,7 +159,6 @@ class EndpointRouter:
                 reason = outage_reason(error)
                 if reason is not None:
                     endpoint.state.mark_down(reason)
-                error.pending_endpoints = (endpoint.name,)  # type: ignore[attr-defined]
                 return error
 
         futures = [self._pool.submit(attempt, e) for e in targets[1:]]
@@ -191,11 +190,12 @@ def _with_token(command: Command, extra_query: list[tuple[str, Any]] | None, tok
     return replace(command, args={**command.args, CONTINUATION: token}), extra_query
 
 
-def _raise_first(failed: list[tuple[Endpoint, UpstreamResult | FacadeError]]) -> None:
-    """Fail with the first failure on an endpoint still up, naming every endpoint still owed."""
+def _raise_first(failed: list[tuple[Endpoint, UpstreamResult | FacadeError]], *, delivered: bool = False) -> None:
+    """Fail with the first failure on an endpoint still up; when others took the command, the
+    error names the endpoints still owed it (``pending_endpoints``), else the whole command is owed."""
     if failed:
         error = failed[0][1]
-        error.pending_endpoints = tuple(e.name for e, _ in failed)  # type: ignore[union-attr]
+        error.pending_endpoints = tuple(e.name for e, _ in failed) if delivered else None  # type: ignore[union-attr]
         raise error  # type: ignore[misc]
 
 
