@@ -63,8 +63,12 @@ def check_free(ports: Ports) -> None:
 class Stack:
     """Starts, watches and stops the local stack's processes."""
 
-    def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False) -> None:
+    def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
+                 extra_emulator_ports: tuple[int, ...] = ()) -> None:
         self.ports = ports
+        # More SignalR instances (issue 12): each an emulator, configured as a named primary endpoint.
+        self.extra_emulator_ports = extra_emulator_ports
+        self.extra_emulators: list[subprocess.Popen] = []
         self.state_dir = state_dir
         self.quiet = quiet
         self.azurite = AzuriteQueue(ports.queue, state_dir / "azurite")
@@ -100,6 +104,10 @@ class Stack:
                 f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/v2.0/.well-known/openid-configuration",
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
+        } | {
+            f"Azure__SignalR__Endpoints__emulator{n}__primary":
+                f"Endpoint=http://127.0.0.1;Port={port};AccessKey={DEV_ACCESS_KEY};Version=1.0;"
+            for n, port in enumerate(self.extra_emulator_ports, start=2)
         }
 
     @property
@@ -117,8 +125,12 @@ class Stack:
         self.azurite.start()
         idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state))
         emulator = self._spawn("devstack.emulator", "--port", str(self.ports.emulator))
+        self.extra_emulators = [self._spawn("devstack.emulator", "--port", str(port))
+                                for port in self.extra_emulator_ports]
         wait_for_port(self.ports.idp, idp)
         wait_for_port(self.ports.emulator, emulator)
+        for port, process in zip(self.extra_emulator_ports, self.extra_emulators, strict=True):
+            wait_for_port(port, process)
         self._create_queues()
         settings_file = self.state_dir / "local.settings.json"
         settings_file.write_text(json.dumps(
@@ -149,7 +161,8 @@ class Stack:
         """Block until a signal or a child's death; the exit status to report."""
         while not self.stopping.wait(0.5):
             for process in [*self.children, self.azurite.process]:
-                if process is not None and process.poll() is not None:
+                # An extra emulator may stop: that is an endpoint outage, and the facade fails over.
+                if process is not None and process not in self.extra_emulators and process.poll() is not None:
                     print(f"devstack: process {process.pid} exited with {process.returncode}; stopping",
                           file=sys.stderr)
                     return 1
@@ -174,7 +187,7 @@ signalr-facade local stack is up.
 
   Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
   Demo chat page          {self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)
-  SignalR emulator        http://127.0.0.1:{self.ports.emulator}
+  SignalR emulator        http://127.0.0.1:{self.ports.emulator}{self._extra_banner()}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1  (queue '{COMMANDS_QUEUE}')
   Dev identity provider   http://127.0.0.1:{self.ports.idp}
 
@@ -188,9 +201,21 @@ Ctrl-C stops everything.
 """
 
 
-def up(ports: Ports, state_dir: Path = ROOT / ".devstack") -> int:
+    def _extra_banner(self) -> str:
+        return "".join(f"\n  SignalR emulator {n}      http://127.0.0.1:{port}  (endpoint emulator{n}; stop it "
+                       "to watch the failover)" for n, port in enumerate(self.extra_emulator_ports, start=2))
+
+
+def up(ports: Ports, state_dir: Path = ROOT / ".devstack", endpoints: int = 1) -> int:
     check_free(ports)
-    stack = Stack(ports, state_dir)
+    extra = tuple(ports.emulator + n for n in range(1, endpoints))
+    for port in extra:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise SystemExit(f"port {port} (emulator for --endpoints) is in use") from None
+    stack = Stack(ports, state_dir, extra_emulator_ports=extra)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stopping.set())
     try:
