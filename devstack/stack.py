@@ -104,7 +104,11 @@ class Stack:
                 f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/v2.0/.well-known/openid-configuration",
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
-        } | {
+        } | self.endpoint_settings()
+
+    def endpoint_settings(self) -> dict[str, str]:
+        """The extra emulators as named primary endpoints (functions/signalr/endpoints.py)."""
+        return {
             f"Azure__SignalR__Endpoints__emulator{n}__primary":
                 f"Endpoint=http://127.0.0.1;Port={port};AccessKey={DEV_ACCESS_KEY};Version=1.0;"
             for n, port in enumerate(self.extra_emulator_ports, start=2)

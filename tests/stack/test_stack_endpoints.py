@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from devstack.__main__ import parse_args
+from devstack.constants import DEV_ACCESS_KEY
 from devstack.stack import Ports, Stack
 from functions.settings import Settings
 
@@ -14,7 +15,8 @@ def test_endpoints_flag_defaults_to_one_and_takes_up_to_four():
 
 def test_each_extra_emulator_is_a_primary_endpoint_the_facade_reads_without_problems(tmp_path):
     stack = Stack(Ports(7071, 8888, 10001, 7072), tmp_path, extra_emulator_ports=(8889, 8890))
-    settings = Settings.from_environ(stack.settings())
+    main = f"Endpoint=http://127.0.0.1;Port=8888;AccessKey={DEV_ACCESS_KEY};Version=1.0;"
+    settings = Settings.from_environ({"AzureSignalRConnectionString": main, **stack.endpoint_settings()})
     assert [(e.name, e.type, e.info.endpoint) for e in settings.signalr_endpoints] == [
         ("default", "primary", "http://127.0.0.1:8888"),
         ("emulator2", "primary", "http://127.0.0.1:8889"),
