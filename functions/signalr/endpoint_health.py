@@ -4,7 +4,8 @@ As the SignalR SDK's health checks do (Azure/azure-signalr, ``ServiceEndpoint.On
 endpoint is probed on an interval with the service's health endpoint (``HEAD /api/v1/health``,
 one try, short timeouts). A connection failure, a timeout or a 5xx marks it down; a request
 that meets the same marks it down at once, so the next send skips it without waiting for the
-probe. Only a probe that gets an answer below 500 brings it back.
+probe. Only a probe that gets an answer below 500 brings it back; a request that marks an
+endpoint down wakes the prober, and while any is down the probes come every second.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from ..errors import FacadeError, UpstreamServerError, UpstreamTimeout, Upstream
 
 log = logging.getLogger(__name__)
 
-PROBE_INTERVAL = 5.0  # seconds between probes of every endpoint
+PROBE_INTERVAL = 5.0  # seconds between probes of every endpoint while all are up
+# While one is down, probes come this often, so a blip (one dropped connection) costs about a second.
+RECOVERY_INTERVAL = 1.0
 
 
 class EndpointState:
@@ -73,10 +76,13 @@ def outage_reason(error: BaseException) -> str | None:
 class HealthProber:
     """A daemon thread that probes every endpoint each ``interval`` seconds until stopped."""
 
-    def __init__(self, probes: Sequence[tuple[EndpointState, Callable[[], int]]], interval: float) -> None:
+    def __init__(self, probes: Sequence[tuple[EndpointState, Callable[[], int]]], interval: float,
+                 recovery_interval: float = RECOVERY_INTERVAL) -> None:
         self._probes = probes
         self.interval = interval
-        self._stop = threading.Event()
+        self.recovery_interval = min(recovery_interval, interval)
+        self._stopped = False
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="signalr-endpoint-probe", daemon=True)
 
     def start(self) -> HealthProber:
@@ -84,8 +90,14 @@ class HealthProber:
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self._stopped = True
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def wake(self) -> None:
+        """Probe now (a request just found an endpoint in trouble)."""
+        self._wake.set()
 
     def probe_all(self) -> None:
         for state, probe in self._probes:
@@ -103,6 +115,8 @@ class HealthProber:
                 state.mark_up()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopped:
             self.probe_all()
-            self._stop.wait(self.interval)
+            any_down = any(not state.up for state, _ in self._probes)
+            self._wake.wait(self.recovery_interval if any_down else self.interval)
+            self._wake.clear()

@@ -159,6 +159,7 @@ class EndpointRouter:
                 reason = outage_reason(error)
                 if reason is not None:
                     endpoint.state.mark_down(reason)
+                    self.prober.wake()
                 return error
 
         futures = [self._pool.submit(attempt, e) for e in targets[1:]]

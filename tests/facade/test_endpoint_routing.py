@@ -177,7 +177,7 @@ def test_an_endpoint_in_trouble_is_skipped_shown_down_and_used_again_when_back(
     if fault == "times out":
         for endpoint in router().endpoints:  # short waits keep the test quick
             object.__setattr__(endpoint.client, "timeouts", type(endpoint.client.timeouts)(connect=0.5, read=0.3))
-        west.default = Answer(202, delay=1.0)
+        west.default = Answer(202, delay=2.5)
     else:
         west.default = Answer(503)
     # The first send finds the fault itself: west is marked down, and the send counts as delivered.
@@ -187,7 +187,7 @@ def test_an_endpoint_in_trouble_is_skipped_shown_down_and_used_again_when_back(
     assert (status, body["status"], states) == (200, "healthy", {"default": "up", "west": "down", "east": "up"})
     assert body["checks"]["upstream"]["status"] == "degraded"
     west.reset()
-    west.default = Answer(503) if fault == "answers 503" else Answer(202, delay=1.0)
+    west.default = Answer(503) if fault == "answers 503" else Answer(202, delay=2.5)
     assert call("broadcast", "POST", {"hub": "chat"}, body=BODY).status_code == 202
     assert west.requests_to("/api/v1/") == []  # skipped while down
     assert three_endpoints["west"].port not in _negotiated_ports(6, negotiate)
