@@ -99,3 +99,13 @@ def test_a_batch_item_partly_delivered_is_requeued_naming_its_endpoints(execute,
         server.reset()
     assert execute(requeued)["requeue"] is None
     assert {name: _sends(s) for name, s in three_endpoints.items()} == {"default": 0, "west": 0, "east": 1}
+
+
+def test_only_the_queue_may_name_endpoints_or_an_attempt():
+    from functions.errors import ValidationError
+    from functions.queue_commands import command_from_fields
+
+    for field in ({"endpoints": ["west"]}, {"attempt": 2}):
+        with pytest.raises(ValidationError):
+            command_from_fields({**SEND, **field}, existence_checks=True)  # an HTTP batch item
+    assert command_from_fields({**SEND, "endpoints": ["west"]}).endpoints == ("west",)
