@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..catalog import Answer
-from ..errors import ContinuationRefused, FacadeError, UpstreamUnavailable
+from ..errors import ContinuationRefused, FacadeError, UpstreamError, UpstreamUnavailable
 from ..paging import upstream_token
 from ..validation import Command
 from .client import SignalRClient, UpstreamResult
@@ -210,7 +210,9 @@ def _merge_pages(results: list[tuple[Endpoint, UpstreamResult]],
     tokens: dict[str, str] = {}
     for endpoint, result in results:
         body = result.body if isinstance(result.body, dict) else {}
-        values.extend(body.get("value") or [])
+        if not isinstance(body.get("value"), list):
+            raise UpstreamError("SignalR Service answered with a page without a 'value' list")
+        values.extend(body["value"])
         token = upstream_token(body)
         if token is not None:
             tokens[endpoint.name] = token

@@ -241,3 +241,14 @@ def test_with_no_endpoint_healthy_a_send_is_503_with_retry_after(call, three_end
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) > 0
     assert all(s.requests_to("/api/v1/hubs/") == [] for s in three_endpoints.values())
+
+
+@pytest.mark.parametrize("token", ["plain-upstream-token", 'endpoints:{"nowhere":"t"}', "endpoints:not json",
+                                   'endpoints:{"west":7}'])
+def test_a_continuation_token_not_from_a_merged_page_is_refused_without_a_call(call, three_endpoints, token):
+    from functions.rules import encode_continuation_token
+
+    response = call("listConnectionsInGroup", "GET", {"hub": "chat", "group": "g"},
+                    f"continuationToken={encode_continuation_token(token)}")
+    assert response.status_code == 400
+    assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
