@@ -14,7 +14,8 @@ private keys there (0600), so ``mint_from_state(DIR, ...)`` can mint tokens the 
 stack accepts. Development only: never deployed, keys are throwaway.
 
 Dependencies run one way: this module uses :mod:`devstack.idp_state` (keys and files) and
-:mod:`devstack.idp_http` (the HTTP face), which know nothing of it.
+:mod:`devstack.idp_http` (the HTTP face) and :mod:`devstack.idp_tokens` (claims), which
+know nothing of it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import os
 import signal
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -36,6 +36,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from devstack.idp_http import handler_for
 from devstack.idp_state import DevKey, SavedProvider, load_state, new_key, save_state
+from devstack.idp_tokens import access_token_claims, merge
 from devstack.loopback import LoopbackHTTPServer
 from functions.catalog import Permission
 
@@ -167,6 +168,7 @@ class DevIdentityProvider:
             self._current = current
             self.fetches.clear()
         self._available = True
+        self.response_delay = 0.0
 
     def jwks(self) -> dict[str, Any]:
         with self._lock:
@@ -211,34 +213,14 @@ class DevIdentityProvider:
         """An access token shaped like Entra's. In ``headers``/``claims_override`` a value of
         None removes that member; ``key`` picks a kid (published or not) to sign with."""
         tid = tenant or self.tenant_id
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "aud": audience or self.audience,
-            "iss": self.issuer_for(tid) if version == 2 else V1_ISSUER.format(tenant=tid),
-            "iat": now,
-            "nbf": now,
-            "exp": now + lifetime,
-            "oid": user,
-            "sub": user,
-            "tid": tid,
-            "uti": uuid.uuid4().hex[:22],
-            "ver": "2.0" if version == 2 else "1.0",
-        }
-        if version == 2:
-            claims.update(azp=DEV_CLIENT_ID, azpacr="1")
-        else:
-            claims.update(appid=DEV_CLIENT_ID, appidacr="1")
-        roles, scopes = list(roles), list(scopes)
-        if roles:
-            claims["roles"] = roles
-        if scopes:
-            claims["scp"] = " ".join(scopes)
-        else:
-            claims["idtyp"] = "app"
+        issuer = self.issuer_for(tid) if version == 2 else V1_ISSUER.format(tenant=tid)
+        claims = access_token_claims(issuer=issuer, tenant=tid, audience=audience or self.audience, user=user,
+                                     client_id=DEV_CLIENT_ID, roles=roles, scopes=scopes, lifetime=lifetime,
+                                     version=version)
         signer = self.signing_key(key)
         header: dict[str, Any] = {"typ": "JWT", "alg": "RS256", "kid": signer.kid}
-        _merge(header, headers)
-        _merge(claims, claims_override)
+        merge(header, headers)
+        merge(claims, claims_override)
         algorithm = header.pop("alg", None) or "RS256"
         # PyJWT adds typ/alg itself; "typ": None in the call keeps a removed typ removed.
         header.setdefault("typ", None)
@@ -311,14 +293,6 @@ class DevIdentityProvider:
 def mint_from_state(state_dir: str | os.PathLike[str], **kwargs: Any) -> str:
     """A token from the provider whose state ``python -m devstack.idp`` wrote to ``state_dir``."""
     return DevIdentityProvider.from_state(state_dir).mint(**kwargs)
-
-
-def _merge(target: dict[str, Any], changes: Mapping[str, Any] | None) -> None:
-    for name, value in (changes or {}).items():
-        if value is None:
-            target.pop(name, None)
-        else:
-            target[name] = value
 
 
 def main(argv: list[str] | None = None) -> None:

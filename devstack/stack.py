@@ -7,11 +7,16 @@ that PID on Ctrl-C / SIGTERM or when any of them dies:
     development identity       127.0.0.1:7072    OpenID configuration + JWKS (ENTRA_METADATA_URL)
     SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket
     function app (local host)  127.0.0.1:7071    /api/... routes, queue trigger, demo page at /
+    identity endpoint          127.0.0.1:7073    with --managed-identity only: the platform's
+                                                 IDENTITY_ENDPOINT, so the facade reaches the
+                                                 emulator with AuthType=azure.msi as on Azure
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -36,6 +41,7 @@ class Ports:
     emulator: int = 8888
     queue: int = 10001
     idp: int = 7072
+    identity: int = 7073
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 30.0) -> None:
@@ -51,8 +57,10 @@ def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 
     raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
-def check_free(ports: Ports) -> None:
+def check_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     for name, port in vars(ports).items():
+        if name in skip:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -64,8 +72,10 @@ class Stack:
     """Starts, watches and stops the local stack's processes."""
 
     def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
-                 extra_emulator_ports: tuple[int, ...] = ()) -> None:
+                 managed_identity: bool = False, extra_emulator_ports: tuple[int, ...] = ()) -> None:
         self.ports = ports
+        self.managed_identity = managed_identity
+        self.identity_header = secrets.token_urlsafe(24)  # the platform's IDENTITY_HEADER: per run
         # More SignalR instances (issue 12): each an emulator, configured as a named primary endpoint.
         self.extra_emulator_ports = extra_emulator_ports
         self.extra_emulators: list[subprocess.Popen] = []
@@ -83,21 +93,31 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.host}"
 
-    def _spawn(self, *args: str) -> subprocess.Popen:
+    def _spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         out = subprocess.DEVNULL if self.quiet else None
-        process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, stdout=out, stderr=out)
+        process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, stdout=out, stderr=out,
+                                   env={**os.environ, **env} if env else None)
         self.children.append(process)
         return process
 
     def settings(self) -> dict[str, str]:
         """What the function app reads, as a local settings file (the names Bicep writes)."""
+        from devstack.identity_endpoint import DEV_IDENTITY_CLIENT_ID, TOKEN_PATH
         from devstack.idp import DEV_AUDIENCE, DEV_TENANT_ID
 
+        endpoint = f"Endpoint=http://127.0.0.1;Port={self.ports.emulator}"
+        identity = {
+            "AzureSignalRConnectionString":
+                f"{endpoint};AuthType=azure.msi;ClientId={DEV_IDENTITY_CLIENT_ID};Version=1.0;",
+            "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.ports.identity}{TOKEN_PATH}",
+            "IDENTITY_HEADER": self.identity_header,
+        } if self.managed_identity else {
+            "AzureSignalRConnectionString": f"{endpoint};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
+        }
         return {
             "FUNCTIONS_WORKER_RUNTIME": "python",
             "AzureWebJobsStorage": self.azurite.connection_string,
-            "AzureSignalRConnectionString":
-                f"Endpoint=http://127.0.0.1;Port={self.ports.emulator};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
+            **identity,
             "ENTRA_TENANT_ID": DEV_TENANT_ID,
             "ENTRA_AUDIENCES": DEV_AUDIENCE,
             "ENTRA_METADATA_URL":
@@ -107,10 +127,15 @@ class Stack:
         } | self.endpoint_settings()
 
     def endpoint_settings(self) -> dict[str, str]:
-        """The extra emulators as named primary endpoints (functions/signalr/endpoints.py)."""
+        """The extra emulators as named primary endpoints (functions/signalr/endpoints.py), with the
+        main connection string's credential."""
+        from devstack.identity_endpoint import DEV_IDENTITY_CLIENT_ID
+
+        credential = f"AuthType=azure.msi;ClientId={DEV_IDENTITY_CLIENT_ID}" if self.managed_identity \
+            else f"AccessKey={DEV_ACCESS_KEY}"
         return {
             f"Azure__SignalR__Endpoints__emulator{n}__primary":
-                f"Endpoint=http://127.0.0.1;Port={port};AccessKey={DEV_ACCESS_KEY};Version=1.0;"
+                f"Endpoint=http://127.0.0.1;Port={port};{credential};Version=1.0;"
             for n, port in enumerate(self.extra_emulator_ports, start=2)
         }
 
@@ -128,13 +153,26 @@ class Stack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.azurite.start()
         idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state))
-        emulator = self._spawn("devstack.emulator", "--port", str(self.ports.emulator))
-        self.extra_emulators = [self._spawn("devstack.emulator", "--port", str(port))
-                                for port in self.extra_emulator_ports]
+        from devstack.idp import DEV_TENANT_ID, V1_ISSUER
+
+        # The emulator takes both kinds of token, as the service does unless local auth is off.
+        def emulator_on(port: int) -> subprocess.Popen:
+            return self._spawn(
+                "devstack.emulator", "--port", str(port),
+                "--entra-issuer", V1_ISSUER.format(tenant=DEV_TENANT_ID),
+                "--entra-jwks-url", f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/discovery/v2.0/keys",
+            )
+
+        emulator = emulator_on(self.ports.emulator)
+        self.extra_emulators = [emulator_on(port) for port in self.extra_emulator_ports]
         wait_for_port(self.ports.idp, idp)
         wait_for_port(self.ports.emulator, emulator)
         for port, process in zip(self.extra_emulator_ports, self.extra_emulators, strict=True):
             wait_for_port(port, process)
+        if self.managed_identity:  # after the provider: it mints with the keys the provider saved
+            identity = self._spawn("devstack.identity_endpoint", "--idp-state", str(self.idp_state),
+                                   "--port", str(self.ports.identity), env={"IDENTITY_HEADER": self.identity_header})
+            wait_for_port(self.ports.identity, identity)
         self._create_queues()
         settings_file = self.state_dir / "local.settings.json"
         settings_file.write_text(json.dumps(
@@ -185,6 +223,11 @@ class Stack:
         self.children.clear()
         self.azurite.stop()
 
+    def credential_line(self) -> str:
+        if self.managed_identity:
+            return f"managed identity (AuthType=azure.msi) via http://127.0.0.1:{self.ports.identity}"
+        return "access key"
+
     def banner(self) -> str:
         return f"""
 signalr-facade local stack is up.
@@ -194,6 +237,7 @@ signalr-facade local stack is up.
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}{self._extra_banner()}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1  (queue '{COMMANDS_QUEUE}')
   Dev identity provider   http://127.0.0.1:{self.ports.idp}
+  SignalR credential      {self.credential_line()}
 
 Try it:
   TOKEN=$(.venv/bin/python -m devstack token --role SignalR.Send)
@@ -210,8 +254,8 @@ Ctrl-C stops everything.
                        "to watch the failover)" for n, port in enumerate(self.extra_emulator_ports, start=2))
 
 
-def up(ports: Ports, state_dir: Path = ROOT / ".devstack", endpoints: int = 1) -> int:
-    check_free(ports)
+def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False, endpoints: int = 1) -> int:
+    check_free(ports, skip=() if managed_identity else ("identity",))
     extra = tuple(ports.emulator + n for n in range(1, endpoints))
     for port in extra:
         with socket.socket() as probe:
@@ -219,7 +263,7 @@ def up(ports: Ports, state_dir: Path = ROOT / ".devstack", endpoints: int = 1) -
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 raise SystemExit(f"port {port} (emulator for --endpoints) is in use") from None
-    stack = Stack(ports, state_dir, extra_emulator_ports=extra)
+    stack = Stack(ports, state_dir, managed_identity=managed_identity, extra_emulator_ports=extra)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stopping.set())
     try:

@@ -19,6 +19,8 @@ or a hang. ``FilterError`` says what broke and at which character (1-based).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .odata_tokens import FilterError, Token, tokenize
 
 MAX_FILTER_LENGTH = 2048
@@ -88,25 +90,21 @@ class _Parser:
 
     # or_expr := and_expr ('or' and_expr)*
     def or_expression(self) -> str:
-        start = self.current
-        kind = self.and_expression()
-        while self.is_word("or"):
-            self.advance()
-            self.require(kind, {BOOL}, start, "the left side of 'or'")
-            start = self.current
-            self.require(self.and_expression(), {BOOL}, start, "the right side of 'or'")
-            kind = BOOL
-        return kind
+        return self.logical("or", self.and_expression)
 
     # and_expr := comparison ('and' comparison)*
     def and_expression(self) -> str:
+        return self.logical("and", self.comparison)
+
+    def logical(self, word: str, operand: Callable[[], str]) -> str:
+        """``operand (word operand)*``, every operand a boolean when there is more than one."""
         start = self.current
-        kind = self.comparison()
-        while self.is_word("and"):
+        kind = operand()
+        while self.is_word(word):
             self.advance()
-            self.require(kind, {BOOL}, start, "the left side of 'and'")
+            self.require(kind, {BOOL}, start, f"the left side of '{word}'")
             start = self.current
-            self.require(self.comparison(), {BOOL}, start, "the right side of 'and'")
+            self.require(operand(), {BOOL}, start, f"the right side of '{word}'")
             kind = BOOL
         return kind
 

@@ -86,6 +86,10 @@ class EndpointRouter:
         self.prober.stop()
         self._pool.shutdown(wait=False)
 
+    @property
+    def clients(self) -> tuple[SignalRClient, ...]:
+        return tuple(e.client for e in self.endpoints)
+
     # Negotiate and health.
 
     def for_negotiate(self) -> SignalRClient:

@@ -31,7 +31,7 @@ DEPRECATED_SITE_CONFIG = {
     "use32BitWorkerProcess",
     "windowsFxVersion",
 }
-DEPRECATED_SITE_PROPERTIES = {"containerSize", "dailyMemoryTimeQuota"}
+DEPRECATED_SITE_PROPERTIES = {"containerSize", "dailyMemoryTimeQuota", "isReserved", "IsXenon"}
 DEPRECATED_APP_SETTINGS = {
     "ENABLE_ORYX_BUILD",
     "FUNCTIONS_EXTENSION_VERSION",

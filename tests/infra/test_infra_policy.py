@@ -169,6 +169,9 @@ def test_app_cors_is_the_explicit_origins_parameter_with_credentials(resources_o
     cors = one(resources_of_type, "Microsoft.Web/sites", corsAllowedOrigins=origins).properties["siteConfig"]["cors"]
     assert cors == {"allowedOrigins": origins, "supportCredentials": True}
     assert "*" not in one(resources_of_type, "Microsoft.Web/sites").properties["siteConfig"]["cors"]["allowedOrigins"]
+    # A wildcard (against the parameter's description) never comes with credentials.
+    wildcard = one(resources_of_type, "Microsoft.Web/sites", corsAllowedOrigins=["*"]).properties["siteConfig"]["cors"]
+    assert wildcard["supportCredentials"] is False
 
 
 def test_zone_redundant_deployments_use_zone_redundant_storage(resources_of_type):

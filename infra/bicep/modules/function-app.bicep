@@ -142,7 +142,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         // negotiates with credentials (withCredentials defaults to true), and a browser refuses a
         // credentialed answer without Access-Control-Allow-Credentials and an exact origin.
         allowedOrigins: allowedOrigins
-        supportCredentials: true
+        // A '*' among the origins (which the parameter forbids) must never meet credentials:
+        // then the platform answers without them, and the browser client cannot negotiate.
+        supportCredentials: !contains(allowedOrigins, '*')
       }
     }
   }
