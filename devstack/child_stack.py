@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,19 +19,13 @@ from pathlib import Path
 import requests
 
 from devstack.constants import free_port
+from devstack.stack import port_is_bound
+
+__all__ = ["RunningStack", "free_port", "port_is_bound", "running_stack", "start_stack", "stop_stack"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
-
-def port_is_bound(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 @dataclass

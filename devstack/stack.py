@@ -65,15 +65,22 @@ def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 
     raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
+def port_is_bound(port: int) -> bool:
+    """Whether a server holds the port. SO_REUSEADDR, as every server of the stack binds: the
+    connections a stopped stack leaves in TIME_WAIT do not keep a new one from starting."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def check_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     for name, port in vars(ports).items():
-        if name in skip:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port") from None
+        if name not in skip and port_is_bound(port):
+            raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port")
 
 
 class Stack:
