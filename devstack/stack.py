@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMANDS_QUEUE = "signalr-commands"
 EVENTS_QUEUE = "signalr-events"
 UPSTREAM_TEMPLATE = "http://127.0.0.1:{port}/api/upstream/{{hub}}/{{category}}/{{event}}"
+# With --managed-identity the emulator authenticates its upstream calls as this identity (the
+# SignalR resource's, on Azure), with tokens from the dev identity provider.
+SIGNALR_IDENTITY_OID = "5160a15e-0000-4000-8000-000000000001"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 
 
@@ -139,6 +142,7 @@ class Stack:
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
             "SIGNALR_EVENTS_QUEUE": EVENTS_QUEUE,
+            **({"SIGNALR_UPSTREAM_IDENTITIES": SIGNALR_IDENTITY_OID} if self.managed_identity else {}),
         } | self.endpoint_settings()
 
     def endpoint_settings(self) -> dict[str, str]:
@@ -177,6 +181,8 @@ class Stack:
                 "--entra-issuer", V1_ISSUER.format(tenant=DEV_TENANT_ID),
                 "--entra-jwks-url", f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/discovery/v2.0/keys",
                 "--upstream", UPSTREAM_TEMPLATE.format(port=self.ports.host),
+                *(["--upstream-token-url", f"http://127.0.0.1:{self.ports.idp}/dev/token",
+                   "--upstream-identity", SIGNALR_IDENTITY_OID] if self.managed_identity else []),
             )
 
         emulator = emulator_on(self.ports.emulator)
