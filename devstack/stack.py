@@ -3,10 +3,13 @@
 Children, each started so that the PID held is the server itself, and each stopped by
 that PID on Ctrl-C / SIGTERM or when any of them dies:
 
-    Azurite queue service      127.0.0.1:10001   commands, dead-letter and poison queues
+    Azurite queue service      127.0.0.1:10001   commands, dead-letter, poison and events queues
     development identity       127.0.0.1:7072    OpenID configuration + JWKS (ENTRA_METADATA_URL)
-    SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket
+    SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket; upstream
+                                                 events POSTed to the function app's receiver
     function app (local host)  127.0.0.1:7071    /api/... routes, queue trigger, demo page at /
+    sample chat backend        (no port)         reads the events queue, broadcasts through the facade
+                                                 (``--no-backend`` leaves the events on the queue)
     identity endpoint          127.0.0.1:7073    with --managed-identity only: the platform's
                                                  IDENTITY_ENDPOINT, so the facade reaches the
                                                  emulator with AuthType=azure.msi as on Azure
@@ -32,6 +35,8 @@ from devstack.constants import DEV_ACCESS_KEY
 ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS_QUEUE = "signalr-commands"
+EVENTS_QUEUE = "signalr-events"
+UPSTREAM_TEMPLATE = "http://127.0.0.1:{port}/api/upstream/{{hub}}/{{category}}/{{event}}"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 
 
@@ -79,10 +84,11 @@ class Stack:
     """Starts, watches and stops the local stack's processes."""
 
     def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
-                 managed_identity: bool = False) -> None:
+                 managed_identity: bool = False, backend: bool = True) -> None:
         self.ports = ports
         self.managed_identity = managed_identity
         self.identity_header = secrets.token_urlsafe(24)  # the platform's IDENTITY_HEADER: per run
+        self.backend = backend
         self.state_dir = state_dir
         self.quiet = quiet
         self.azurite = AzuriteQueue(ports.queue, state_dir / "azurite")
@@ -115,6 +121,10 @@ class Stack:
                 f"{endpoint};AuthType=azure.msi;ClientId={DEV_IDENTITY_CLIENT_ID};Version=1.0;",
             "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.ports.identity}{TOKEN_PATH}",
             "IDENTITY_HEADER": self.identity_header,
+            # The emulator signs its upstream calls with its access key only (the service with
+            # managed-identity upstream auth would send its identity's token instead): with no
+            # AccessKey in the connection string, the receiver takes the key from here.
+            "SIGNALR_UPSTREAM_KEYS": DEV_ACCESS_KEY,
         } if self.managed_identity else {
             "AzureSignalRConnectionString": f"{endpoint};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
         }
@@ -128,6 +138,7 @@ class Stack:
                 f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/v2.0/.well-known/openid-configuration",
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
+            "SIGNALR_EVENTS_QUEUE": EVENTS_QUEUE,
         }
 
     @property
@@ -151,6 +162,7 @@ class Stack:
             "devstack.emulator", "--port", str(self.ports.emulator),
             "--entra-issuer", V1_ISSUER.format(tenant=DEV_TENANT_ID),
             "--entra-jwks-url", f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/discovery/v2.0/keys",
+            "--upstream", UPSTREAM_TEMPLATE.format(port=self.ports.host),
         )
         wait_for_port(self.ports.idp, idp)
         wait_for_port(self.ports.emulator, emulator)
@@ -172,12 +184,15 @@ class Stack:
             "--static-file", f"/config.js={self.state_dir / 'demo-config.js'}",
         )
         wait_for_port(self.ports.host, host, timeout=60)
+        if self.backend:
+            self._spawn("devstack.chat_backend", "--facade", self.base_url, "--storage",
+                        self.azurite.connection_string, "--queue", EVENTS_QUEUE, "--idp-state", str(self.idp_state))
 
     def _create_queues(self) -> None:
         from azure.storage.queue import QueueServiceClient
 
         service = QueueServiceClient.from_connection_string(self.azurite.connection_string)
-        for name in (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison"):
+        for name in (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison", EVENTS_QUEUE):
             try:
                 service.create_queue(name)
             except Exception as e:  # ResourceExistsError on a warm Azurite
@@ -219,7 +234,8 @@ signalr-facade local stack is up.
   Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
   Demo chat page          {self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}
-  Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1  (queue '{COMMANDS_QUEUE}')
+  Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
+                          (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')
   Dev identity provider   http://127.0.0.1:{self.ports.idp}
   SignalR credential      {self.credential_line()}
 
@@ -233,9 +249,10 @@ Ctrl-C stops everything.
 """
 
 
-def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False) -> int:
+def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False,
+       backend: bool = True) -> int:
     check_free(ports, skip=() if managed_identity else ("identity",))
-    stack = Stack(ports, state_dir, managed_identity=managed_identity)
+    stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stopping.set())
     try:
