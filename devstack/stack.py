@@ -128,6 +128,10 @@ class Stack:
                 f"{endpoint};AuthType=azure.msi;ClientId={DEV_IDENTITY_CLIENT_ID};Version=1.0;",
             "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.ports.identity}{TOKEN_PATH}",
             "IDENTITY_HEADER": self.identity_header,
+            # The emulator signs its upstream calls with its access key only (the service with
+            # managed-identity upstream auth would send its identity's token instead): with no
+            # AccessKey in the connection string, the receiver takes the key from here.
+            "SIGNALR_UPSTREAM_KEYS": DEV_ACCESS_KEY,
         } if self.managed_identity else {
             "AzureSignalRConnectionString": f"{endpoint};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
         }
@@ -285,11 +289,8 @@ def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: boo
     check_free(ports, skip=() if managed_identity else ("identity",))
     extra = tuple(ports.emulator + n for n in range(1, endpoints))
     for port in extra:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                raise SystemExit(f"port {port} (emulator for --endpoints) is in use") from None
+        if port_is_bound(port):
+            raise SystemExit(f"port {port} (emulator for --endpoints) is in use")
     stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stopping.set())
