@@ -26,6 +26,14 @@ COMMANDS_QUEUE = "SIGNALR_COMMANDS_QUEUE"
 # setting, or identity-based `SIGNALR_COMMANDS_STORAGE__queueServiceUri` (+ __credential,
 # __clientId) as the Functions host resolves them.
 COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
+# Upstream events (functions/upstream): the queue they go to (same storage connection as the
+# commands queue), the SignalR resource identities whose tokens the receiver accepts, and the
+# access keys it checks `X-ASRS-Signature` with besides the connection string's own. The keys
+# setting is for access-key deployments only (Bicep deploys with managed identity), so it is
+# not in APP_SETTING_NAMES.
+EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
+UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
+UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
 # Batches (functions/batch_runner.py, functions/queue_batch.py).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
@@ -41,11 +49,14 @@ APP_SETTING_NAMES: tuple[str, ...] = (
     SIGNALR_APPLICATION,
     ENTRA_ALLOWED_CLIENT_APPS,
     COMMANDS_QUEUE,
+    EVENTS_QUEUE,
+    UPSTREAM_IDENTITIES,
     BATCH_PARALLELISM,
     BATCH_MAX_ATTEMPTS,
 )
 
 DEFAULT_COMMANDS_QUEUE = "signalr-commands"
+DEFAULT_EVENTS_QUEUE = "signalr-events"
 # 16 requests in flight keep a 20 ms round trip busy at ~800 items/s and stay within the
 # session's pool of 32 connections and one worker's share of the service's rate limits.
 DEFAULT_BATCH_PARALLELISM = 16
@@ -101,6 +112,9 @@ class Settings:
     batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
     application: str | None = None  # SignalR's `application` prefix: several apps share one instance
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
+    events_queue: str = DEFAULT_EVENTS_QUEUE
+    upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
+    upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
     # Every SignalR instance (functions/signalr/endpoints.py): AzureSignalRConnectionString as
     # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
     signalr_endpoints: tuple[EndpointConfig, ...] = ()
@@ -120,6 +134,9 @@ class Settings:
         client_apps = frozenset(a.lower() for a in _split(env.get(ENTRA_ALLOWED_CLIENT_APPS)))
         if any(not is_guid(a) for a in client_apps):
             problems.append(f"{ENTRA_ALLOWED_CLIENT_APPS} must list application (client) ids")
+        identities = frozenset(i.lower() for i in _split(env.get(UPSTREAM_IDENTITIES)))
+        if any(not is_guid(i) for i in identities):
+            problems.append(f"{UPSTREAM_IDENTITIES} must list application or object ids")
         endpoints, endpoint_problems = read_endpoints(env)
         problems.extend(endpoint_problems)
         return cls(
@@ -139,6 +156,9 @@ class Settings:
                                             DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
             application=application.lower() if application else None,
             allowed_client_apps=client_apps or None,
+            events_queue=(env.get(EVENTS_QUEUE) or "").strip() or DEFAULT_EVENTS_QUEUE,
+            upstream_identities=identities,
+            upstream_keys=_split(env.get(UPSTREAM_KEYS)),
             read_problems=tuple(problems),
         )
 

@@ -65,6 +65,17 @@ param commandsQueueSenderPrincipalIds array = []
 @description('Kind of the commandsQueueSenderPrincipalIds: ServicePrincipal (managed identities and apps), User or Group.')
 param commandsQueueSenderPrincipalType string = 'ServicePrincipal'
 
+@minLength(3)
+@maxLength(63)
+@description('SIGNALR_EVENTS_QUEUE: the queue the upstream receiver puts client events on (connected, disconnected, invocations).')
+param eventsQueueName string = 'signalr-events'
+
+@description('Principal (object) ids of backends that read client events (Storage Queue Data Message Processor on the events queue only).')
+param eventsQueueReaderPrincipalIds array = []
+
+@description('Base URL SignalR calls for client events. Empty: https://<function app name>.azurewebsites.net (set it for a custom domain or a unique default hostname).')
+param upstreamBaseUrl string = ''
+
 @description('Browser origins (scheme://host[:port]) allowed to call the facade and to connect to SignalR; never \'*\' (the browser client sends credentials). Empty allows none.')
 param corsAllowedOrigins array = []
 
@@ -129,12 +140,16 @@ var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var queueServiceUri = 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
-var commandsQueues = [
+// The commands queue, its dead letters and poison queue, and the client events queue.
+var queueNames = [
   commandsQueueName
   '${commandsQueueName}-invalid'
   '${commandsQueueName}-poison'
+  eventsQueueName
 ]
 var signalRSecondaryName = '${abbrs.signalRServiceSignalR}${resourceToken}-2'
+// The app's default hostname, known before the app exists (SignalR and the app refer to each other).
+var upstreamUrlTemplate = '${empty(upstreamBaseUrl) ? 'https://${functionAppName}.azurewebsites.net' : upstreamBaseUrl}/api/upstream/{hub}/{category}/{event}'
 var audiences = empty(entraAudiences) ? [apiClientId, 'api://${apiClientId}'] : entraAudiences
 
 // ---------------------------------------------------------------------------------------
@@ -170,7 +185,7 @@ module storage 'modules/storage.bicep' = {
     // A zone-redundant app needs zone-redundant storage, or one zone's outage stops it anyway.
     skuName: zoneRedundant ? 'Standard_ZRS' : storageSkuName
     deploymentContainerName: deploymentContainerName
-    queueNames: commandsQueues
+    queueNames: queueNames
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
@@ -186,6 +201,8 @@ module signalR 'modules/signalr.bicep' = {
     allowedOrigins: corsAllowedOrigins
     disableLocalAuth: !signalRAllowAccessKeys
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    upstreamUrlTemplate: upstreamUrlTemplate
+    upstreamTokenResource: 'api://${apiClientId}'
   }
 }
 
@@ -201,6 +218,9 @@ module signalRSecondary 'modules/signalr.bicep' = if (!empty(signalRSecondaryLoc
     allowedOrigins: corsAllowedOrigins
     disableLocalAuth: !signalRAllowAccessKeys
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    // Its clients' events reach the same facade, with the same token.
+    upstreamUrlTemplate: upstreamUrlTemplate
+    upstreamTokenResource: 'api://${apiClientId}'
   }
 }
 
@@ -211,6 +231,8 @@ module rbac 'modules/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     commandsQueueName: commandsQueueName
     commandsQueueSenderPrincipalIds: commandsQueueSenderPrincipalIds
+    eventsQueueName: eventsQueueName
+    eventsQueueReaderPrincipalIds: eventsQueueReaderPrincipalIds
     commandsQueueSenderPrincipalType: commandsQueueSenderPrincipalType
     signalRName: signalR.outputs.name
     secondarySignalRName: empty(signalRSecondaryLocation) ? '' : signalRSecondaryName
@@ -234,6 +256,9 @@ var facadeSettings = {
   SIGNALR_APPLICATION: signalRApplication
   ENTRA_ALLOWED_CLIENT_APPS: join(entraAllowedClientApps, ',')
   SIGNALR_COMMANDS_QUEUE: commandsQueueName
+  SIGNALR_EVENTS_QUEUE: eventsQueueName
+  // Upstream calls carry a token of SignalR's own identity; the receiver accepts no other.
+  SIGNALR_UPSTREAM_IDENTITIES: signalR.outputs.principalId
   SIGNALR_BATCH_PARALLELISM: batchParallelism
   SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts
   SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri
@@ -290,3 +315,7 @@ output ENTRA_AUDIENCES string = join(audiences, ',')
 output SIGNALR_COMMANDS_QUEUE string = commandsQueueName
 output SIGNALR_COMMANDS_QUEUE_URL string = '${queueServiceUri}/${commandsQueueName}'
 output SIGNALR_COMMANDS_STORAGE__queueServiceUri string = queueServiceUri
+output SIGNALR_EVENTS_QUEUE string = eventsQueueName
+output SIGNALR_EVENTS_QUEUE_URL string = '${queueServiceUri}/${eventsQueueName}'
+output SIGNALR_UPSTREAM_URL_TEMPLATE string = upstreamUrlTemplate
+output SIGNALR_UPSTREAM_IDENTITIES string = signalR.outputs.principalId
