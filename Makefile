@@ -6,11 +6,11 @@ NODE_STAMP  := node_modules/.installed
 CHECKOV     := .venv-checkov/bin/checkov
 CHECKOV_VER := 3.3.30
 
-.PHONY: setup test lint run bench soak fuzz clean
+.PHONY: setup test lint run bench soak fuzz package clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV)
 
-$(PY_STAMP): requirements.txt requirements-dev.txt
+$(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
@@ -32,7 +32,7 @@ test: setup lint
 	$(PY) -m pytest
 
 run: $(PY_STAMP) $(NODE_STAMP)
-	$(PY) -m devstack up
+	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity)
 
 # The proof (issue 7): each prints a report; bench also writes docs/benchmarks.md.
 bench: $(PY_STAMP) $(NODE_STAMP)
@@ -44,5 +44,9 @@ soak: $(PY_STAMP) $(NODE_STAMP)
 fuzz: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m bench.fuzz
 
+# The zip docs/deploy.md deploys: the files .funcignore lets through (the app and its pins).
+package: $(PY_STAMP)
+	$(PY) -m devstack.package dist/signalr-facade.zip
+
 clean:
-	rm -rf $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .devstack
+	rm -rf dist $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .devstack

@@ -2,6 +2,7 @@
 
 import azure.functions as func
 
+from functions import warmup
 from functions.batch_api import bp as batch
 from functions.health import bp as health
 from functions.http_api import bp as operations
@@ -12,3 +13,4 @@ from functions.queue_api import bp as queue_commands
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 for blueprint in (operations, batch, negotiate, health, openapi, queue_commands):
     app.register_functions(blueprint)
+warmup.start()  # signing keys and the SignalR token, fetched in the background (functions/warmup.py)

@@ -26,8 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from bench.results import BenchResult, Row, median, ms, us
 from bench.sizes import Sizes
 from bench.upstream import CountingUpstream
+from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
-ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 PAYLOAD = {"target": "newMessage", "arguments": ["batch", 1]}
 ROUND_TRIP = 0.020
 CURVE_SIZES = (1, 2, 5, 10, 20, 50, 100, 200)

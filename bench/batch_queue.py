@@ -25,6 +25,7 @@ from pathlib import Path
 from bench.queue_throughput import _queue_length
 from bench.results import BenchResult, Row
 from bench.sizes import Sizes
+from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB = "benchbatch"
@@ -34,7 +35,7 @@ MAX_LOGGED = 10_000  # the emulator keeps the last 10,000 requests: the count ch
 PRELOAD = 400  # single-command messages on the queue before the host starts
 SENDER_THREADS = 8
 SPEEDUP_GOAL = 10.0
-ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the emulator's public dev key
+
 
 
 class Emulator:

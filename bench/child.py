@@ -16,6 +16,7 @@ from bench.sizes import FULL, SMOKE
 
 BENCHMARKS = {
     "cold_start": "bench.cold_start",
+    "first_request": "bench.first_request",
     "warm": "bench.warm",
     "queue": "bench.queue_throughput",
     "fanout": "bench.fanout",

@@ -22,9 +22,10 @@ from pathlib import Path
 from bench.results import BenchResult, Row, median, ms
 from bench.sizes import Sizes
 from bench.upstream import CountingUpstream
+from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the emulator's public dev key
+
 CHILD_TIMEOUT = 60
 # Settings a developer's shell might carry; the children get only what the benchmark sets.
 _FACADE_SETTINGS = ("AzureSignalRConnectionString", "ENTRA_TENANT_ID", "ENTRA_AUDIENCES", "ENTRA_ALLOWED_TENANTS",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -23,9 +22,11 @@ from pathlib import Path
 from bench.fanout_clients import Client, client_token
 from bench.results import BenchResult, Row, ms, percentile
 from bench.sizes import Sizes
+from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
+from devstack.constants import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
+
 HUB = "fanout"
 CONNECT_CONCURRENCY = 50
 PING_EVERY = 10.0  # the emulator drops clients silent for 30 s
@@ -39,10 +40,6 @@ def _raise_fd_limit(needed: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))  # children inherit it
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _senders(base_url: str, idp: object) -> dict[str, object]:

@@ -100,7 +100,7 @@ class FaultyUpstream(LoopbackHTTPServer):
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the real service
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _answer(self, status: int, headers: dict[str, str] | None = None) -> None:

@@ -149,7 +149,7 @@ class _Tokens:
             return self._token
 
 
-def _every(period: float, deadline: float, stop: threading.Event, action) -> threading.Thread:  # noqa: ANN001
+def _every(period: float, deadline: float, stop: threading.Event, action) -> threading.Thread:
     def loop() -> None:
         while not stop.is_set() and time.monotonic() < deadline:
             action()
@@ -175,7 +175,7 @@ def _collect(stack: SoakStack, results: QueueResults) -> None:
 
 
 def run_soak(seconds: float, rate: float, queue_rate: float, seed: int, drain_timeout: float = 20.0,
-             mix: FaultMix | None = None, log=print) -> SoakReport:  # noqa: ANN001
+             mix: FaultMix | None = None, log=print) -> SoakReport:
     with SoakStack(mix or FaultMix(), seed) as stack:
         tokens = _Tokens(stack)
         load = HttpLoad(stack.base_url, tokens, rate, seed)

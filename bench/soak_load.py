@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -32,7 +33,7 @@ class Call:
     method: str
     url: str
     documented: frozenset[int]
-    body: dict | None = None
+    body: Any = None
     token: bool = True
     content_type: str = "application/json"
 
@@ -40,6 +41,10 @@ class Call:
 def _documented(path: str, method: str) -> frozenset[int]:
     responses = openapi_document()["paths"][path][method.lower()]["responses"]
     return frozenset(int(code) for code in responses)
+
+
+QUERY = {"excluded": "excluded=conn-1&excluded=conn-2", "ttl": "ttl=60", "reason": "reason=soak",
+         "maxpagesize": "maxpagesize=2", "top": "top=5", "filter": "filter=userId%20eq%20%27user-1%27"}
 
 
 def _value(name: str, rng: random.Random) -> str:
@@ -51,10 +56,13 @@ def _catalog_call(base_url: str, spec: OperationSpec, method: str, rng: random.R
     values = {"hub": "soak"} | {p.name: _value(p.name, rng) for p in spec.params
                                 if p.location == "path" and p.name != "hub"}
     url = f"{base_url}/api/" + spec.path.format(**{k: quote(v, safe="") for k, v in values.items()})
-    query = {"excluded": "excluded=conn-1&excluded=conn-2", "ttl": "ttl=60", "reason": "reason=soak"}
-    chosen = [query[p.name] for p in spec.params if p.location == "query" and rng.random() < 0.5]
+    # A continuation token is only valid as the facade issued it: the load leaves it out.
+    chosen = [QUERY[p.name] for p in spec.query_params if p.name in QUERY and (p.required or rng.random() < 0.5)]
     url += ("?" + "&".join(chosen)) if chosen else ""
-    body = {"target": "soak", "arguments": [f"http-{n}", n]} if spec.has_body else None
+    message = {"target": "soak", "arguments": [f"http-{n}", n]}
+    body: Any = None
+    if spec.body is not None:
+        body = [{"type": "SendMessage", "message": message}] if spec.body.queue_field == "commands" else message
     return Call(spec.name, method, url, _documented(f"/api/{spec.path}", method), body)
 
 

@@ -16,20 +16,15 @@ from pathlib import Path
 
 from bench.faults import FaultMix, FaultyUpstream
 from devstack.azurite import AzuriteQueue
+from devstack.constants import DEV_ACCESS_KEY, free_port
 from devstack.idp import DevIdentityProvider
-from devstack.stack import COMMANDS_QUEUE, DEV_ACCESS_KEY, ROOT, wait_for_port
+from devstack.stack import COMMANDS_QUEUE, ROOT, wait_for_port
 from functions.catalog import Permission
 
 ALL_PERMISSIONS = tuple(p.value for p in Permission)
 QUEUES = (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def rss_kib(pid: int) -> int | None:
@@ -108,7 +103,7 @@ class SoakStack:
         for name in QUEUES:
             self.queue(name).create_queue()
 
-    def queue(self, name: str):  # noqa: ANN201 - azure.storage.queue.QueueClient, imported lazily
+    def queue(self, name: str):
         from azure.storage.queue import QueueClient
 
         return QueueClient.from_connection_string(self.azurite.connection_string, name)

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from bench.results import BenchResult, Row, median, us
 from bench.sizes import Sizes
 from bench.upstream import CountingUpstream
+from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
-ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 PAYLOAD = {"target": "newMessage", "arguments": ["warm", 1]}
 WARM_UP = 100
 MICRO_REPEATS = 2_000

@@ -1,6 +1,7 @@
 """``python -m devstack``: the local development stack (never deployed).
 
-    python -m devstack up [--host-port 7071] [--emulator-port 8888] [--queue-port 10001] [--idp-port 7072]
+    python -m devstack up [--managed-identity] [--host-port 7071] [--emulator-port 8888] [--queue-port 10001]
+                          [--idp-port 7072] [--identity-port 7073]
     python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
     python -m devstack openapi          the facade's OpenAPI document (docs/openapi.json)
 """
@@ -12,10 +13,6 @@ import json
 import sys
 from pathlib import Path
 
-from functions.catalog import Permission
-
-ALL_PERMISSIONS = tuple(p.value for p in Permission)
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devstack", description="signalr-facade local stack")
@@ -26,6 +23,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     up.add_argument("--emulator-port", type=int, default=8888, help="SignalR emulator (default 8888)")
     up.add_argument("--queue-port", type=int, default=10001, help="Azurite queue service (default 10001)")
     up.add_argument("--idp-port", type=int, default=7072, help="development identity provider (default 7072)")
+    up.add_argument("--identity-port", type=int, default=7073,
+                    help="managed-identity endpoint stand-in, with --managed-identity (default 7073)")
+    up.add_argument("--managed-identity", action="store_true",
+                    help="reach SignalR as on Azure: AuthType=azure.msi through a local identity endpoint")
     up.add_argument("--state-dir", default=None, help="where the stack keeps its files (default .devstack)")
 
     token = commands.add_parser("token", help="print one bearer token the running stack accepts")
@@ -45,10 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         from devstack.stack import ROOT, Ports, up
 
-        ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port)
-        return up(ports, Path(args.state_dir) if args.state_dir else ROOT / ".devstack")
+        ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port, args.identity_port)
+        state_dir = Path(args.state_dir) if args.state_dir else ROOT / ".devstack"
+        return up(ports, state_dir, managed_identity=args.managed_identity)
     if args.command == "token":
-        from devstack.idp import mint_from_state
+        from devstack.idp import ALL_PERMISSIONS, mint_from_state
         from devstack.stack import ROOT
 
         state_dir = args.state_dir or ROOT / ".devstack" / "idp"

@@ -113,7 +113,8 @@ class AzuriteQueue:
 
     def _read_output(self, found: threading.Event) -> None:
         # Drains the pipe for the process's whole life so Azurite never blocks on a full pipe.
-        assert self.process is not None and self.process.stdout is not None
+        assert self.process is not None
+        assert self.process.stdout is not None
         for line in self.process.stdout:
             self._output.append(line.rstrip())
             match = _LISTENING.search(line)

@@ -19,13 +19,11 @@ from pathlib import Path
 
 import requests
 
+from devstack.constants import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def port_is_bound(port: int) -> bool:
@@ -43,6 +41,7 @@ class RunningStack:
     ports: dict[str, int]
     state_dir: Path
     output: list[str] = field(default_factory=list)
+    managed_identity: bool = False  # the facade reaches SignalR with AuthType=azure.msi
 
     @property
     def base_url(self) -> str:
@@ -75,16 +74,17 @@ class RunningStack:
         raise AssertionError(f"stack did not print {text!r}: {''.join(self.output)[-3000:]}")
 
 
-def start_stack(tmp_path: Path) -> RunningStack:
-    ports = {name: free_port() for name in ("host", "emulator", "queue", "idp")}
+def start_stack(tmp_path: Path, *, managed_identity: bool = False) -> RunningStack:
+    ports = {name: free_port() for name in ("host", "emulator", "queue", "idp", "identity")}
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "up", "--host-port", str(ports["host"]),
          "--emulator-port", str(ports["emulator"]), "--queue-port", str(ports["queue"]),
-         "--idp-port", str(ports["idp"]), "--state-dir", str(tmp_path)],
+         "--idp-port", str(ports["idp"]), "--identity-port", str(ports["identity"]), "--state-dir", str(tmp_path),
+         *(["--managed-identity"] if managed_identity else [])],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    stack = RunningStack(process, ports, tmp_path)
+    stack = RunningStack(process, ports, tmp_path, managed_identity=managed_identity)
 
     def pump() -> None:
         for line in process.stdout:  # type: ignore[union-attr]
@@ -100,8 +100,8 @@ def start_stack(tmp_path: Path) -> RunningStack:
 
 
 @contextmanager
-def running_stack(state_dir: Path) -> Iterator[RunningStack]:
-    stack = start_stack(state_dir)
+def running_stack(state_dir: Path, *, managed_identity: bool = False) -> Iterator[RunningStack]:
+    stack = start_stack(state_dir, managed_identity=managed_identity)
     try:
         yield stack
     finally:

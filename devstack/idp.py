@@ -12,86 +12,79 @@ In tests it runs in-process (``DevIdentityProvider(...).start()``); for the loca
 runs as ``python -m devstack.idp --port N --audience A --state-dir DIR`` and writes its
 private keys there (0600), so ``mint_from_state(DIR, ...)`` can mint tokens the running
 stack accepts. Development only: never deployed, keys are throwaway.
+
+Dependencies run one way: this module uses :mod:`devstack.idp_state` (keys and files) and
+:mod:`devstack.idp_http` (the HTTP face) and :mod:`devstack.idp_tokens` (claims), which
+know nothing of it.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import json
 import os
 import signal
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from devstack.idp_http import DEV_USER_ID, handler_for
+from devstack.idp_http import handler_for
+from devstack.idp_state import DevKey, SavedProvider, load_state, new_key, save_state
+from devstack.idp_tokens import access_token_claims, merge
+from devstack.loopback import LoopbackHTTPServer
+from functions.catalog import Permission
 
 DEV_TENANT_ID = "5e7a1c0d-9b2f-4c3e-8d4a-1f2e3d4c5b6a"
 DEV_AUDIENCE = "api://signalr-facade-dev"
 DEV_CLIENT_ID = "0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f"  # the calling app: azp / appid
+DEV_USER_ID = "3f2e1d0c-b9a8-4765-8432-10fedcba9876"  # oid of the default caller
+# What a token gets when no role and no scope is asked for (CLI, demo sign-in): every
+# permission the catalog knows, so a new one is included without editing this file.
+ALL_PERMISSIONS: tuple[str, ...] = tuple(permission.value for permission in Permission)
 V1_ISSUER = "https://sts.windows.net/{tenant}/"
 MULTI_TENANT_PATHS = frozenset({"organizations", "common"})
 _TEMPLATE_ISSUER = "{base}/{tenantid}/v2.0"  # Entra's key issuer; {base} is filled in when served
 
 
-@dataclass
-class DevKey:
-    kid: str
-    private_key: rsa.RSAPrivateKey
-    issuer: str | None  # the JWKS "issuer" member; None publishes none
-    published: bool = True
-
-
-def _new_key(issuer: str | None, published: bool) -> DevKey:
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    der = private_key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    kid = base64.urlsafe_b64encode(hashlib.sha256(der).digest()[:20]).decode().rstrip("=")
-    return DevKey(kid=kid, private_key=private_key, issuer=issuer, published=published)
-
-
 class DevIdentityProvider:
-    """An OpenID provider on 127.0.0.1 with per-instance RSA keys; see the module docstring."""
+    """An OpenID provider on 127.0.0.1 with per-instance RSA keys; see the module docstring.
+
+    ``response_delay`` (seconds) holds every GET answer back, as a real provider's round trip
+    over the internet would (the first-request benchmark uses 50 ms).
+    """
 
     def __init__(
         self,
         tenant_id: str = DEV_TENANT_ID,
-        host: str = "127.0.0.1",
         port: int = 0,
         *,
         audience: str = DEV_AUDIENCE,
         keys: Iterable[DevKey] = (),
+        response_delay: float = 0.0,
     ) -> None:
         self.tenant_id = tenant_id
         self.audience = audience
-        self.host, self.port = host, port
+        self.port = port
         self.base_url = ""
+        self.response_delay = response_delay
         self.fetches: Counter[str] = Counter()  # "metadata" / "jwks" / "other" requests served
-        self._keys: list[DevKey] = []
-        self._current: DevKey | None = None
-        self._available = True
+        self._keys: list[DevKey] = list(keys)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._keys.extend(keys)
-        if self._keys:
-            self._current = self._keys[-1]
-        else:
-            self.add_key(current=True)
+        self._available = True
+        self._server: LoopbackHTTPServer | None = None
+        if not self._keys:
+            self._keys.append(new_key(_TEMPLATE_ISSUER))
+        self._current = self._keys[-1]
+        # reset() returns to these; keys added since are kept as spares, so tests that add keys
+        # pay for RSA generation once per session, not once per test.
+        self._initial = (list(self._keys), self._current)
+        self._spares: list[DevKey] = []
 
     # -- addresses -----------------------------------------------------------------------
 
@@ -126,15 +119,26 @@ class DevIdentityProvider:
 
     @property
     def current_kid(self) -> str:
-        assert self._current is not None
         return self._current.kid
+
+    def signing_key(self, kid: str | None = None) -> DevKey:
+        """The key with ``kid`` (published or not), or the current one."""
+        with self._lock:
+            if kid is None:
+                return self._current
+            for key in self._keys:
+                if key.kid == kid:
+                    return key
+        raise KeyError(f"no key with kid {kid}")
 
     def add_key(
         self, *, issuer: str | None = _TEMPLATE_ISSUER, publish: bool = True, current: bool = False
     ) -> str:
-        """Generate a key; by default published with Entra's ``{tenantid}`` issuer template,
+        """Add a key; by default published with Entra's ``{tenantid}`` issuer template,
         ``issuer=None`` publishes none, any other string is published as given."""
-        key = _new_key(issuer, publish)
+        with self._lock:
+            spare = self._spares.pop() if self._spares else None
+        key = new_key(issuer, publish, spare.private_key if spare else None)
         with self._lock:
             self._keys.append(key)
             if current:
@@ -145,13 +149,26 @@ class DevIdentityProvider:
         """Publish a new signing key and sign with it from now on; unpublish the old one."""
         old = self._current
         kid = self.add_key(current=True)
-        if old is not None and not keep_old:
+        if not keep_old:
             old.published = False
         return kid
 
     def set_available(self, available: bool) -> None:
         """False: metadata and keys answer 503, as an outage of the provider would."""
         self._available = available
+
+    def reset(self) -> None:
+        """Back to the keys it started with, available, nothing counted (one provider, many tests)."""
+        keys, current = self._initial
+        with self._lock:
+            self._spares.extend(k for k in self._keys if k not in keys)
+            self._keys = list(keys)
+            for key in keys:
+                key.published = True
+            self._current = current
+            self.fetches.clear()
+        self._available = True
+        self.response_delay = 0.0
 
     def jwks(self) -> dict[str, Any]:
         with self._lock:
@@ -196,77 +213,24 @@ class DevIdentityProvider:
         """An access token shaped like Entra's. In ``headers``/``claims_override`` a value of
         None removes that member; ``key`` picks a kid (published or not) to sign with."""
         tid = tenant or self.tenant_id
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "aud": audience or self.audience,
-            "iss": self.issuer_for(tid) if version == 2 else V1_ISSUER.format(tenant=tid),
-            "iat": now,
-            "nbf": now,
-            "exp": now + lifetime,
-            "oid": user,
-            "sub": user,
-            "tid": tid,
-            "uti": uuid.uuid4().hex[:22],
-            "ver": "2.0" if version == 2 else "1.0",
-        }
-        if version == 2:
-            claims.update(azp=DEV_CLIENT_ID, azpacr="1")
-        else:
-            claims.update(appid=DEV_CLIENT_ID, appidacr="1")
-        roles, scopes = list(roles), list(scopes)
-        if roles:
-            claims["roles"] = roles
-        if scopes:
-            claims["scp"] = " ".join(scopes)
-        else:
-            claims["idtyp"] = "app"
-        signer = self._key(key)
+        issuer = self.issuer_for(tid) if version == 2 else V1_ISSUER.format(tenant=tid)
+        claims = access_token_claims(issuer=issuer, tenant=tid, audience=audience or self.audience, user=user,
+                                     client_id=DEV_CLIENT_ID, roles=roles, scopes=scopes, lifetime=lifetime,
+                                     version=version)
+        signer = self.signing_key(key)
         header: dict[str, Any] = {"typ": "JWT", "alg": "RS256", "kid": signer.kid}
-        _merge(header, headers)
-        _merge(claims, claims_override)
+        merge(header, headers)
+        merge(claims, claims_override)
         algorithm = header.pop("alg", None) or "RS256"
         # PyJWT adds typ/alg itself; "typ": None in the call keeps a removed typ removed.
         header.setdefault("typ", None)
         return jwt.encode(claims, signer.private_key, algorithm=algorithm, headers=header)
 
-    def _key(self, kid: str | None) -> DevKey:
-        with self._lock:
-            if kid is None:
-                assert self._current is not None
-                return self._current
-            for key in self._keys:
-                if key.kid == kid:
-                    return key
-        raise KeyError(f"no key with kid {kid}")
+    def sign_in(self, user: str | None, roles: list[str] | None) -> str:
+        """The demo page's sign-in: every permission unless roles are named."""
+        return self.mint(roles=ALL_PERMISSIONS if roles is None else roles, user=user or DEV_USER_ID)
 
     # -- server --------------------------------------------------------------------------
-
-    def start(self) -> DevIdentityProvider:
-        self._server = ThreadingHTTPServer((self.host, self.port), handler_for(self))
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.base_url = f"http://{self.host}:{self.port}"
-        # A short poll interval keeps stop() (shutdown waits for one poll) fast in tests.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="dev-idp", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> DevIdentityProvider:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def route(self, path: str) -> tuple[str, dict[str, Any] | None]:
         """What a GET of ``path`` serves: (kind, document), document None for 404."""
@@ -277,19 +241,53 @@ class DevIdentityProvider:
             return "jwks", self.jwks()
         return "other", None
 
+    def answer_get(self, path: str) -> tuple[int, dict[str, Any]]:
+        """The HTTP answer to a GET: counted, delayed, 503 while unavailable, 404 if unknown."""
+        kind, document = self.route(path)
+        with self._lock:
+            self.fetches[kind] += 1
+        if self.response_delay:
+            time.sleep(self.response_delay)
+        if document is None:
+            return 404, {"error": "not_found"}
+        if not self._available:
+            return 503, {"error": "temporarily_unavailable"}
+        return 200, document
+
+    def start(self) -> DevIdentityProvider:
+        self._server = LoopbackHTTPServer(handler_for(self.answer_get, self.sign_in), name="dev-idp", port=self.port)
+        self.port = self._server.port
+        self.base_url = self._server.url
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> DevIdentityProvider:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     # -- state for a separate `devstack token` process ------------------------------------
 
     def save_state(self, state_dir: str | os.PathLike[str]) -> Path:
-        from devstack.idp_state import save_state
-
-        return save_state(self, state_dir)
+        with self._lock:
+            keys = list(self._keys)
+        saved = SavedProvider(self.base_url, self.tenant_id, self.audience, self.current_kid, keys)
+        return save_state(state_dir, saved)
 
     @classmethod
     def from_state(cls, state_dir: str | os.PathLike[str]) -> DevIdentityProvider:
         """A provider (not serving) with the keys and addresses a running one saved."""
-        from devstack.idp_state import load_state
-
-        return load_state(state_dir, cls)
+        saved = load_state(state_dir)
+        idp = cls(saved.tenant_id, audience=saved.audience, keys=saved.keys)
+        idp.base_url = saved.base_url
+        idp._current = idp.signing_key(saved.current_kid)
+        return idp
 
 
 def mint_from_state(state_dir: str | os.PathLike[str], **kwargs: Any) -> str:
@@ -297,18 +295,9 @@ def mint_from_state(state_dir: str | os.PathLike[str], **kwargs: Any) -> str:
     return DevIdentityProvider.from_state(state_dir).mint(**kwargs)
 
 
-def _merge(target: dict[str, Any], changes: Mapping[str, Any] | None) -> None:
-    for name, value in (changes or {}).items():
-        if value is None:
-            target.pop(name, None)
-        else:
-            target[name] = value
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.idp", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0, help="on 127.0.0.1 (default: a free one)")
     parser.add_argument("--audience", default=DEV_AUDIENCE)
     parser.add_argument("--tenant", default=DEV_TENANT_ID)
     parser.add_argument("--state-dir", required=True)
@@ -317,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    idp = DevIdentityProvider(args.tenant, args.host, args.port, audience=args.audience).start()
+    idp = DevIdentityProvider(args.tenant, args.port, audience=args.audience).start()
     try:
         idp.save_state(args.state_dir)
         print(json.dumps({"metadata_url": idp.metadata_url, "issuer": idp.issuer, "jwks_url": idp.jwks_url}),

@@ -1,40 +1,34 @@
-"""The development identity provider's HTTP face: OpenID documents, and the demo's sign-in."""
+"""The development identity provider's HTTP face: GET documents, and the demo page's sign-in.
+
+It knows nothing of the provider: it is given two callables, what a GET answers and how a
+sign-in mints a token, and serves them with CORS for the demo page.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from functions.catalog import Permission
-
-if TYPE_CHECKING:
-    from devstack.idp import DevIdentityProvider
-
-DEV_USER_ID = "3f2e1d0c-b9a8-4765-8432-10fedcba9876"  # oid of the default caller
-DEMO_ROLES = tuple(p.value for p in Permission)
+# (status, JSON body) for a GET of a path
+GetAnswer = Callable[[str], tuple[int, dict[str, Any]]]
+# (user or None, roles or None) -> an access token
+SignIn = Callable[[str | None, list[str] | None], str]
 
 
-def handler_for(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
+def handler_for(answer_get: GetAnswer, sign_in: SignIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            kind, document = idp.route(self.path)
-            with idp._lock:
-                idp.fetches[kind] += 1
-            if document is not None and not idp._available:
-                self._send(503, {"error": "temporarily_unavailable"})
-            elif document is None:
-                self._send(404, {"error": "not_found"})
-            else:
-                self._send(200, document)
+        def do_GET(self) -> None:
+            self._send(*answer_get(self.path))
 
-        def do_OPTIONS(self) -> None:  # noqa: N802 - CORS preflight for the demo page's sign-in
+        def do_OPTIONS(self) -> None:
             self.send_response(204)
             self._cors()
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             """``/dev/token``: the demo page's sign-in. Loopback development only, like the whole provider."""
             if self.path.split("?", 1)[0] != "/dev/token":
                 self._send(404, {"error": "not_found"})
@@ -42,12 +36,12 @@ def handler_for(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
             try:
                 length = min(int(self.headers.get("Content-Length") or 0), 4096)
                 request = json.loads(self.rfile.read(length) or b"{}")
-                user = str(request.get("user") or DEV_USER_ID)[:128]
-                roles = [str(r) for r in request.get("roles", DEMO_ROLES)][:8]
+                user = str(request["user"])[:128] if request.get("user") else None
+                roles = [str(r) for r in request["roles"]][:8] if "roles" in request else None
             except (ValueError, AttributeError, TypeError):
                 self._send(400, {"error": "invalid_request"})
                 return
-            self._send(200, {"access_token": idp.mint(roles=roles, user=user), "token_type": "Bearer"})
+            self._send(200, {"access_token": sign_in(user, roles), "token_type": "Bearer"})
 
         def _cors(self) -> None:
             self.send_header("Access-Control-Allow-Origin", "*")
@@ -63,7 +57,7 @@ def handler_for(idp: DevIdentityProvider) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: tests and the local stack have their own logs
 
     return Handler

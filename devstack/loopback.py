@@ -8,10 +8,13 @@ from typing import Self
 
 
 class LoopbackHTTPServer:
-    """Serves ``handler`` on a free loopback port from a daemon thread; a context manager."""
+    """Serves ``handler`` on a loopback port (a free one unless ``port`` is given) from a daemon
+    thread; a context manager."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], *, name: str, backlog: int = 5) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], *, name: str, backlog: int = 5, port: int = 0
+    ) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler, bind_and_activate=False)
         self._server.daemon_threads = True
         self._server.request_queue_size = backlog
         self._server.server_bind()

@@ -7,11 +7,16 @@ that PID on Ctrl-C / SIGTERM or when any of them dies:
     development identity       127.0.0.1:7072    OpenID configuration + JWKS (ENTRA_METADATA_URL)
     SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket
     function app (local host)  127.0.0.1:7071    /api/... routes, queue trigger, demo page at /
+    identity endpoint          127.0.0.1:7073    with --managed-identity only: the platform's
+                                                 IDENTITY_ENDPOINT, so the facade reaches the
+                                                 emulator with AuthType=azure.msi as on Azure
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.azurite import AzuriteQueue
+from devstack.constants import DEV_ACCESS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the official emulator's public dev key
+
 COMMANDS_QUEUE = "signalr-commands"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 
@@ -35,6 +41,7 @@ class Ports:
     emulator: int = 8888
     queue: int = 10001
     idp: int = 7072
+    identity: int = 7073
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 30.0) -> None:
@@ -50,8 +57,10 @@ def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 
     raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
-def check_free(ports: Ports) -> None:
+def check_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     for name, port in vars(ports).items():
+        if name in skip:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -62,8 +71,11 @@ def check_free(ports: Ports) -> None:
 class Stack:
     """Starts, watches and stops the local stack's processes."""
 
-    def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False) -> None:
+    def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
+                 managed_identity: bool = False) -> None:
         self.ports = ports
+        self.managed_identity = managed_identity
+        self.identity_header = secrets.token_urlsafe(24)  # the platform's IDENTITY_HEADER: per run
         self.state_dir = state_dir
         self.quiet = quiet
         self.azurite = AzuriteQueue(ports.queue, state_dir / "azurite")
@@ -78,21 +90,31 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.host}"
 
-    def _spawn(self, *args: str) -> subprocess.Popen:
+    def _spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         out = subprocess.DEVNULL if self.quiet else None
-        process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, stdout=out, stderr=out)
+        process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, stdout=out, stderr=out,
+                                   env={**os.environ, **env} if env else None)
         self.children.append(process)
         return process
 
     def settings(self) -> dict[str, str]:
         """What the function app reads, as a local settings file (the names Bicep writes)."""
+        from devstack.identity_endpoint import DEV_IDENTITY_CLIENT_ID, TOKEN_PATH
         from devstack.idp import DEV_AUDIENCE, DEV_TENANT_ID
 
+        endpoint = f"Endpoint=http://127.0.0.1;Port={self.ports.emulator}"
+        identity = {
+            "AzureSignalRConnectionString":
+                f"{endpoint};AuthType=azure.msi;ClientId={DEV_IDENTITY_CLIENT_ID};Version=1.0;",
+            "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.ports.identity}{TOKEN_PATH}",
+            "IDENTITY_HEADER": self.identity_header,
+        } if self.managed_identity else {
+            "AzureSignalRConnectionString": f"{endpoint};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
+        }
         return {
             "FUNCTIONS_WORKER_RUNTIME": "python",
             "AzureWebJobsStorage": self.azurite.connection_string,
-            "AzureSignalRConnectionString":
-                f"Endpoint=http://127.0.0.1;Port={self.ports.emulator};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
+            **identity,
             "ENTRA_TENANT_ID": DEV_TENANT_ID,
             "ENTRA_AUDIENCES": DEV_AUDIENCE,
             "ENTRA_METADATA_URL":
@@ -101,19 +123,41 @@ class Stack:
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
         }
 
+    @property
+    def front_end_origin(self) -> str:
+        """A second origin for the demo page: http://localhost:<port> is not http://127.0.0.1:<port>."""
+        return f"http://localhost:{self.ports.host}"
+
+    def host_settings(self) -> dict[str, object]:
+        """CORS as infra/bicep writes it for Azure: explicit origins, credentials allowed (the
+        official browser client negotiates with credentials)."""
+        return {"CORS": self.front_end_origin, "CORSCredentials": True}
+
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.azurite.start()
         idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state))
-        emulator = self._spawn("devstack.emulator", "--port", str(self.ports.emulator))
+        from devstack.idp import DEV_TENANT_ID, V1_ISSUER
+
+        # The emulator takes both kinds of token, as the service does unless local auth is off.
+        emulator = self._spawn(
+            "devstack.emulator", "--port", str(self.ports.emulator),
+            "--entra-issuer", V1_ISSUER.format(tenant=DEV_TENANT_ID),
+            "--entra-jwks-url", f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/discovery/v2.0/keys",
+        )
         wait_for_port(self.ports.idp, idp)
         wait_for_port(self.ports.emulator, emulator)
+        if self.managed_identity:  # after the provider: it mints with the keys the provider saved
+            identity = self._spawn("devstack.identity_endpoint", "--idp-state", str(self.idp_state),
+                                   "--port", str(self.ports.identity), env={"IDENTITY_HEADER": self.identity_header})
+            wait_for_port(self.ports.identity, identity)
         self._create_queues()
         settings_file = self.state_dir / "local.settings.json"
-        settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": self.settings()}, indent=2))
+        settings_file.write_text(json.dumps(
+            {"IsEncrypted": False, "Values": self.settings(), "Host": self.host_settings()}, indent=2))
         settings_file.chmod(0o600)
-        (self.state_dir / "demo-config.js").write_text(
-            f"window.DEVSTACK = {json.dumps({'tokenUrl': f'http://127.0.0.1:{self.ports.idp}/dev/token'})};\n")
+        demo_config = {"tokenUrl": f"http://127.0.0.1:{self.ports.idp}/dev/token", "facadeUrl": self.base_url}
+        (self.state_dir / "demo-config.js").write_text(f"window.DEVSTACK = {json.dumps(demo_config)};\n")
         host = self._spawn(
             "devstack.host", "--app-dir", str(ROOT), "--port", str(self.ports.host),
             "--settings", str(settings_file), "--static", str(ROOT / "devstack/demo"),
@@ -156,15 +200,21 @@ class Stack:
         self.children.clear()
         self.azurite.stop()
 
+    def credential_line(self) -> str:
+        if self.managed_identity:
+            return f"managed identity (AuthType=azure.msi) via http://127.0.0.1:{self.ports.identity}"
+        return "access key"
+
     def banner(self) -> str:
         return f"""
 signalr-facade local stack is up.
 
   Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
-  Demo chat page          {self.base_url}/
+  Demo chat page          {self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1  (queue '{COMMANDS_QUEUE}')
   Dev identity provider   http://127.0.0.1:{self.ports.idp}
+  SignalR credential      {self.credential_line()}
 
 Try it:
   TOKEN=$(.venv/bin/python -m devstack token --role SignalR.Send)
@@ -176,9 +226,9 @@ Ctrl-C stops everything.
 """
 
 
-def up(ports: Ports, state_dir: Path = ROOT / ".devstack") -> int:
-    check_free(ports)
-    stack = Stack(ports, state_dir)
+def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False) -> int:
+    check_free(ports, skip=() if managed_identity else ("identity",))
+    stack = Stack(ports, state_dir, managed_identity=managed_identity)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stopping.set())
     try:

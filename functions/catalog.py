@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from . import bodies, rules
+from .answer_schemas import CLIENT_RESULT_SCHEMA, GROUP_PAGE_SCHEMA, GROUP_USERS_SCHEMA
 from .errors import ClientInvocationFailed, ClientTimeout, ContinuationRefused, FacadeError
 from .rules import Rule
 
@@ -197,20 +198,6 @@ COMMANDS_BODY = Body(
 )
 
 DATED = "2024-12-01"  # the newest data-plane REST version (Azure/azure-signalr docs/swagger/v20241201.json)
-GROUP_MEMBER_SCHEMA = {"type": "object", "required": ["connectionId"], "properties": {
-    "connectionId": {"type": "string"}, "userId": {"type": "string"}}}
-GROUP_PAGE_SCHEMA = {"type": "object", "required": ["value"], "properties": {
-    "value": {"type": "array", "items": GROUP_MEMBER_SCHEMA},
-    "nextLink": {"type": "string", "description": "The next page on this facade (a path with its query)."}}}
-GROUP_USERS_SCHEMA = {"type": "object", "required": ["users", "connections", "anonymousConnections"], "properties": {
-    "users": {"type": "array", "items": {"type": "object", "required": ["userId", "connections"], "properties": {
-        "userId": {"type": "string"}, "connections": {"type": "integer", "minimum": 1}}}},
-    "connections": {"type": "integer", "minimum": 0},
-    "anonymousConnections": {"type": "integer", "minimum": 0}}}
-CLIENT_RESULT_SCHEMA = {"type": "object", "properties": {
-    "result": {"description": "What the client's handler returned."}, "protocol": {"type": "string"}}}
-
-
 def _send(name: str, summary: str, path: str, params: tuple[Param, ...]) -> OperationSpec:
     return OperationSpec(name, summary, "POST", path, params, (202,), Permission.SEND, body=PAYLOAD_BODY)
 

@@ -137,7 +137,7 @@ class Facade:
         result = self.client.execute(command, method=method)
         if answer is Answer.PAGE and result.status == 200:
             return Outcome(command, result.status, paging.page_answer(command, result.body))
-        return Outcome(command, result.status, result.body)
+        return Outcome(command, result.status, _documented_fields(command.spec, result.body))
 
     def _page(self, command: Command, token: str | None) -> Any:
         query: list[tuple[str, Any]] = [("maxpagesize", paging.MAX_PAGE_SIZE)]
@@ -215,6 +215,14 @@ def tenant_namespace(tenant_id: str) -> str:
 
 
 UPSTREAM_CHECK_TTL = 5.0  # seconds between upstream health checks, whatever the number of probes
+def _documented_fields(spec: OperationSpec, body: Any) -> Any:
+    """Only the fields the operation's answer schema documents reach the caller (None stays None)."""
+    properties = (spec.answer_schema or {}).get("properties")
+    if not isinstance(body, dict) or properties is None:
+        return body
+    return {key: value for key, value in body.items() if key in properties}
+
+
 CLIENT_TOKEN_MINUTES = 15  # clients re-negotiate on reconnect; a short token limits a leak
 
 _lock = threading.Lock()

@@ -19,11 +19,12 @@ or a hang. ``FilterError`` says what broke and at which character (1-based).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+
+from .odata_tokens import FilterError, Token, tokenize
 
 MAX_FILTER_LENGTH = 2048
 MAX_DEPTH = 32  # nested parentheses, nots and function calls
-MAX_INTEGER = 2**31 - 1
 
 STRING_IDENTIFIERS = frozenset({"userId", "connectionId"})
 COLLECTION_IDENTIFIERS = frozenset({"groups"})
@@ -48,77 +49,6 @@ FUNCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "endswith": (("s", "s"), BOOL),
     "length": (("sc",), INT),
 }
-
-
-class FilterError(ValueError):
-    """Raised when a filter breaks the grammar; the message names the character where it broke."""
-
-    def __init__(self, message: str, position: int) -> None:
-        self.position = position  # 1-based
-        super().__init__(f"at character {position}: {message}")
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # "(" ")" "," "string" "integer" "word" "end"
-    text: str
-    position: int  # 1-based
-    value: object = None
-
-    def describe(self) -> str:
-        if self.kind == "end":
-            return "the end of the filter"
-        shown = self.text if len(self.text) <= 24 else self.text[:21] + "..."
-        return f"the string {shown}" if self.kind == "string" else f"'{shown}'"
-
-
-def _tokenize(text: str) -> list[Token]:
-    tokens: list[Token] = []
-    index, length = 0, len(text)
-    while index < length:
-        char = text[index]
-        start = index + 1
-        if char in " \t":
-            index += 1
-        elif char in "(),":
-            tokens.append(Token(char, char, start))
-            index += 1
-        elif char == "'":
-            chunks, index = [], index + 1
-            while True:
-                close = text.find("'", index)
-                if close < 0:
-                    raise FilterError("a string literal is not closed (quote a ' inside one as '')", start)
-                chunks.append(text[index:close])
-                if text.startswith("'", close + 1):  # '' is a quote inside the literal
-                    chunks.append("'")
-                    index = close + 2
-                    continue
-                index = close + 1
-                break
-            tokens.append(Token("string", text[start - 1:index], start, "".join(chunks)))
-        elif char.isascii() and (char.isdigit() or char in "+-"):
-            end = index + 1
-            while end < length and text[end].isascii() and text[end].isdigit():
-                end += 1
-            literal = text[index:end]
-            if literal in ("+", "-"):
-                raise FilterError("a sign must be followed by digits", start)
-            value = int(literal)
-            if not -MAX_INTEGER - 1 <= value <= MAX_INTEGER:
-                raise FilterError("an integer is outside the 32-bit range", start)
-            tokens.append(Token("integer", literal, start, value))
-            index = end
-        elif char.isascii() and (char.isalpha() or char == "_"):
-            end = index + 1
-            while end < length and text[end].isascii() and (text[end].isalnum() or text[end] == "_"):
-                end += 1
-            tokens.append(Token("word", text[index:end], start))
-            index = end
-        else:
-            raise FilterError(f"unexpected character {char!r}", start)
-    tokens.append(Token("end", "", length + 1))
-    return tokens
 
 
 class _Parser:
@@ -160,25 +90,21 @@ class _Parser:
 
     # or_expr := and_expr ('or' and_expr)*
     def or_expression(self) -> str:
-        start = self.current
-        kind = self.and_expression()
-        while self.is_word("or"):
-            self.advance()
-            self.require(kind, {BOOL}, start, "the left side of 'or'")
-            start = self.current
-            self.require(self.and_expression(), {BOOL}, start, "the right side of 'or'")
-            kind = BOOL
-        return kind
+        return self.logical("or", self.and_expression)
 
     # and_expr := comparison ('and' comparison)*
     def and_expression(self) -> str:
+        return self.logical("and", self.comparison)
+
+    def logical(self, word: str, operand: Callable[[], str]) -> str:
+        """``operand (word operand)*``, every operand a boolean when there is more than one."""
         start = self.current
-        kind = self.comparison()
-        while self.is_word("and"):
+        kind = operand()
+        while self.is_word(word):
             self.advance()
-            self.require(kind, {BOOL}, start, "the left side of 'and'")
+            self.require(kind, {BOOL}, start, f"the left side of '{word}'")
             start = self.current
-            self.require(self.comparison(), {BOOL}, start, "the right side of 'and'")
+            self.require(operand(), {BOOL}, start, f"the right side of '{word}'")
             kind = BOOL
         return kind
 
@@ -313,7 +239,7 @@ def check_filter(text: str) -> str:
     for index, char in enumerate(text):
         if ord(char) < 0x20 and char != "\t" or 0x7F <= ord(char) <= 0x9F:
             raise FilterError("control characters are not allowed", index + 1)
-    parser = _Parser(_tokenize(text))
+    parser = _Parser(tokenize(text))
     start = parser.current
     if start.kind == "end":
         raise FilterError("the filter is empty", 1)

@@ -109,23 +109,25 @@ def check_group(value: Any) -> str:
     return value
 
 
-def check_id(value: Any) -> str:
-    """User and connection ids: no control characters, so they cannot break a log line either."""
+def _printable(value: Any, limit: int) -> str:
+    """A non-empty valid string of at most ``limit`` characters, none of them a control character."""
     value = _require_nonempty(value)
-    _check_length(value, MAX_ID_LENGTH)
+    _check_length(value, limit)
     if _CONTROL.search(value):
         raise Invalid("must not contain control characters")
+    return value
+
+
+def check_id(value: Any) -> str:
+    """User and connection ids: no control characters, so they cannot break a log line either."""
+    value = _printable(value, MAX_ID_LENGTH)
     _check_not_dot_segment(value)
     return value
 
 
 def check_correlation_id(value: Any) -> str:
     """A queue message's ``id``: logged with every outcome, so no control characters."""
-    value = _require_nonempty(value)
-    _check_length(value, MAX_CORRELATION_ID)
-    if _CONTROL.search(value):
-        raise Invalid("must not contain control characters")
-    return value
+    return _printable(value, MAX_CORRELATION_ID)
 
 
 def check_tenant(value: Any) -> str:

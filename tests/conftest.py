@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from devstack.constants import DEV_ACCESS_KEY
 from support.recording_upstream import RecordingUpstream
-
-DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the public emulator dev key
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,8 @@ def test_every_operation_row_names_its_permission_and_route():
     for spec in OPERATIONS:
         row = next(line for line in table.splitlines() if line.startswith(f"| {spec.name} |"))
         needed = [spec.permission] if spec.permission else list(COMMAND_PERMISSIONS.values())
-        assert all(p.value in row for p in needed) and f"/api/{spec.path}`" in row
+        assert all(p.value in row for p in needed)
+        assert f"/api/{spec.path}`" in row
 
 
 def test_every_path_parameter_appears_in_its_route_and_upstream_template():

@@ -2,7 +2,9 @@
 "use strict";
 
 const HUB = "chat";
-const api = `${location.origin}/api/v1/hubs/${HUB}`;
+// The facade may live on another origin than the page (the stack serves the page on both; CORS
+// with credentials lets the official client negotiate across origins).
+const api = `${window.DEVSTACK.facadeUrl || location.origin}/api/v1/hubs/${HUB}`;
 const $ = (id) => document.getElementById(id);
 let token = null;
 let connection = null;

@@ -1,4 +1,5 @@
-"""``python -m devstack.emulator [--host 127.0.0.1] [--port 8888] [--access-key KEY]``"""
+"""``python -m devstack.emulator [--host 127.0.0.1] [--port 8888] [--access-key KEY]
+[--entra-issuer ISS --entra-jwks-url URL [--entra-audience AUD]]``"""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import os
 
 from aiohttp import web
 
+from devstack.constants import DEV_ACCESS_KEY
+
 from .app import create_app
-from .emulator import DEV_ACCESS_KEY
+from .entra_auth import SIGNALR_AUDIENCE, EntraTrust
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,13 +23,19 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("SIGNALR_EMULATOR_ACCESS_KEY", DEV_ACCESS_KEY),
         help="AccessKey of the connection string (default: the official emulator's public dev key)",
     )
+    parser.add_argument("--entra-issuer", help="also accept Entra ID tokens from this issuer (exact iss)")
+    parser.add_argument("--entra-jwks-url", help="the issuer's signing keys (JWKS)")
+    parser.add_argument("--entra-audience", default=SIGNALR_AUDIENCE, help=f"default {SIGNALR_AUDIENCE}")
     args = parser.parse_args(argv)
+    if bool(args.entra_issuer) != bool(args.entra_jwks_url):
+        parser.error("--entra-issuer and --entra-jwks-url go together")
+    entra = EntraTrust(args.entra_issuer, args.entra_jwks_url, args.entra_audience) if args.entra_issuer else None
     print(
         f"SignalR emulator on http://{args.host}:{args.port} "
         f"(Endpoint=http://{args.host};Port={args.port};AccessKey=<key>;Version=1.0;)",
         flush=True,
     )
-    web.run_app(create_app(args.access_key), host=args.host, port=args.port, print=None, access_log=None)
+    web.run_app(create_app(args.access_key, entra=entra), host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from aiohttp import web
 from . import client_endpoint, rest_api
 from .client_endpoint import EMULATOR
 from .emulator import Emulator, RequestRecord, Timings
+from .entra_auth import EntraTrust
 
 MAX_BODY = 1024 * 1024  # the service refuses REST bodies over 1 MB with 413
 
@@ -83,8 +84,8 @@ async def _clear_requests(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def create_app(access_key: str, timings: Timings | None = None) -> web.Application:
-    emulator = Emulator(access_key, timings)
+def create_app(access_key: str, timings: Timings | None = None, entra: EntraTrust | None = None) -> web.Application:
+    emulator = Emulator(access_key, timings, entra=entra)
     app = web.Application(middlewares=[_cors, _log_requests], client_max_size=MAX_BODY)
     app[EMULATOR] = emulator
 

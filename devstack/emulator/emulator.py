@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import protocol
+from .entra_auth import EntraTrust
 from .hub_state import Hub
-
-DEV_ACCESS_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"  # the official emulator's public key
 
 
 @dataclass(frozen=True)
@@ -50,10 +49,13 @@ class RequestRecord:
 
 
 class Emulator:
-    def __init__(self, access_key: str, timings: Timings | None = None, max_log: int = 10_000) -> None:
+    def __init__(
+        self, access_key: str, timings: Timings | None = None, max_log: int = 10_000, entra: EntraTrust | None = None
+    ) -> None:
         if not access_key:
             raise ValueError("an access key is required")
         self.access_key = access_key
+        self.entra = entra  # None: AccessKey tokens only
         self.timings = timings or Timings()
         self.hubs: dict[str, Hub] = {}
         self.negotiations: dict[str, Negotiation] = {}

@@ -27,8 +27,8 @@ class FilterSyntaxError(ValueError):
 class View:
     """What a filter can see of a connection."""
 
-    userId: str | None  # noqa: N815 - the identifiers' own spelling
-    connectionId: str  # noqa: N815
+    userId: str | None
+    connectionId: str
     groups: frozenset[str]
 
 
@@ -128,10 +128,8 @@ class _Compiler:
             else:
                 left = (lambda a, b, f: lambda v: f(a(v), b(v)))(left, right, _ordinal(word))
 
-    def membership(self, left: Expr) -> Expr:
-        if self.peek() == ("word", "groups"):
-            self.take()
-            return lambda v: left(v) in v.groups
+    def parenthesised_list(self) -> list[Expr]:
+        """``( expression (, expression)* )``: a list after 'in', or a function's arguments."""
         self.take("(")
         self.deeper()
         items = [self.expression()]
@@ -140,6 +138,13 @@ class _Compiler:
             items.append(self.expression())
         self.take(")")
         self.nesting -= 1
+        return items
+
+    def membership(self, left: Expr) -> Expr:
+        if self.peek() == ("word", "groups"):
+            self.take()
+            return lambda v: left(v) in v.groups
+        items = self.parenthesised_list()
         if len(items) == 1:
             only = items[0]
             return lambda v: (lambda r: left(v) in r if isinstance(r, frozenset) else left(v) == r)(only(v))
@@ -170,14 +175,7 @@ class _Compiler:
             return lambda v: getattr(v, value)
         if value in FUNCTIONS:
             low, high, fn = FUNCTIONS[value]
-            self.take("(")
-            self.deeper()
-            args = [self.expression()]
-            while self.peek()[0] == ",":
-                self.take()
-                args.append(self.expression())
-            self.take(")")
-            self.nesting -= 1
+            args = self.parenthesised_list()
             if not low <= len(args) <= high:
                 raise FilterSyntaxError(f"Invalid number of arguments for '{value}'.")
             return lambda v: fn(*(a(v) for a in args))

@@ -7,6 +7,7 @@ compared with the path exactly as it was sent.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -16,6 +17,8 @@ from . import auth, names
 from . import rest_newer as newer
 from . import rest_ops as ops
 from .client_endpoint import EMULATOR
+from .emulator import Emulator
+from .entra_auth import is_entra_token
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,18 @@ def _match(routes: tuple[Route, ...], segments: list[str], method: str) -> tuple
     raise web.HTTPNotFound()
 
 
-def _authenticate(request: web.Request, key: str) -> None:
-    audience = auth.server_audience(request.scheme, request.host, request.raw_path)
+async def _authenticate(request: web.Request, emulator: Emulator) -> None:
+    """AccessKey (HS256) tokens against the key; Entra (RS256) ones against the configured trust."""
+    token = auth.bearer_token(request.headers.get("Authorization"))
     try:
-        auth.verify(auth.bearer_token(request.headers.get("Authorization")), key, audience)
+        if token and is_entra_token(token):
+            if emulator.entra is None:
+                raise auth.TokenRejected("Microsoft Entra ID tokens are not accepted by this instance.")
+            # Off the event loop: a key fetch blocks, and WebSocket clients keep being served.
+            await asyncio.to_thread(emulator.entra.verify, token)
+        else:
+            audience = auth.server_audience(request.scheme, request.host, request.raw_path)
+            auth.verify(token, emulator.access_key, audience)
     except auth.TokenRejected as e:
         raise web.HTTPUnauthorized(
             text=str(e), content_type="text/plain", headers={"WWW-Authenticate": "Bearer"}
@@ -135,7 +146,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     except UnicodeDecodeError as e:
         raise ops.bad_request("A path segment is not valid percent-encoded UTF-8.") from e
     if route.authenticated:
-        _authenticate(request, emulator.access_key)
+        await _authenticate(request, emulator)
     if dated and route.operation is not ops.health and not request.query.get("api-version"):
         raise ops.bad_request("The 'api-version' query parameter is required.")
     application = request.query.get("application")

@@ -10,9 +10,12 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from devstack.constants import DEV_ACCESS_KEY
+
 from .app import create_app
 from .client_endpoint import EMULATOR
-from .emulator import DEV_ACCESS_KEY, Emulator, Timings
+from .emulator import Emulator, Timings
+from .entra_auth import EntraTrust
 
 T = TypeVar("T")
 
@@ -26,11 +29,13 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         timings: Timings | None = None,
+        entra: EntraTrust | None = None,
     ) -> None:
         self.access_key = access_key
         self.host = host
         self._requested_port = port
         self._timings = timings
+        self._entra = entra
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -64,7 +69,7 @@ class EmulatorServer:
             loop.close()
 
     async def _serve(self, ready: Future[int]) -> None:
-        app = create_app(self.access_key, self._timings)
+        app = create_app(self.access_key, self._timings, self._entra)
         self._emulator = app[EMULATOR]
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devstack.host.cors import CorsConfigError, CorsPolicy
+
 log = logging.getLogger("devstack.host")
 
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d+)?)?$")
@@ -137,6 +139,7 @@ def read_host_json(app_dir: Path, environ: Mapping[str, str] | None = None) -> H
 class LocalSettings:
     values: dict[str, str]
     local_http_port: int | None = None
+    cors: CorsPolicy = CorsPolicy()
 
 
 def _as_setting(value: Any) -> str:
@@ -156,8 +159,13 @@ def read_local_settings(path: Path) -> LocalSettings:
     if data.get("IsEncrypted") is True:
         raise ConfigError(f"{path}: encrypted local settings are not supported by the local host")
     values = {str(k): _as_setting(v) for k, v in (data.get("Values") or {}).items() if k}
-    port = (data.get("Host") or {}).get("LocalHttpPort")
-    return LocalSettings(values=values, local_http_port=int(port) if port else None)
+    host = data.get("Host") or {}
+    port = host.get("LocalHttpPort")
+    try:
+        cors = CorsPolicy.from_host_settings(host)
+    except CorsConfigError as e:
+        raise ConfigError(f"{path}: {e}") from e
+    return LocalSettings(values=values, local_http_port=int(port) if port else None, cors=cors)
 
 
 def apply_settings(values: dict[str, str], environ: MutableMapping[str, str] | None = None) -> list[str]:

@@ -10,7 +10,8 @@ Like the Functions host (Kestrel + ASP.NET routing) where it matters here:
 - HEAD is routed only to functions whose methods include HEAD; its body is dropped;
 - a request line over 8 KB is 414 and headers over 32 KB are 431 (Kestrel's defaults); bodies
   over ``max_body_bytes`` are 413 before the function runs.
-Paths outside the routePrefix may serve static files (a demo page).
+Paths outside the routePrefix may serve static files (a demo page). CORS follows local
+settings' ``Host.CORS`` / ``Host.CORSCredentials`` (devstack/host/cors.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from urllib.parse import parse_qsl, unquote
 import azure.functions as func
 from aiohttp import web
 
+from devstack.host.cors import CorsPolicy
 from devstack.host.invoker import Invoker
 from devstack.host.loader import FunctionSpec, HttpTriggerSpec
 
@@ -109,11 +111,13 @@ class HttpFrontEnd:
         invoker: Invoker,
         static: StaticFiles,
         limits: HttpLimits,
+        cors: CorsPolicy | None = None,
     ) -> None:
         self._router = router
         self._invoker = invoker
         self._static = static
         self._limits = limits
+        self._cors = cors or CorsPolicy()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=self._limits.max_body_bytes)
@@ -122,6 +126,14 @@ class HttpFrontEnd:
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self._cors.is_preflight(request.method, request.headers):
+            return web.Response(status=204, headers=self._cors.preflight_headers(request.headers))
+        response = await self._handle(request)
+        for name, value in self._cors.response_headers(request.headers).items():
+            response.headers[name] = value
+        return response
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         if len(request.method) + len(request.raw_path) > MAX_REQUEST_LINE:
             return web.Response(status=414)
         if sum(len(k) + len(v) + 4 for k, v in request.raw_headers) > self._limits.max_header_bytes:

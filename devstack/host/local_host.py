@@ -21,6 +21,7 @@ from pathlib import Path
 from aiohttp import web
 
 from devstack.host.config import HostConfig, apply_settings, read_host_json, read_local_settings
+from devstack.host.cors import CorsPolicy
 from devstack.host.http_server import HttpFrontEnd, HttpLimits, Router, StaticFiles
 from devstack.host.invoker import Invoker, default_thread_count
 from devstack.host.loader import FunctionSpec, HttpTriggerSpec, QueueTriggerSpec, load_app
@@ -61,6 +62,7 @@ class LocalHost:
         self._thread: threading.Thread | None = None
         self._module_name: str | None = None
         self._added_path = False
+        self._cors = CorsPolicy()
 
     @property
     def port(self) -> int:
@@ -83,7 +85,9 @@ class LocalHost:
         if self._thread is not None:
             raise RuntimeError("the host is already started")
         if self.settings_file is not None:
-            apply_settings(read_local_settings(self.settings_file).values)
+            local_settings = read_local_settings(self.settings_file)
+            self._cors = local_settings.cors
+            apply_settings(local_settings.values)
         self.config = read_host_json(self.app_dir)
         if str(self.app_dir) not in sys.path:
             sys.path.insert(0, str(self.app_dir))  # the worker puts the script root on sys.path
@@ -119,7 +123,7 @@ class LocalHost:
         self._connections = QueueConnections()
         invoker = Invoker(self._executor, self._connections, self.config.queues, str(self.app_dir))
         router = Router(self.config.route_prefix, self.functions)
-        front = HttpFrontEnd(router, invoker, self._static, self._limits)
+        front = HttpFrontEnd(router, invoker, self._static, self._limits, self._cors)
         self._runner = web.AppRunner(
             front.application(),
             access_log=None,

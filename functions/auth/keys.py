@@ -10,6 +10,11 @@
 - A failed refresh keeps the last good keys. Only with no keys at all does a failure
   surface, as :class:`SigningKeysUnavailable` (fail closed, 503), and retries are throttled
   by ``unavailable_retry_interval`` so a down endpoint is not hammered by every request.
+- A fast first request: ``prefetch()`` loads the keys when the worker loads the app (see
+  ``functions/warmup.py``), and when the key URL is known in advance (``jwks_url``; Entra's
+  is ``{authority}/{tenant}/discovery/v2.0/keys``) the keys are fetched at the same time as
+  the OpenID configuration instead of after it: one round trip, not two. They are used only
+  if the configuration then names that same ``jwks_uri``; otherwise its own is fetched.
 """
 
 from __future__ import annotations
@@ -51,6 +56,44 @@ class SigningKey:
     # Entra v2 keys name the issuer they may sign for (possibly with "{tenantid}");
     # PyJWK does not expose it, so it is read from the raw JWK.
     issuer: str | None = None
+
+
+# Entra's v2 configuration and key URLs for one tenant (or "organizations"):
+# https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc#find-your-apps-openid-configuration-document-uri
+_CONFIGURATION_SUFFIX = "/v2.0/.well-known/openid-configuration"
+_KEYS_SUFFIX = "/discovery/v2.0/keys"
+
+
+def known_jwks_url(metadata_url: str) -> str | None:
+    """The key URL an Entra-shaped configuration URL will name, or None for any other shape."""
+    if not metadata_url.endswith(_CONFIGURATION_SUFFIX) or "?" in metadata_url:
+        return None
+    return metadata_url[: -len(_CONFIGURATION_SUFFIX)] + _KEYS_SUFFIX
+
+
+class _Background:
+    """Runs ``fetch`` in a daemon thread; ``result()`` waits for it and re-raises its error."""
+
+    def __init__(self, fetch: Callable[[], Any]) -> None:
+        self._fetch = fetch
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="jwks-fetch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fetch()
+        except BaseException as e:  # handed to the waiting thread
+            self._error = e
+
+    def result(self, timeout: float) -> Any:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise KeyFetchError("signing keys could not be fetched in time")
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _http_url(value: Any) -> bool:
@@ -115,6 +158,7 @@ class SigningKeyCache:
         self,
         metadata_url: str,
         *,
+        jwks_url: str | None = None,
         refresh_interval: float = 12 * 3600,
         min_refresh_interval: float = 300,
         unavailable_retry_interval: float = 30,
@@ -123,7 +167,10 @@ class SigningKeyCache:
     ) -> None:
         if not _http_url(metadata_url):
             raise ValueError("metadata_url must be an http(s) URL")
+        if jwks_url is not None and not _http_url(jwks_url):
+            raise ValueError("jwks_url must be an http(s) URL")
         self.metadata_url = metadata_url
+        self.jwks_url = jwks_url
         self.refresh_interval = refresh_interval
         self.min_refresh_interval = min_refresh_interval
         self.unavailable_retry_interval = unavailable_retry_interval
@@ -155,6 +202,18 @@ class SigningKeyCache:
             keys = self._refresh_stale()
         key = keys.get(kid)
         return key if key is not None else self._refresh_for(kid)
+
+    def prefetch(self) -> None:
+        """Load the keys now, off the request path (worker start). A failure here is not held
+        against the first request: it tries once itself, then the usual throttle applies."""
+        with self._lock:
+            if self._keys is not None:
+                return
+            previous = self._last_attempt
+            try:
+                self._fetch(self._clock())
+            except KeyFetchError:
+                self._last_attempt = previous
 
     # -- refresh paths ---------------------------------------------------------------
 
@@ -208,9 +267,16 @@ class SigningKeyCache:
             import requests
 
             self._session = requests.Session()
+            self._session.trust_env = False  # no proxy/netrc look-ups per request: URLs are configured
+        early = None
         if self._metadata is None:
+            if self.jwks_url is not None:
+                early = _Background(lambda: fetch_json(self.jwks_url, self.timeout, "signing keys", self._session))
             self._metadata = fetch_openid_configuration(self.metadata_url, self.timeout, self._session)
-        document = fetch_json(self._metadata.jwks_uri, self.timeout, "signing keys", self._session)
+        if early is not None and self._metadata.jwks_uri == self.jwks_url:
+            document = early.result(self.timeout + 1)
+        else:  # the configuration is the authority on where the keys are
+            document = fetch_json(self._metadata.jwks_uri, self.timeout, "signing keys", self._session)
         if not isinstance(document, dict):
             raise KeyFetchError("the key set is not a JSON object")
         keys = parse_signing_keys(document)

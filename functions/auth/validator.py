@@ -37,7 +37,7 @@ import jwt
 from ..errors import ConfigurationError, InvalidToken, MissingToken
 from ..settings import ENTRA_METADATA_URL, Settings
 from .issuers import IssuerPolicy, metadata_url_for
-from .keys import SIGNING_ALGORITHM, SigningKey, SigningKeyCache
+from .keys import SIGNING_ALGORITHM, SigningKey, SigningKeyCache, known_jwks_url
 from .principal import Principal
 from .ttl_cache import TTLCache
 
@@ -83,7 +83,8 @@ class TokenValidator:
             raise ValueError(f"clock_skew must be between 0 and {MAX_CLOCK_SKEW} seconds")
         if keys is None:
             try:
-                keys = SigningKeyCache(metadata_url_for(settings))
+                metadata_url = metadata_url_for(settings)
+                keys = SigningKeyCache(metadata_url, jwks_url=known_jwks_url(metadata_url))
             except ValueError as e:
                 raise ConfigurationError(f"{ENTRA_METADATA_URL} must be an http(s) URL") from e
         self.keys = keys

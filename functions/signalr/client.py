@@ -190,7 +190,8 @@ class SignalRClient:
             token = self.credential.bearer(url)
         except Exception as e:  # azure-identity raises many kinds; none may leak details
             log.error("SignalR credential failed for %s: %s", name, type(e).__name__)
-            raise UpstreamUnavailable("Could not obtain a credential for SignalR Service") from e
+            raise UpstreamUnavailable("Could not obtain a credential for SignalR Service",
+                                      retry_after=getattr(e, "retry_after", None)) from e
         full_url = url + ("?" + urlencode(query) if query else "")
         # The throttle gate covers the pooled session; the health probe (its own session) is not held.
         gated = session is None

@@ -6,15 +6,18 @@ the URL (``aud``), so they are cached per audience; Entra tokens are one per sco
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import jwt
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, UpstreamUnavailable
 from .connection_string import ConnectionInfo
 
 ENTRA_SCOPE = "https://signalr.azure.com/.default"
@@ -23,6 +26,11 @@ REUSE_FOR = 3000  # re-sign well before expiry so a slow request never carries a
 # Audiences vary per user, group and connection (ids up to 1,024 characters, percent-encoded
 # up to three times longer), and each token repeats its audience: bound the cache by bytes.
 MAX_CACHE_BYTES = 4 * 1024 * 1024
+REFRESH_MARGIN = 300  # refresh an Entra token 5 minutes before it expires, as azure-identity does
+MIN_REMAINING = 30  # never send a token with less left: a slow request must not arrive expired
+UNAVAILABLE_RETRY_INTERVAL = 10  # with no token, ask the identity endpoint again after this long
+
+log = logging.getLogger(__name__)
 
 
 class Credential(Protocol):
@@ -90,13 +98,36 @@ class AccessKeyCredential:
 
 
 class EntraCredential:
-    """An azure-identity credential for the SignalR data plane, imported only when configured."""
+    """An azure-identity credential for the SignalR data plane, imported only when configured.
 
-    def __init__(self, info: ConnectionInfo) -> None:
+    The token is fetched once and reused until ``refresh_margin`` seconds before it expires
+    (azure-identity's own refresh offset is 5 minutes too). Then one caller refreshes while
+    the others keep the still-valid token; a failed refresh keeps it (last good token). Only
+    with no usable token does a failure surface, as :class:`UpstreamUnavailable` with
+    ``Retry-After``, and the identity endpoint is then asked again at most once per
+    ``unavailable_retry_interval``, however many requests arrive.
+    """
+
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        *,
+        refresh_margin: float = REFRESH_MARGIN,
+        unavailable_retry_interval: float = UNAVAILABLE_RETRY_INTERVAL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._info = info
         self._credential: Any = None
-        self._token: tuple[str, float] | None = None
+        self._token: tuple[str, float] | None = None  # (token, expires_on in epoch seconds)
+        self._failed_at: float | None = None
+        self._refresh_margin = refresh_margin
+        self._retry_interval = unavailable_retry_interval
+        self._clock = clock
         self._lock = threading.Lock()
+        self.fetch_attempts = 0
+
+    def __repr__(self) -> str:
+        return f"EntraCredential(auth_type={self._info.auth_type!r})"
 
     def _build(self) -> Any:
         # azure-identity is heavy: import it on first use, never at cold start with AccessKey.
@@ -104,20 +135,72 @@ class EntraCredential:
 
         info = self._info
         if info.auth_type == "azure.msi" or (info.auth_type == "aad" and not info.client_secret):
-            return identity.ManagedIdentityCredential(client_id=info.client_id)
+            # Few, quick retries: a request is waiting, and it answers 503 + Retry-After instead
+            # (azure-identity's default pipeline retries a refused connection for ~5 s).
+            return identity.ManagedIdentityCredential(
+                client_id=info.client_id, retry_total=2, retry_backoff_factor=0.2
+            )
         if info.auth_type in ("azure.app", "aad"):
             return identity.ClientSecretCredential(info.tenant_id, info.client_id, info.client_secret)
         return identity.DefaultAzureCredential()
 
     def bearer(self, url: str) -> str:
+        token = self._token
+        if token is not None and token[1] - self._clock() > self._refresh_margin:
+            return token[0]
+        if token is not None and token[1] - self._clock() > MIN_REMAINING:
+            # Near expiry but still good: one caller refreshes, the others keep using it.
+            if not self._lock.acquire(blocking=False):
+                return token[0]
+            try:
+                self._refresh(throttled=True)
+            finally:
+                self._lock.release()
+            return self._usable_token() or token[0]
         with self._lock:
-            if self._token and self._token[1] - time.time() > 300:
-                return self._token[0]
+            usable = self._usable_token()
+            if usable is not None:
+                return usable
+            self._refresh(throttled=True)
+            usable = self._usable_token()
+            if usable is None:
+                raise UpstreamUnavailable(
+                    "Could not obtain a credential for SignalR Service", retry_after=self._retry_after()
+                )
+            return usable
+
+    def prefetch(self) -> None:
+        """Fetch the token now (at worker start, off the request path); failures are left for
+        the first request to meet, with no throttle: it tries once itself."""
+        with self._lock:
+            if self._usable_token(margin=self._refresh_margin) is None:
+                self._refresh(throttled=False)
+
+    def _usable_token(self, margin: float = MIN_REMAINING) -> str | None:
+        token = self._token
+        return token[0] if token is not None and token[1] - self._clock() > margin else None
+
+    def _retry_after(self) -> int:
+        waited = 0.0 if self._failed_at is None else self._clock() - self._failed_at
+        return max(1, math.ceil(self._retry_interval - waited))
+
+    def _refresh(self, *, throttled: bool) -> None:
+        """Ask azure-identity for a token (lock held); on failure keep what there is."""
+        now = self._clock()
+        if throttled and self._failed_at is not None and now - self._failed_at < self._retry_interval:
+            return
+        self.fetch_attempts += 1
+        try:
             if self._credential is None:
                 self._credential = self._build()
             access = self._credential.get_token(ENTRA_SCOPE)
-            self._token = (access.token, float(access.expires_on))
-            return access.token
+        except Exception as e:  # azure-identity raises many kinds; the type name is all that is logged
+            log.warning("SignalR credential: no token from %s (%s)", self._info.auth_type, type(e).__name__)
+            if throttled:
+                self._failed_at = now
+            return
+        self._token = (access.token, float(access.expires_on))
+        self._failed_at = None
 
 
 def credential_for(info: ConnectionInfo) -> Credential:

@@ -80,7 +80,7 @@ class SignalRRetry(Retry):
             return True
         return status_code in (500, 502, 504) and method.upper() in IDEMPOTENT_METHODS
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # noqa: ANN001, ANN201
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         if response is not None:
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.max_retry_after:

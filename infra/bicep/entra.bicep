@@ -21,10 +21,10 @@ param apiAppDisplayName string = 'SignalR facade API (${resourceGroup().name})'
 @description('AzureADMyOrg: this tenant only. AzureADMultipleOrgs: any work or school tenant (then deploy main.bicep with entraTenantId=organizations and entraAllowedTenants).')
 param signInAudience string = 'AzureADMyOrg'
 
-@description('Require an app role assignment before Entra issues a token for the API to a user or an app.')
-param appRoleAssignmentRequired bool = false
+@description('Require an app role assignment before Entra issues a token for the API to a user or an app. On by default: otherwise any service principal of the tenant can get an (empty) token for the API. Assign users, groups and daemons as docs/deploy.md shows.')
+param appRoleAssignmentRequired bool = true
 
-@description('App roles to grant as code: objects { principalId: <object id of a user, group or service principal>, permission: SignalR.Send | SignalR.Groups.Manage | SignalR.Connections.Manage | SignalR.Read }.')
+@description('App roles to grant as code: objects { principalId: <object id of a user, group or service principal>, permission: SignalR.Send | SignalR.Groups.Manage | SignalR.Connections.Manage | SignalR.Read | SignalR.Connect | SignalR.Invoke }.')
 param appRoleAssignments array = []
 
 // ---------------------------------------------------------------------------------------
@@ -51,7 +51,17 @@ var permissions = [
   {
     value: 'SignalR.Read'
     displayName: 'Read SignalR presence'
-    description: 'Check through the facade whether SignalR connections, users and groups exist.'
+    description: 'Check through the facade whether SignalR connections, users and groups exist, and list who is in a group.'
+  }
+  {
+    value: 'SignalR.Connect'
+    displayName: 'Connect to SignalR hubs'
+    description: 'Negotiate a SignalR client connection through the facade, for the caller\'s own identity.'
+  }
+  {
+    value: 'SignalR.Invoke'
+    displayName: 'Ask SignalR clients for results'
+    description: 'Invoke a method on one SignalR client connection through the facade and read the result it returns.'
   }
 ]
 

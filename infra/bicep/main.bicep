@@ -57,7 +57,15 @@ param batchMaxAttempts string = '5'
 @description('Principal (object) ids of backends allowed to put commands on the queue (Storage Queue Data Message Sender on that queue only).')
 param commandsQueueSenderPrincipalIds array = []
 
-@description('Browser origins (scheme://host[:port]) allowed to call the facade and to connect to SignalR. Empty allows none.')
+@allowed([
+  'ServicePrincipal'
+  'User'
+  'Group'
+])
+@description('Kind of the commandsQueueSenderPrincipalIds: ServicePrincipal (managed identities and apps), User or Group.')
+param commandsQueueSenderPrincipalType string = 'ServicePrincipal'
+
+@description('Browser origins (scheme://host[:port]) allowed to call the facade and to connect to SignalR; never \'*\' (the browser client sends credentials). Empty allows none.')
 param corsAllowedOrigins array = []
 
 @allowed([
@@ -88,14 +96,14 @@ param instanceMemoryMB int = 2048
 @description('Maximum number of Flex Consumption instances.')
 param maximumInstanceCount int = 100
 
-@description('Spread the Flex Consumption instances over availability zones (only where the region offers it).')
+@description('Spread the Flex Consumption instances over availability zones (only where the region offers it). Costs: a zone-redundant Flex plan keeps at least two always-ready instances of every function group running (billed when idle too), and the storage account becomes Standard_ZRS.')
 param zoneRedundant bool = false
 
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
 ])
-@description('Redundancy of the storage account.')
+@description('Redundancy of the storage account when zoneRedundant is off (zone-redundant deployments always use Standard_ZRS).')
 param storageSkuName string = 'Standard_LRS'
 
 @minValue(30)
@@ -155,9 +163,11 @@ module storage 'modules/storage.bicep' = {
     name: storageAccountName
     location: location
     tags: tags
-    skuName: storageSkuName
+    // A zone-redundant app needs zone-redundant storage, or one zone's outage stops it anyway.
+    skuName: zoneRedundant ? 'Standard_ZRS' : storageSkuName
     deploymentContainerName: deploymentContainerName
     queueNames: commandsQueues
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -182,6 +192,7 @@ module rbac 'modules/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     commandsQueueName: commandsQueueName
     commandsQueueSenderPrincipalIds: commandsQueueSenderPrincipalIds
+    commandsQueueSenderPrincipalType: commandsQueueSenderPrincipalType
     signalRName: signalR.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
@@ -223,6 +234,7 @@ module functionApp 'modules/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     zoneRedundant: zoneRedundant
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
   // The host starts with its roles in place (it reads storage as soon as the site exists).
   dependsOn: [

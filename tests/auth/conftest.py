@@ -18,10 +18,12 @@ from .helpers import CountingServer, FakeClock
 
 
 @pytest.fixture
-def idp() -> Iterator[DevIdentityProvider]:
-    provider = DevIdentityProvider().start()
-    yield provider
-    provider.stop()
+def idp(identity_provider: DevIdentityProvider) -> Iterator[DevIdentityProvider]:
+    """The session's provider (tests/conftest.py), reset around each test: the keys it
+    started with, available, nothing counted. Keys are generated once per session."""
+    identity_provider.reset()
+    yield identity_provider
+    identity_provider.reset()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import stat
@@ -9,10 +10,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
-from devstack.idp import DEV_AUDIENCE, DEV_CLIENT_ID, DEV_TENANT_ID, DevIdentityProvider, mint_from_state
+from devstack.idp import (
+    ALL_PERMISSIONS,
+    DEV_AUDIENCE,
+    DEV_CLIENT_ID,
+    DEV_TENANT_ID,
+    DevIdentityProvider,
+    mint_from_state,
+)
 from functions.auth import TokenValidator
+from functions.catalog import Permission
 from functions.settings import Settings
 
 from .helpers import segments
@@ -28,7 +38,8 @@ def test_it_serves_entra_shaped_metadata_and_keys(idp: DevIdentityProvider):
     assert organizations["issuer"] == f"{idp.base_url}/{{tenantid}}/v2.0"
     keys = requests.get(idp.jwks_url, timeout=5).json()["keys"]
     assert [k["kid"] for k in keys] == [idp.current_kid]
-    assert keys[0]["kty"] == "RSA" and keys[0]["use"] == "sig"
+    assert keys[0]["kty"] == "RSA"
+    assert keys[0]["use"] == "sig"
     assert keys[0]["issuer"] == f"{idp.base_url}/{{tenantid}}/v2.0"
     assert "d" not in keys[0]  # public part only
     assert (idp.metadata_fetches, idp.jwks_fetches) == (2, 1)
@@ -46,16 +57,23 @@ def test_it_can_pretend_to_be_down(idp: DevIdentityProvider):
 def test_mint_shapes_a_v2_access_token(idp: DevIdentityProvider):
     header, claims, _ = segments(idp.mint(roles=["SignalR.Send"], scopes=["SignalR.Read", "openid"]))
     assert header == {"alg": "RS256", "kid": idp.current_kid, "typ": "JWT"}
-    assert claims["iss"] == idp.issuer and claims["aud"] == DEV_AUDIENCE
-    assert claims["tid"] == DEV_TENANT_ID and claims["ver"] == "2.0" and claims["azp"] == DEV_CLIENT_ID
-    assert claims["roles"] == ["SignalR.Send"] and claims["scp"] == "SignalR.Read openid"
-    assert claims["exp"] - claims["iat"] == 3600 and claims["nbf"] == claims["iat"]
+    assert claims["iss"] == idp.issuer
+    assert claims["aud"] == DEV_AUDIENCE
+    assert claims["tid"] == DEV_TENANT_ID
+    assert claims["ver"] == "2.0"
+    assert claims["azp"] == DEV_CLIENT_ID
+    assert claims["roles"] == ["SignalR.Send"]
+    assert claims["scp"] == "SignalR.Read openid"
+    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["nbf"] == claims["iat"]
 
 
 def test_mint_shapes_a_v1_access_token(idp: DevIdentityProvider):
     _, claims, _ = segments(idp.mint(version=1, roles=["SignalR.Send"]))
     assert claims["iss"] == f"https://sts.windows.net/{DEV_TENANT_ID}/"
-    assert claims["ver"] == "1.0" and claims["appid"] == DEV_CLIENT_ID and "azp" not in claims
+    assert claims["ver"] == "1.0"
+    assert claims["appid"] == DEV_CLIENT_ID
+    assert "azp" not in claims
     assert claims["idtyp"] == "app"
 
 
@@ -101,3 +119,35 @@ def test_it_runs_as_a_process(tmp_path: Path):
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_the_demo_sign_in_grants_every_catalog_permission_unless_roles_are_named(idp: DevIdentityProvider):
+    signed_in = requests.post(idp.base_url + "/dev/token", json={"user": "alice"}, timeout=5).json()
+    _, claims, _ = segments(signed_in["access_token"])
+    assert claims["roles"] == [permission.value for permission in Permission]
+    assert claims["oid"] == "alice"
+    assert ALL_PERMISSIONS == tuple(permission.value for permission in Permission)
+    reader = requests.post(idp.base_url + "/dev/token", json={"roles": ["SignalR.Read"]}, timeout=5).json()
+    assert segments(reader["access_token"])[1]["roles"] == ["SignalR.Read"]
+
+
+def test_reset_restores_the_starting_keys_availability_and_counts(idp: DevIdentityProvider):
+    first = idp.current_kid
+    added = idp.rotate()
+    idp.set_available(False)
+    requests.get(idp.jwks_url, timeout=5)
+    idp.reset()
+    assert idp.current_kid == first
+    assert idp.jwks_fetches == 0
+    assert [k["kid"] for k in requests.get(idp.jwks_url, timeout=5).json()["keys"]] == [first]
+    with pytest.raises(KeyError):
+        idp.signing_key(added)
+
+
+def test_keys_and_http_modules_know_nothing_of_the_provider():
+    for module in ("idp_state", "idp_http", "idp_tokens"):
+        tree = ast.parse((REPO / "devstack" / f"{module}.py").read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert "devstack.idp" not in imported
+        assert not any(name.startswith("devstack.") for name in imported)

@@ -3,15 +3,17 @@ multi-tenant issuers, all against the real dev identity provider."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from devstack.idp import DEV_AUDIENCE, DEV_TENANT_ID, DevIdentityProvider
 from functions.auth import TokenValidator
+from functions.auth.keys import known_jwks_url
 from functions.errors import InvalidToken, SigningKeysUnavailable
 
-from .helpers import OTHER_TENANT_ID, THIRD_TENANT_ID, FakeClock, assert_no_token_in, refused
+from .helpers import OTHER_TENANT_ID, THIRD_TENANT_ID, CountingServer, FakeClock, assert_no_token_in, refused
 
 SEND = ["SignalR.Send"]
 
@@ -141,8 +143,10 @@ def test_an_unreachable_provider_is_signing_keys_unavailable(make_validator):
         validator.authenticate("Bearer " + DevIdentityProvider().mint(roles=SEND))
 
 
-def test_a_key_set_without_usable_keys_is_signing_keys_unavailable(idp: DevIdentityProvider, validator):
-    idp.route = _only_symmetric_keys(idp.route)  # metadata answers, keys are unusable
+def test_a_key_set_without_usable_keys_is_signing_keys_unavailable(
+    idp: DevIdentityProvider, validator, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(idp, "route", _only_symmetric_keys(idp.route))  # metadata answers, keys are unusable
     with pytest.raises(SigningKeysUnavailable):
         validator.authenticate("Bearer " + idp.mint(roles=SEND))
 
@@ -217,3 +221,57 @@ def test_multi_tenant_refuses_a_key_bound_to_another_tenant(
     bound = idp.add_key(issuer=idp.issuer_for(OTHER_TENANT_ID))
     ok(multi_tenant, idp.mint(roles=SEND, tenant=OTHER_TENANT_ID, key=bound))
     refused(multi_tenant, idp.mint(roles=SEND, tenant=DEV_TENANT_ID, key=bound), "signing key is not valid")
+
+
+def test_an_entra_shaped_configuration_url_names_its_key_url():
+    base = "https://login.microsoftonline.com/organizations"
+    assert known_jwks_url(f"{base}/v2.0/.well-known/openid-configuration") == f"{base}/discovery/v2.0/keys"
+    assert known_jwks_url("https://idp.example/.well-known/openid-configuration") is None
+    assert known_jwks_url(f"{base}/v2.0/.well-known/openid-configuration?appid=x") is None
+
+
+def test_with_the_key_url_known_keys_are_fetched_alongside_the_configuration(
+    idp: DevIdentityProvider, make_validator, monkeypatch: pytest.MonkeyPatch
+):
+    keys_asked = threading.Event()
+    asked_before_configuration_answered: list[bool] = []
+    route = idp.route
+
+    def configuration_answers_only_once_keys_are_asked(path: str):
+        kind, document = route(path)
+        if kind == "jwks":
+            keys_asked.set()
+        elif kind == "metadata":
+            # A key fetch that waited for this answer would not come within the (bounded) wait.
+            asked_before_configuration_answered.append(keys_asked.wait(2))
+        return kind, document
+
+    monkeypatch.setattr(idp, "route", configuration_answers_only_once_keys_are_asked)
+    validator = make_validator(jwks_url=idp.jwks_url)
+    ok(validator, idp.mint(roles=SEND))
+    assert asked_before_configuration_answered == [True]
+    assert (idp.metadata_fetches, idp.jwks_fetches) == (1, 1)
+
+
+def test_the_configuration_decides_where_the_keys_are(idp: DevIdentityProvider, make_validator,
+                                                      counting_server: CountingServer):
+    # A guessed key URL the configuration does not name is never trusted, even if it answered.
+    validator = make_validator(jwks_url=counting_server.url + "/discovery/v2.0/keys")
+    ok(validator, idp.mint(roles=SEND))
+    assert idp.jwks_fetches == 1
+
+
+def test_prefetch_loads_the_keys_before_the_first_request(idp: DevIdentityProvider, validator):
+    validator.keys.prefetch()
+    assert (idp.metadata_fetches, idp.jwks_fetches) == (1, 1)
+    ok(validator, idp.mint(roles=SEND))
+    validator.keys.prefetch()  # already loaded: nothing more
+    assert (idp.metadata_fetches, idp.jwks_fetches) == (1, 1)
+
+
+def test_a_failed_prefetch_leaves_the_first_request_its_own_try(idp: DevIdentityProvider, validator):
+    idp.set_available(False)
+    validator.keys.prefetch()
+    idp.set_available(True)
+    ok(validator, idp.mint(roles=SEND))  # not throttled by the failed warm-up
+    assert validator.keys.fetch_attempts == 2

@@ -1,5 +1,6 @@
-"""The negative-test list of shared/reference/entra-tokens.md: each token is refused as
-InvalidToken with a short reason that never repeats the token."""
+"""Tokens Microsoft.Identity.Web refuses, each refused here as InvalidToken with a short reason
+that never repeats the token (the validation rules: README, "Authentication and authorization";
+https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-tokens)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def test_alg_none_in_any_case(idp: DevIdentityProvider, validator: TokenValidato
 def test_hs256_signed_with_the_public_key(idp: DevIdentityProvider, validator: TokenValidator):
     """CVE-2022-29217: an HMAC over the token keyed with the provider's public key PEM."""
     header, claims, _ = segments(idp.mint(roles=SEND))
-    public_pem = idp._key(None).private_key.public_key().public_bytes(
+    public_pem = idp.signing_key().private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     signing_input = f"{b64url({**header, 'alg': 'HS256'})}.{b64url(claims)}"
@@ -125,7 +126,7 @@ def test_wrong_issuer(idp: DevIdentityProvider, validator: TokenValidator):
     # PyJWT will not encode a non-string iss; sign the raw claims instead.
     _, claims, _ = segments(idp.mint(roles=SEND))
     payload = json.dumps({**claims, "iss": 42}).encode()
-    token = jwt.PyJWS().encode(payload, idp._key(None).private_key, "RS256", {"kid": idp.current_kid})
+    token = jwt.PyJWS().encode(payload, idp.signing_key().private_key, "RS256", {"kid": idp.current_kid})
     refused(validator, token, "iss is not a string")
 
 
@@ -159,7 +160,7 @@ def test_unknown_jku_x5u_and_jwk_headers_are_never_fetched(
     idp: DevIdentityProvider, validator: TokenValidator, counting_server: CountingServer
 ):
     attacker = idp.add_key(publish=False)
-    attacker_jwk = RSAAlgorithm.to_jwk(idp._key(attacker).private_key.public_key(), as_dict=True)
+    attacker_jwk = RSAAlgorithm.to_jwk(idp.signing_key(attacker).private_key.public_key(), as_dict=True)
     headers = {"jku": counting_server.url + "/keys", "x5u": counting_server.url + "/cert",
                "jwk": {**attacker_jwk, "kid": attacker}}
     refused(validator, idp.mint(roles=SEND, key=attacker, headers=headers), "signing key not found")

@@ -27,7 +27,7 @@ def smoke_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
 
 
 def test_every_benchmark_ran_without_errors_and_produced_figures(smoke_results: dict[str, dict]) -> None:
-    assert set(smoke_results) == {"cold_start", "warm", "queue", "fanout", "batch_http", "batch_queue"}
+    assert set(smoke_results) == {"cold_start", "first_request", "warm", "queue", "fanout", "batch_http", "batch_queue"}
     for result in smoke_results.values():
         assert result["errors"] == []
         assert result["rows"]
@@ -39,6 +39,13 @@ def test_cold_start_answered_every_broadcast_without_loading_azure_identity(smok
     assert checks["statuses"] == [202]
     assert checks["upstream_received"] == checks["upstream_expected"]
     assert checks["azure_identity_loaded"] is False
+
+
+def test_first_request_answered_every_broadcast_fetching_keys_once_per_process(smoke_results: dict[str, dict]):
+    checks = smoke_results["first_request"]["checks"]
+    assert checks["statuses"] == [202]
+    assert checks["upstream_received"] == checks["upstream_expected"]
+    assert checks["idp_fetches"]["metadata"] == checks["idp_fetches"]["jwks"] == checks["upstream_expected"]
 
 
 def test_warm_sent_every_request_on_both_sides(smoke_results: dict[str, dict]) -> None:
@@ -74,7 +81,8 @@ def test_queue_batches_account_for_every_item_on_both_sides(smoke_results: dict[
     for side in ("batch", "single"):
         counts = smoke_results["batch_queue"]["checks"][side]
         assert counts["sent"] == counts["delivered"] + counts["dead_lettered"] + counts["poisoned"]
-        assert counts["delivered"] == counts["sent"] and counts["remaining"] == 0
+        assert counts["delivered"] == counts["sent"]
+        assert counts["remaining"] == 0
     assert smoke_results["batch_queue"]["checks"]["batch"]["messages"] * 100 == smoke_results["batch_queue"][
         "checks"]["batch"]["sent"]
 

@@ -89,7 +89,8 @@ class NodeClient:
         return self
 
     def _read_stdout(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
+        assert self._process is not None
+        assert self._process.stdout is not None
         for line in self._process.stdout:
             line = line.strip()
             if line:
@@ -100,7 +101,8 @@ class NodeClient:
         self.events.append({"event": "exited"})
 
     def _read_stderr(self) -> None:
-        assert self._process is not None and self._process.stderr is not None
+        assert self._process is not None
+        assert self._process.stderr is not None
         for line in self._process.stderr:
             self.stderr.append(line)
 
@@ -109,7 +111,8 @@ class NodeClient:
         self._command_line({"cmd": "send", "target": target, "arguments": list(arguments)})
 
     def _command_line(self, command: dict[str, Any]) -> None:
-        assert self._process is not None and self._process.stdin is not None
+        assert self._process is not None
+        assert self._process.stdin is not None
         self._process.stdin.write(json.dumps(command) + "\n")
         self._process.stdin.flush()
 

@@ -86,7 +86,7 @@ class SignalRCoreClient:
     def stop(self) -> None:
         try:
             self._hub.stop()
-        except Exception:  # noqa: BLE001 - already closed by the server
+        except Exception:
             pass
 
     def __enter__(self) -> SignalRCoreClient:

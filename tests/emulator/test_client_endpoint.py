@@ -41,9 +41,11 @@ def test_negotiate_answers_version_1_with_a_separate_token_and_version_0_without
     (s1, v1), (s0, v0) = run(scenario())
 
     assert s1 == s0 == 200
-    assert v1["negotiateVersion"] == 1 and v1["connectionToken"] != v1["connectionId"]
+    assert v1["negotiateVersion"] == 1
+    assert v1["connectionToken"] != v1["connectionId"]
     assert v1["availableTransports"] == [{"transport": "WebSockets", "transferFormats": ["Text", "Binary"]}]
-    assert v0["negotiateVersion"] == 0 and "connectionToken" not in v0
+    assert v0["negotiateVersion"] == 0
+    assert "connectionToken" not in v0
 
 
 @pytest.mark.parametrize(

@@ -24,5 +24,6 @@ def test_valid_values_are_read():
 def test_a_malformed_value_is_a_problem_named_by_setting_and_the_default_is_kept(name, value):
     settings = Settings.from_environ({name: value})
     [problem] = settings.read_problems
-    assert problem.startswith(name) and value not in problem
+    assert problem.startswith(name)
+    assert value not in problem
     assert (settings.batch_parallelism, settings.batch_max_attempts) == (16, 5)

@@ -29,7 +29,9 @@ def test_parts_without_equals_are_ignored():
 
 def test_managed_identity_with_client_id():
     info = parse_connection_string("Endpoint=https://x.service.signalr.net;AuthType=azure.msi;ClientId=abc;Version=1.0;")
-    assert info.auth_type == "azure.msi" and info.client_id == "abc" and info.access_key is None
+    assert info.auth_type == "azure.msi"
+    assert info.client_id == "abc"
+    assert info.access_key is None
 
 
 def test_client_and_server_endpoints_override_the_endpoint():

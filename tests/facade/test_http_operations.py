@@ -8,11 +8,11 @@ import logging
 import jwt
 import pytest
 
+from devstack.constants import DEV_ACCESS_KEY as KEY
 from functions.catalog import OPERATIONS
 from support.http_calls import ALL_PERMISSIONS, problem
 from support.recording_upstream import Answer
 
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 BODY = {"target": "newMessage", "arguments": ["hi", 1]}
 GROUP = "a/../b?x=1#y"
 
@@ -74,7 +74,8 @@ def test_existence_checks_answer_head_and_404_as_upstream(call, upstream, name):
     assert missing.mimetype == "application/problem+json"
     assert json.loads(missing.get_body())["type"].endswith(":not-found")
     head = call(name, "HEAD", params)
-    assert head.status_code == 200 and head.get_body() == b""
+    assert head.status_code == 200
+    assert head.get_body() == b""
     assert [r.method for r in upstream.requests] == ["GET", "HEAD"]
 
 
@@ -94,13 +95,15 @@ def test_bad_input_is_a_400_naming_each_field_with_no_upstream_call(call, upstre
 
 def test_repeated_single_query_parameter_is_rejected(call, upstream):
     response = call("addUserToGroup", "PUT", {"hub": "h", "group": "g", "user": "u"}, "ttl=1&ttl=2")
-    assert response.status_code == 400 and upstream.requests == []
+    assert response.status_code == 400
+    assert upstream.requests == []
 
 
 def test_non_json_body_is_415(call, upstream):
     response = call("broadcast", "POST", {"hub": "h"}, raw_body=b"target=x",
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert response.status_code == 415 and upstream.requests == []
+    assert response.status_code == 415
+    assert upstream.requests == []
 
 
 def test_json_with_charset_and_plus_json_are_accepted(call, upstream):
@@ -113,13 +116,15 @@ def test_json_with_charset_and_plus_json_are_accepted(call, upstream):
 def test_body_over_one_megabyte_is_413(call, upstream):
     big = json.dumps({"target": "t", "arguments": ["x" * (1024 * 1024)]}).encode()
     response = call("broadcast", "POST", {"hub": "h"}, raw_body=big, headers={"Content-Type": "application/json"})
-    assert response.status_code == 413 and upstream.requests == []
+    assert response.status_code == 413
+    assert upstream.requests == []
 
 
 def test_invalid_json_is_400(call, upstream):
     response = call("broadcast", "POST", {"hub": "h"}, raw_body=b'{"target": "t", "target": "u"}',
                     headers={"Content-Type": "application/json"})
-    assert response.status_code == 400 and problem(response)["errors"][0]["field"] == "body"
+    assert response.status_code == 400
+    assert problem(response)["errors"][0]["field"] == "body"
 
 
 def test_no_token_is_401_with_a_bare_challenge_before_validation(call, upstream):
@@ -134,13 +139,15 @@ def test_invalid_token_is_401_invalid_token_and_not_echoed(call, upstream, ident
     response = call("broadcast", "POST", {"hub": "h"}, body=BODY, token=bad)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
-    assert bad not in response.get_body().decode() and bad not in response.headers["WWW-Authenticate"]
+    assert bad not in response.get_body().decode()
+    assert bad not in response.headers["WWW-Authenticate"]
     assert upstream.requests == []
 
 
 def test_missing_permission_is_403_naming_it_after_validation(call, upstream):
     response = call("broadcast", "POST", {"hub": "h"}, body=BODY, roles=["SignalR.Read"])
-    assert response.status_code == 403 and "SignalR.Send" in problem(response)["detail"]
+    assert response.status_code == 403
+    assert "SignalR.Send" in problem(response)["detail"]
     assert call("broadcast", "POST", {"hub": "1"}, body=BODY, roles=["SignalR.Read"]).status_code == 400
     assert upstream.requests == []
 
@@ -162,14 +169,16 @@ def test_disallowed_hub_is_403_without_an_upstream_call(call, upstream, secured_
     reset_facade()
     assert call("broadcast", "POST", {"hub": "NEWS"}, body=BODY).status_code == 202
     response = call("broadcast", "POST", {"hub": "other"}, body=BODY)
-    assert response.status_code == 403 and "other" in problem(response)["detail"]
+    assert response.status_code == 403
+    assert "other" in problem(response)["detail"]
     assert len(upstream.requests) == 1
 
 
 def test_upstream_throttling_reaches_the_caller_as_503_with_retry_after(call, upstream):
     upstream.default = Answer(429, {"Retry-After": "120"})
     response = call("broadcast", "POST", {"hub": "h"}, body=BODY)
-    assert response.status_code == 503 and response.headers["Retry-After"] == "120"
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "120"
 
 
 def test_a_broken_connection_string_is_500_without_details_and_logged_by_key_name(call, upstream, secured_env,
@@ -183,4 +192,5 @@ def test_a_broken_connection_string_is_500_without_details_and_logged_by_key_nam
     assert response.status_code == 500
     assert "Port" not in problem(response)["detail"]
     assert "Port must be an integer" in caplog.text
-    assert "s3cr3t-value" not in caplog.text and "s3cr3t-value" not in response.get_body().decode()
+    assert "s3cr3t-value" not in caplog.text
+    assert "s3cr3t-value" not in response.get_body().decode()

@@ -6,9 +6,8 @@ import azure.functions as func
 import jwt
 import pytest
 
+from devstack.constants import DEV_ACCESS_KEY as KEY
 from support.recording_upstream import Answer
-
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 
 
 def request(method: str, url: str, route_params: dict | None = None, token: str | None = None) -> func.HttpRequest:
@@ -75,7 +74,8 @@ def test_negotiate_with_entra_upstream_asks_the_service_for_the_token(negotiate,
     response = negotiate("chat", identity_provider.mint(roles=CONNECT, user="11111111-2222-3333-4444-555555555555"))
     assert json.loads(response.get_body())["accessToken"] == "service-minted"
     (call,) = upstream.requests
-    assert call.method == "POST" and call.path == "/api/hubs/chat/:generateToken"
+    assert call.method == "POST"
+    assert call.path == "/api/hubs/chat/:generateToken"
     assert ("userId", "11111111-2222-3333-4444-555555555555") in call.query
     assert ("api-version", "2023-07-01") in call.query
     assert call.bearer == "entra-token"
@@ -95,7 +95,8 @@ def health(registered_functions):
 def test_health_is_healthy_when_settings_and_upstream_are(health, secured_env, upstream):
     status, body = health()
     assert (status, body["status"]) == (200, "healthy")
-    assert upstream.requests[-1].method == "HEAD" and upstream.requests[-1].path == "/api/v1/health"
+    assert upstream.requests[-1].method == "HEAD"
+    assert upstream.requests[-1].path == "/api/v1/health"
 
 
 def test_health_reports_bad_settings_by_name_without_values(health, facade_env):
@@ -104,12 +105,16 @@ def test_health_reports_bad_settings_by_name_without_values(health, facade_env):
 
     reset_facade()
     status, body = health()
-    assert status == 503 and body["checks"]["settings"]["status"] == "error"
+    assert status == 503
+    assert body["checks"]["settings"]["status"] == "error"
     text = json.dumps(body)
-    assert "ENTRA_TENANT_ID" in text and "Port" in text and "topsecret" not in text
+    assert "ENTRA_TENANT_ID" in text
+    assert "Port" in text
+    assert "topsecret" not in text
 
 
 def test_health_reports_an_unreachable_upstream(health, secured_env, upstream):
     upstream.default = Answer(503, {"Retry-After": "60"})
     status, body = health()
-    assert status == 503 and body["checks"]["upstream"]["status"] == "error"
+    assert status == 503
+    assert body["checks"]["upstream"]["status"] == "error"

@@ -57,13 +57,15 @@ def test_items_that_fail_for_good_are_dead_lettered_one_record_each_with_index_i
     written = execute(items, id="batch-1")
     by_index = {r["index"]: r for r in written.dead_letters}
     assert sorted(by_index) == [1, 2, 3, 4, 5]
-    assert by_index[1]["reason"].startswith("validation") and by_index[1]["errors"][0]["field"] == "user"
+    assert by_index[1]["reason"].startswith("validation")
+    assert by_index[1]["errors"][0]["field"] == "user"
     assert by_index[2]["reason"].startswith("not-found")
     assert by_index[3]["reason"].startswith("upstream-rejected")
     assert by_index[4]["reason"].startswith("operation-not-allowed")
     assert by_index[5]["item"] == "not an object"
     assert all(by_index[i]["item"] == items[i] and by_index[i]["messageId"] == "batch-1" for i in by_index)
-    assert written.requeue is None and written.poison == []
+    assert written.requeue is None
+    assert written.poison == []
     assert sorted(users_sent(upstream)) == ["bad", "gone", "u0"]
 
 
@@ -73,7 +75,8 @@ def test_transient_failures_go_back_as_one_message_with_the_remainder_and_the_ne
     items = [send_to(f"u{i}") for i in range(10)]
     with caplog.at_level(logging.INFO, logger="functions.queue_api"):
         written = execute(items)
-    assert written.dead_letters == [] and written.poison == []
+    assert written.dead_letters == []
+    assert written.poison == []
     assert written.requeue == {"commands": [items[3], items[7]], "indexes": [3, 7], "attempt": 2, "ordered": False}
     assert "delivered=8 deadLettered=0 requeued=2 poisoned=0" in caplog.text
 
@@ -91,7 +94,8 @@ def test_after_the_attempt_limit_what_still_fails_is_poisoned_one_record_each(ex
     reset_facade()
     upstream.add_rule(Rule("/api/v1/hubs/chat/users/", Answer(500)))
     written = execute({"commands": [send_to("a"), send_to("b")], "indexes": [4, 9], "attempt": 3})
-    assert written.requeue is None and written.dead_letters == []
+    assert written.requeue is None
+    assert written.dead_letters == []
     assert [(r["index"], r["item"]["user"], r["attempt"]) for r in written.poison] == [(4, "a", 3), (9, "b", 3)]
     assert all(r["reason"].startswith("attempts-exhausted") for r in written.poison)
 

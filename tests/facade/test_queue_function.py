@@ -60,7 +60,8 @@ def test_invalid_messages_are_dead_lettered_verbatim_with_their_reason(execute, 
         assert "originalBase64" in record
     else:
         assert record["original"] == (body if isinstance(body, str) else json.dumps(body))
-    assert record["messageId"] == "msg-1" and record["deadLetteredAt"]
+    assert record["messageId"] == "msg-1"
+    assert record["deadLetteredAt"]
     assert upstream.requests == []
 
 
@@ -88,7 +89,8 @@ def test_transient_failures_raise_for_the_host_to_retry(execute, upstream, caplo
     upstream.answer(Answer(500))
     with caplog.at_level(logging.WARNING), pytest.raises(UpstreamServerError):
         execute({"operation": "broadcast", "hub": "chat", "payload": PAYLOAD, "id": "corr-9"}, dequeue_count=2)
-    assert "corr-9" in caplog.text and "dequeue_count=2" in caplog.text
+    assert "corr-9" in caplog.text
+    assert "dequeue_count=2" in caplog.text
 
 
 def test_throttling_raises_after_the_clients_own_retries(execute, upstream):
@@ -107,4 +109,7 @@ def test_every_outcome_is_logged_once_with_ids(execute, upstream, caplog):
     with caplog.at_level(logging.INFO, logger="functions.queue_api"):
         execute({"operation": "broadcast", "hub": "chat", "payload": PAYLOAD, "id": "corr-1"})
     (line,) = [r.getMessage() for r in caplog.records if r.name == "functions.queue_api"]
-    assert "executed" in line and "msg-1" in line and "broadcast" in line and "corr-1" in line
+    assert "executed" in line
+    assert "msg-1" in line
+    assert "broadcast" in line
+    assert "corr-1" in line

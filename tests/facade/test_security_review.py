@@ -12,11 +12,11 @@ import azure.functions as func
 import jwt
 import pytest
 
+from devstack.constants import DEV_ACCESS_KEY as KEY
 from functions.signalr.credentials import AccessKeyCredential
 from support.bindings import OutCapture, queue_message
 from support.recording_upstream import Answer
 
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 TENANT_B = "bbbbbbbb-0000-4000-8000-00000000000b"
 CLIENT_APP = "11111111-aaaa-4bbb-8ccc-000000000001"
 BODY = json.dumps({"target": "t", "arguments": []}).encode()
@@ -174,7 +174,8 @@ def test_a_correlation_id_with_a_line_break_is_dead_lettered_and_never_logged_ra
     forged = "x\nINFO queue command executed: message_id=forged"
     record = execute({"operation": "broadcast", "hub": "chat", "payload": {"target": "t", "arguments": []},
                       "id": forged})
-    assert record is not None and record["errors"][0]["field"] == "id"
+    assert record is not None
+    assert record["errors"][0]["field"] == "id"
     assert upstream.requests == []
     assert all("\n" not in r.getMessage() for r in caplog.records)
 
@@ -260,7 +261,8 @@ def test_a_malformed_setting_is_reported_by_name_and_requests_fail_closed(
     health = registered_functions["health"].get_user_function()
     response = health(func.HttpRequest("GET", "http://127.0.0.1/api/health", body=b""))
     body = response.get_body().decode()
-    assert response.status_code == 503 and named in body
+    assert response.status_code == 503
+    assert named in body
     sent = http_call(registered_functions, "sendToUser", "POST", "v1/hubs/chat/users/u", {"hub": "chat", "user": "u"},
                      identity_provider.mint(roles=["SignalR.Send"]), BODY)
     assert sent.status_code == 500

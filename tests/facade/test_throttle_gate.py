@@ -33,7 +33,8 @@ def test_a_pause_is_never_shortened_by_a_shorter_one():
     gate.pause(5)
     gate.pause(1)
     assert gate.remaining() == 5
-    assert gate.wait() == 5 and gate.remaining() == 0
+    assert gate.wait() == 5
+    assert gate.remaining() == 0
     assert gate.pauses == 2
 
 
@@ -41,7 +42,8 @@ def test_an_open_gate_does_not_wait():
     time = FakeTime()
     gate = ThrottleGate(time.clock, time.sleep)
     gate.pause(0)
-    assert gate.wait() == 0 and time.slept == []
+    assert gate.wait() == 0
+    assert time.slept == []
 
 
 def test_a_throttled_item_holds_back_the_rest_of_the_batch_until_retry_after(

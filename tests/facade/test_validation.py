@@ -89,7 +89,7 @@ def test_reason_boundary():
         ({"target": "t", "arguments": [{"a": None}]}, "t", [{"a": None}]),
     ],
 )
-def test_payload_accepted_in_both_spellings_and_forwarded_in_the_seed_form(payload, target, arguments):
+def test_payload_accepted_in_both_spellings_and_forwarded_in_pascal_case(payload, target, arguments):
     cmd = command("broadcast", {"hub": "h"}, payload)
     assert cmd.payload.upstream() == {"Target": target, "Arguments": arguments}
 
@@ -154,7 +154,8 @@ def test_json_nested_thousands_deep_is_a_validation_error_not_a_recursion_error(
 def test_a_lone_surrogate_anywhere_is_refused_with_where_it_is(text, where):
     with pytest.raises(ValidationError) as caught:
         parse_json(text)
-    assert caught.value.errors[0].field == "body" and where in caught.value.errors[0].message
+    assert caught.value.errors[0].field == "body"
+    assert where in caught.value.errors[0].message
 
 
 def test_a_surrogate_pair_is_one_valid_character():

@@ -45,7 +45,8 @@ def test_out_of_range_queue_settings_are_refused(tmp_path: Path, queues: dict):
 def test_the_environment_wins_over_local_settings():
     env = {"A": "env", "B": ""}
     skipped = apply_settings({"A": "file", "B": "file", "C": "file"}, env)
-    assert env == {"A": "env", "B": "file", "C": "file"} and skipped == ["A"]
+    assert env == {"A": "env", "B": "file", "C": "file"}
+    assert skipped == ["A"]
 
 
 def test_queue_names_resolve_setting_expressions_and_are_lowercased():
@@ -61,7 +62,7 @@ def test_base64_round_trip_and_strict_decoding():
     assert decode_message(encode_message("héllo", "base64"), "base64") == "héllo".encode()
     assert decode_message("aGk=\r\n", "base64") == b"hi"
     assert encode_message(b"raw", "none") == "raw"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not valid base64"):
         decode_message("aGk", "base64")
 
 

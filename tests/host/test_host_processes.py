@@ -38,7 +38,8 @@ def test_azurite_starts_on_a_free_port_answers_and_stops_completely():
     server.start()
     pid, port = server.pid, server.port
     try:
-        assert pid is not None and port is not None
+        assert pid is not None
+        assert port is not None
         assert f"QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1" in server.connection_string
         service = QueueServiceClient.from_connection_string(server.connection_string)
         service.create_queue("probe")
@@ -135,4 +136,5 @@ def test_unusable_local_settings_stop_the_cli(tmp_path: Path, bad: str):
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1 and "local settings" in result.stderr
+    assert result.returncode == 1
+    assert "local settings" in result.stderr

@@ -16,7 +16,8 @@ def test_a_base64_message_is_decoded_processed_and_deleted(queue_host, queues):
     queues.send(queues.work, b64('{"hello": "wörld"}'))
     out = json.loads(base64.b64decode(queues.wait_for(f"{queues.work}-out", 1)[0]))
     assert out["text"] == '{"hello": "wörld"}'
-    assert out["dequeue_count"] == 1 and out["kind"] == "sync"
+    assert out["dequeue_count"] == 1
+    assert out["kind"] == "sync"
     assert queues.length(queues.work) == 0
 
 
@@ -87,6 +88,7 @@ def test_setting_expressions_name_the_queues(queue_host, queues):
 def test_an_unresolvable_queue_setting_puts_only_that_function_in_error(queue_host, queues, monkeypatch):
     monkeypatch.delenv("AWORK_QUEUE")
     host = queue_host()
-    assert "awork" in host.errors and "AWORK_QUEUE" in host.errors["awork"]
+    assert "awork" in host.errors
+    assert "AWORK_QUEUE" in host.errors["awork"]
     assert "work" in host.listeners
     assert raw_request(host, "GET", "/api/items/1").status == 200

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from bicep_model import Evaluator, Unknown
 
-# The permissions the facade checks in `roles` and `scp` (shared/DESIGN.md, "Permissions").
-PERMISSIONS = {"SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read"}
+from functions.catalog import Permission
+
+# The permissions the facade checks in `roles` and `scp` (functions/catalog.py, README "Permissions").
+PERMISSIONS = {p.value for p in Permission}
 APPLICATION = "Microsoft.Graph/applications"
 
 
@@ -76,7 +78,8 @@ def test_both_passes_declare_the_same_registration(entra, api_app):
 def test_the_service_principal_and_role_assignments_target_this_app(entra):
     [principal] = entra.instances(entra.file.resources["apiServicePrincipal"])
     assert principal["appId"] == Unknown("apiApp.appId")
-    assert principal["appRoleAssignmentRequired"] is False
+    # Only assigned callers get tokens: otherwise any service principal of the tenant could.
+    assert principal["appRoleAssignmentRequired"] is True
     granted = Evaluator(
         entra.file,
         {"appRoleAssignments": [{"principalId": "00000000-0000-0000-0000-00000000beef", "permission": "SignalR.Send"}]},

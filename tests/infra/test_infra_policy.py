@@ -86,11 +86,26 @@ def test_signalr_public_endpoint_serves_only_clients_and_the_rest_api(resources_
     assert set(acls["publicNetwork"]["allow"]) == {"ClientConnection", "RESTAPI"}
 
 
+def diagnostic_settings(resources_of_type) -> dict[str, dict]:
+    """Every diagnostic setting, by the resource it is scoped to."""
+    return {str(s.body["scope"]): s.properties for s in resources_of_type("Microsoft.Insights/diagnosticSettings")}
+
+
 def test_signalr_logs_go_to_log_analytics(resources_of_type):
-    settings = one(resources_of_type, "Microsoft.Insights/diagnosticSettings")
-    assert settings.body["scope"] == Unknown("signalR")
-    assert settings.properties["workspaceId"] == Unknown("monitoring.outputs.logAnalyticsWorkspaceId")
-    assert {"categoryGroup": "allLogs", "enabled": True} in settings.properties["logs"]
+    settings = diagnostic_settings(resources_of_type)["{signalR}"]
+    assert settings["workspaceId"] == Unknown("monitoring.outputs.logAnalyticsWorkspaceId")
+    assert {"categoryGroup": "allLogs", "enabled": True} in settings["logs"]
+
+
+def test_function_app_and_queue_service_logs_go_to_the_same_workspace(resources_of_type):
+    # Who put which command on the queue, and what each function did, are auditable beside SignalR's logs.
+    settings = diagnostic_settings(resources_of_type)
+    assert set(settings) == {"{signalR}", "{functionApp}", "{storage::queueService}"}
+    app, queue = settings["{functionApp}"], settings["{storage::queueService}"]
+    assert app["workspaceId"] == queue["workspaceId"] == Unknown("monitoring.outputs.logAnalyticsWorkspaceId")
+    assert {"category": "FunctionAppLogs", "enabled": True} in app["logs"]
+    assert {log["category"] for log in queue["logs"] if log["enabled"]} == {"StorageRead", "StorageWrite",
+                                                                           "StorageDelete"}
 
 
 # --- Function app ----------------------------------------------------------------------
@@ -138,7 +153,8 @@ def test_the_app_is_https_only_tls_1_2_without_ftp_or_remote_debugging(resources
     config = site["siteConfig"]
     assert config["minTlsVersion"] == "1.2"
     assert config["scmMinTlsVersion"] == "1.2"
-    assert config["ftpsState"] == "Disabled"
+    # No ftpsState: Flex refuses it (test_infra_flex.py); FTP is off by the publishing policies below.
+    assert "ftpsState" not in config
     assert config["remoteDebuggingEnabled"] is False
 
 
@@ -147,10 +163,30 @@ def test_publishing_passwords_are_disabled_for_ftp_and_scm(resources_of_type):
     assert {p.body["name"]: p.properties["allow"] for p in policies} == {"ftp": False, "scm": False}
 
 
-def test_app_cors_is_the_origins_parameter_without_credentials(resources_of_type):
+def test_app_cors_is_the_explicit_origins_parameter_with_credentials(resources_of_type):
+    # @microsoft/signalr negotiates with credentials (withCredentials defaults to true).
     origins = ["https://app.contoso.com"]
     cors = one(resources_of_type, "Microsoft.Web/sites", corsAllowedOrigins=origins).properties["siteConfig"]["cors"]
-    assert cors == {"allowedOrigins": origins, "supportCredentials": False}
+    assert cors == {"allowedOrigins": origins, "supportCredentials": True}
+    assert "*" not in one(resources_of_type, "Microsoft.Web/sites").properties["siteConfig"]["cors"]["allowedOrigins"]
+    # A wildcard (against the parameter's description) never comes with credentials.
+    wildcard = one(resources_of_type, "Microsoft.Web/sites", corsAllowedOrigins=["*"]).properties["siteConfig"]["cors"]
+    assert wildcard["supportCredentials"] is False
+
+
+def test_zone_redundant_deployments_use_zone_redundant_storage(resources_of_type):
+    zonal = one(resources_of_type, "Microsoft.Storage/storageAccounts", zoneRedundant=True)
+    assert zonal.body["sku"] == {"name": "Standard_ZRS"}
+    assert one(resources_of_type, "Microsoft.Web/serverfarms", zoneRedundant=True).properties["zoneRedundant"] is True
+    assert one(resources_of_type, "Microsoft.Storage/storageAccounts").body["sku"] == {"name": "Standard_LRS"}
+
+
+def test_every_role_assignment_names_its_principal_type(resources_of_type):
+    assignments = resources_of_type("Microsoft.Authorization/roleAssignments",
+                                    commandsQueueSenderPrincipalIds=["00000000-0000-0000-0000-0000000000b1"])
+    assert assignments
+    for assignment in assignments:
+        assert assignment.properties.get("principalType") in ("ServicePrincipal", "User", "Group"), assignment.body
 
 
 def test_no_flex_consumption_deprecated_setting_is_written(app_settings):

@@ -16,12 +16,13 @@ from azure.storage.queue import QueueClient, QueueServiceClient
 from clients.node_client import node_available
 from devstack.azurite import AzuriteQueue
 from devstack.child_stack import free_port
+from devstack.constants import DEV_ACCESS_KEY as KEY
 from support.recording_upstream import RecordingUpstream
 from support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "signalr-commands"
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
+
 # Faster than production so retries fit in a test; maxDequeueCount stays host.json's.
 HOST_OVERRIDES = {
     "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",

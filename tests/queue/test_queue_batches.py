@@ -42,7 +42,9 @@ def test_a_transient_failure_mid_batch_requeues_only_the_rest_and_nothing_is_del
     sent = sent_to(upstream, "mixed")
     assert sorted(sent) == sorted([f"m{i}" for i in range(10)] + ["m5"])  # m5: failed once, then delivered
     [record] = [r for r in item_records(queue_system, "-invalid") if r["item"].get("hub") == "mixed"]
-    assert record["index"] == 3 and record["reason"].startswith("validation") and record["attempt"] == 1
+    assert record["index"] == 3
+    assert record["reason"].startswith("validation")
+    assert record["attempt"] == 1
 
 
 def test_items_that_keep_failing_are_poisoned_after_the_attempt_limit_with_their_index(queue_system):

@@ -27,7 +27,8 @@ def test_each_queueable_newer_operation_reaches_signalr_exactly_once(queue_syste
     wait_until(queue_system.drained, timeout=20, what="queue drained")
     execute = upstream.requests_to(prefixes[-1])[0]
     assert execute.json()[1] == {"type": "CloseConnection", "reason": "bye"}
-    assert queue_system.records("-invalid") == [] and queue_system.records("-poison") == []
+    assert queue_system.records("-invalid") == []
+    assert queue_system.records("-poison") == []
 
 
 @pytest.mark.parametrize(("message", "reason"), DATED_DEAD_LETTERS,

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.catalog import OPERATIONS, Location, OperationSpec
+from functions.catalog import OPERATIONS, Location, OperationSpec, Permission
 from functions.json_input import MAX_DEPTH, find_invalid_string, nesting_depth
 from functions.openapi import openapi_document
 from support.bindings import OutCapture, queue_message
@@ -30,8 +30,7 @@ settings.register_profile("fuzz", max_examples=int(os.environ.get("HYPOTHESIS_FU
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-ALL_PERMISSIONS = ["SignalR.Send", "SignalR.Groups.Manage", "SignalR.Connections.Manage", "SignalR.Read",
-                   "SignalR.Connect"]
+ALL_PERMISSIONS = [p.value for p in Permission]
 
 # Any code point, lone surrogates and controls included, plus the values rules are made of.
 any_char = st.one_of(st.characters(exclude_categories=()), st.sampled_from("\ud800\udbff\udc00\udfff\x00\n\u2028"))
@@ -41,7 +40,7 @@ hostile_text = st.one_of(edge_text, st.text(any_char, max_size=40), st.text(any_
 
 
 VALID = {"hub": "chat", "group": "room-1", "user": "u1", "connectionId": "c1", "excluded": "c2", "reason": "bye",
-         "ttl": "60", "maxpagesize": "2", "top": "5", "filter": "userId eq 'u1'"}
+         "ttl": "60", "maxpagesize": "2", "top": "5", "continuationToken": "dG9r", "filter": "userId eq 'u1'"}
 
 
 def mostly(valid: str, hostile: st.SearchStrategy[Any] = hostile_text) -> st.SearchStrategy[Any]:
@@ -175,9 +174,11 @@ def hostile_queue_message(draw: st.DrawFn) -> tuple[bytes, int]:
         if draw(st.booleans()) or param.required:
             value = mostly(VALID.get(param.name, "1"), st.one_of(hostile_text, json_values))
             message[param.name] = draw(st.lists(value, max_size=3) if param.repeated else value)
-    if spec.has_body:
-        message["payload"] = {"target": draw(mostly("newMessage")),
-                              "arguments": draw(st.lists(argument, max_size=3))}
+    if spec.body is not None:
+        payload = {"target": draw(mostly("newMessage")), "arguments": draw(st.lists(argument, max_size=3))}
+        if spec.body.queue_field == "commands":  # :execute takes an array of commands
+            payload = [{"type": "SendMessage", "message": payload}]
+        message[spec.body.queue_field] = payload
     if draw(st.booleans()):
         message["id"] = draw(mostly("order-42"))
     # ensure_ascii: lone surrogates travel as \\u escapes, as a writer's JSON library would send them.

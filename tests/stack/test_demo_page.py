@@ -79,3 +79,29 @@ def test_who_is_in_the_group_and_kick_user_from_the_page(browser, local_stack):
     fred.wait_for_function("document.getElementById('status').textContent.startsWith('closed')", timeout=15000)
     assert "kicked by erin-web" in fred.inner_text("#status")
     assert erin.inner_text("#status").startswith("connected")
+
+
+def test_the_page_on_another_origin_negotiates_connects_and_receives_through_cors(browser, local_stack):
+    # http://localhost:<port> is another origin than the facade at http://127.0.0.1:<port>: the
+    # official client negotiates with credentials, which the local host allows for that origin
+    # exactly as the function app's CORS in infra/bicep does (explicit origins, credentials).
+    port = local_stack.base_url.rsplit(":", 1)[1]
+    remote = sign_in(browser, f"http://localhost:{port}/", "erin-cors")
+    local = sign_in(browser, local_stack.base_url + "/", "frank-cors")
+    local.fill("#text", "across origins")
+    local.click("#send-all")
+    remote.wait_for_selector("#messages li:has-text('across origins')", timeout=10000)
+    remote.fill("#text", "and back")
+    remote.click("#send-all")
+    local.wait_for_selector("#messages li:has-text('and back')", timeout=10000)
+
+
+def test_a_page_on_an_origin_cors_does_not_list_cannot_call_the_facade(browser, local_stack):
+    page = browser.new_context().new_page()
+    page.goto(local_stack.base_url + "/")
+    outcome = page.evaluate("""async (url) => {
+        try { await fetch(url, {method: "POST", credentials: "include"}); return "answered"; }
+        catch (error) { return "refused"; }
+    }""", local_stack.base_url.replace("127.0.0.1", "localhost") + "/api/v1/hubs/chat/negotiate")
+    # The page's origin (127.0.0.1) is not the listed one (localhost): the browser blocks the answer.
+    assert outcome == "refused"

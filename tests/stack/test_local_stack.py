@@ -62,8 +62,23 @@ def test_the_stack_answers_health_and_openapi(local_stack):
     import requests
 
     health = requests.get(local_stack.base_url + "/api/health", timeout=10)
-    assert health.status_code == 200 and health.json()["status"] == "healthy"
+    assert health.status_code == 200
+    assert health.json()["status"] == "healthy"
     assert requests.get(local_stack.base_url + "/api/openapi.json", timeout=10).json()["openapi"] == "3.1.0"
+
+
+def test_the_facade_reaches_signalr_the_way_the_mode_says(local_stack):
+    import json
+
+    settings = json.loads((local_stack.state_dir / "local.settings.json").read_text())["Values"]
+    connection = settings["AzureSignalRConnectionString"]
+    if local_stack.managed_identity:
+        assert "AuthType=azure.msi;ClientId=" in connection
+        assert "AccessKey" not in connection
+        assert settings["IDENTITY_ENDPOINT"].startswith(f"http://127.0.0.1:{local_stack.ports['identity']}/")
+    else:
+        assert "AccessKey=" in connection
+        assert "IDENTITY_ENDPOINT" not in settings
 
 
 def test_broadcast_reaches_every_client_of_both_official_clients(local_stack, admin_token, clients):

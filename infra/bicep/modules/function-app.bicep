@@ -51,6 +51,9 @@ param maximumInstanceCount int
 @description('Spread the plan\'s instances over availability zones (only in regions where Flex Consumption offers it).')
 param zoneRedundant bool
 
+@description('Log Analytics workspace that receives the app\'s resource logs (FunctionAppLogs).')
+param logAnalyticsWorkspaceId string
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -89,6 +92,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   // checkov:skip=CKV_AZURE_222: the facade is a public HTTPS API by design; every request but /api/health and /api/openapi.json must carry a valid Entra ID token, checked in code.
   // checkov:skip=CKV_AZURE_17: callers authenticate with Entra ID bearer tokens; requiring TLS client certificates would shut out browsers.
   // checkov:skip=CKV_AZURE_212: not applicable to Flex Consumption, which scales instances out on demand (no instance-count site settings).
+  // checkov:skip=CKV_AZURE_78: FTP is off without ftpsState, which Flex Consumption refuses (BadRequest): a Flex app has no FTP endpoint, and the ftp publishing-credentials policy below is off.
   // checkov:skip=CKV_AZURE_213: App Service health check is not available on Flex Consumption; GET /api/health serves external probes instead.
   name: name
   location: location
@@ -125,16 +129,22 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         version: '3.11'
       }
     }
+    // No ftpsState here: Flex Consumption refuses it (and the other properties of the "Flex
+    // Consumption plan deprecations" table, tests/infra/test_infra_flex.py) with BadRequest. A
+    // Flex app has no FTP endpoint, and basic publishing credentials are off below.
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       remoteDebuggingEnabled: false
       http20Enabled: true
       cors: {
+        // Explicit origins only, never '*': the official browser client (@microsoft/signalr)
+        // negotiates with credentials (withCredentials defaults to true), and a browser refuses a
+        // credentialed answer without Access-Control-Allow-Credentials and an exact origin.
         allowedOrigins: allowedOrigins
-        // Callers send bearer tokens, never cookies.
-        supportCredentials: false
+        // A '*' among the origins (which the parameter forbids) must never meet credentials:
+        // then the platform answers without them, and the browser client cannot negotiate.
+        supportCredentials: !contains(allowedOrigins, '*')
       }
     }
   }
@@ -166,6 +176,28 @@ resource basicPublishingCredentials 'Microsoft.Web/sites/basicPublishingCredenti
     }
   }
 ]
+
+// Function execution logs (FunctionAppLogs) in the workspace, beside SignalR's and the queue's.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: functionApp
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
 
 output name string = functionApp.name
 output url string = 'https://${functionApp.properties.defaultHostName}'

@@ -12,6 +12,14 @@ param commandsQueueName string
 @description('Principals (backends) that may put messages on the commands queue, and only there.')
 param commandsQueueSenderPrincipalIds array
 
+@description('Kind of those principals: ServicePrincipal (managed identities, apps), User or Group.')
+@allowed([
+  'ServicePrincipal'
+  'User'
+  'Group'
+])
+param commandsQueueSenderPrincipalType string
+
 @description('The SignalR Service.')
 param signalRName string
 
@@ -107,6 +115,8 @@ resource commandsQueueSenderRoleAssignments 'Microsoft.Authorization/roleAssignm
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataMessageSender)
       principalId: senderId
+      // Named, so that a principal created moments before is not looked up (and missed) by ARM.
+      principalType: commandsQueueSenderPrincipalType
     }
   }
 ]

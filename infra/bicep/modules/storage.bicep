@@ -25,6 +25,9 @@ param deploymentContainerName string
 @description('Queues created up front: the commands queue, its dead-letter queue and the host poison queue.')
 param queueNames array
 
+@description('Log Analytics workspace that receives the queue service\'s resource logs (who put, read and deleted which message).')
+param logAnalyticsWorkspaceId string
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // checkov:skip=CKV_AZURE_35: the Flex Consumption app reaches the account over its public endpoint (this template has no VNet integration); every request must carry an Entra ID token, shared keys are off.
   // checkov:skip=CKV_AZURE_59: same as CKV_AZURE_35: closing the public endpoint needs VNet integration and private endpoints.
@@ -83,5 +86,35 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
     name: queueName
   }
 ]
+
+// Queue reads, writes and deletes (StorageQueueLogs): which identity put which command on the
+// queue is then auditable. Blobs and tables hold only host state and the package.
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage::queueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'StorageRead'
+        enabled: true
+      }
+      {
+        category: 'StorageWrite'
+        enabled: true
+      }
+      {
+        category: 'StorageDelete'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
 
 output name string = storage.name
