@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,19 +19,13 @@ from pathlib import Path
 import requests
 
 from devstack.constants import free_port
+from devstack.stack import port_is_bound
+
+__all__ = ["RunningStack", "free_port", "port_is_bound", "running_stack", "start_stack", "stop_stack"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
-
-def port_is_bound(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 @dataclass
@@ -74,13 +67,14 @@ class RunningStack:
         raise AssertionError(f"stack did not print {text!r}: {''.join(self.output)[-3000:]}")
 
 
-def start_stack(tmp_path: Path, *, managed_identity: bool = False) -> RunningStack:
+def start_stack(tmp_path: Path, *extra_args: str, managed_identity: bool = False) -> RunningStack:
+    """``extra_args`` go to ``devstack up`` (e.g. ``--no-backend``)."""
     ports = {name: free_port() for name in ("host", "emulator", "queue", "idp", "identity")}
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "up", "--host-port", str(ports["host"]),
          "--emulator-port", str(ports["emulator"]), "--queue-port", str(ports["queue"]),
          "--idp-port", str(ports["idp"]), "--identity-port", str(ports["identity"]), "--state-dir", str(tmp_path),
-         *(["--managed-identity"] if managed_identity else [])],
+         *(["--managed-identity"] if managed_identity else []), *extra_args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

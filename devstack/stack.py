@@ -3,10 +3,13 @@
 Children, each started so that the PID held is the server itself, and each stopped by
 that PID on Ctrl-C / SIGTERM or when any of them dies:
 
-    Azurite queue service      127.0.0.1:10001   commands, dead-letter and poison queues
+    Azurite queue service      127.0.0.1:10001   commands, dead-letter, poison and events queues
     development identity       127.0.0.1:7072    OpenID configuration + JWKS (ENTRA_METADATA_URL)
-    SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket
+    SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket; upstream
+                                                 events POSTed to the function app's receiver
     function app (local host)  127.0.0.1:7071    /api/... routes, queue trigger, demo page at /
+    sample chat backend        (no port)         reads the events queue, broadcasts through the facade
+                                                 (``--no-backend`` leaves the events on the queue)
     identity endpoint          127.0.0.1:7073    with --managed-identity only: the platform's
                                                  IDENTITY_ENDPOINT, so the facade reaches the
                                                  emulator with AuthType=azure.msi as on Azure
@@ -32,6 +35,8 @@ from devstack.constants import DEV_ACCESS_KEY
 ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS_QUEUE = "signalr-commands"
+EVENTS_QUEUE = "signalr-events"
+UPSTREAM_TEMPLATE = "http://127.0.0.1:{port}/api/upstream/{{hub}}/{{category}}/{{event}}"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 
 
@@ -57,25 +62,37 @@ def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 
     raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
+def port_is_bound(port: int) -> bool:
+    """Whether a server holds the port. SO_REUSEADDR, as every server of the stack binds: the
+    connections a stopped stack leaves in TIME_WAIT do not keep a new one from starting."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def check_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     for name, port in vars(ports).items():
-        if name in skip:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port") from None
+        if name not in skip and port_is_bound(port):
+            raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port")
 
 
 class Stack:
     """Starts, watches and stops the local stack's processes."""
 
     def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
-                 managed_identity: bool = False) -> None:
+                 managed_identity: bool = False, backend: bool = True,
+                 extra_emulator_ports: tuple[int, ...] = ()) -> None:
         self.ports = ports
         self.managed_identity = managed_identity
         self.identity_header = secrets.token_urlsafe(24)  # the platform's IDENTITY_HEADER: per run
+        self.backend = backend
+        # More SignalR instances (issue 12): each an emulator, configured as a named primary endpoint.
+        self.extra_emulator_ports = extra_emulator_ports
+        self.extra_emulators: list[subprocess.Popen] = []
         self.state_dir = state_dir
         self.quiet = quiet
         self.azurite = AzuriteQueue(ports.queue, state_dir / "azurite")
@@ -121,6 +138,20 @@ class Stack:
                 f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/v2.0/.well-known/openid-configuration",
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
+            "SIGNALR_EVENTS_QUEUE": EVENTS_QUEUE,
+        } | self.endpoint_settings()
+
+    def endpoint_settings(self) -> dict[str, str]:
+        """The extra emulators as named primary endpoints (functions/signalr/endpoints.py), with the
+        main connection string's credential."""
+        from devstack.identity_endpoint import DEV_IDENTITY_CLIENT_ID
+
+        credential = f"AuthType=azure.msi;ClientId={DEV_IDENTITY_CLIENT_ID}" if self.managed_identity \
+            else f"AccessKey={DEV_ACCESS_KEY}"
+        return {
+            f"Azure__SignalR__Endpoints__emulator{n}__primary":
+                f"Endpoint=http://127.0.0.1;Port={port};{credential};Version=1.0;"
+            for n, port in enumerate(self.extra_emulator_ports, start=2)
         }
 
     @property
@@ -140,13 +171,20 @@ class Stack:
         from devstack.idp import DEV_TENANT_ID, V1_ISSUER
 
         # The emulator takes both kinds of token, as the service does unless local auth is off.
-        emulator = self._spawn(
-            "devstack.emulator", "--port", str(self.ports.emulator),
-            "--entra-issuer", V1_ISSUER.format(tenant=DEV_TENANT_ID),
-            "--entra-jwks-url", f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/discovery/v2.0/keys",
-        )
+        def emulator_on(port: int) -> subprocess.Popen:
+            return self._spawn(
+                "devstack.emulator", "--port", str(port),
+                "--entra-issuer", V1_ISSUER.format(tenant=DEV_TENANT_ID),
+                "--entra-jwks-url", f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/discovery/v2.0/keys",
+                "--upstream", UPSTREAM_TEMPLATE.format(port=self.ports.host),
+            )
+
+        emulator = emulator_on(self.ports.emulator)
+        self.extra_emulators = [emulator_on(port) for port in self.extra_emulator_ports]
         wait_for_port(self.ports.idp, idp)
         wait_for_port(self.ports.emulator, emulator)
+        for port, process in zip(self.extra_emulator_ports, self.extra_emulators, strict=True):
+            wait_for_port(port, process)
         if self.managed_identity:  # after the provider: it mints with the keys the provider saved
             identity = self._spawn("devstack.identity_endpoint", "--idp-state", str(self.idp_state),
                                    "--port", str(self.ports.identity), env={"IDENTITY_HEADER": self.identity_header})
@@ -165,12 +203,15 @@ class Stack:
             "--static-file", f"/config.js={self.state_dir / 'demo-config.js'}",
         )
         wait_for_port(self.ports.host, host, timeout=60)
+        if self.backend:
+            self._spawn("devstack.chat_backend", "--facade", self.base_url, "--storage",
+                        self.azurite.connection_string, "--queue", EVENTS_QUEUE, "--idp-state", str(self.idp_state))
 
     def _create_queues(self) -> None:
         from azure.storage.queue import QueueServiceClient
 
         service = QueueServiceClient.from_connection_string(self.azurite.connection_string)
-        for name in (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison"):
+        for name in (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison", EVENTS_QUEUE):
             try:
                 service.create_queue(name)
             except Exception as e:  # ResourceExistsError on a warm Azurite
@@ -181,7 +222,8 @@ class Stack:
         """Block until a signal or a child's death; the exit status to report."""
         while not self.stopping.wait(0.5):
             for process in [*self.children, self.azurite.process]:
-                if process is not None and process.poll() is not None:
+                # An extra emulator may stop: that is an endpoint outage, and the facade fails over.
+                if process is not None and process not in self.extra_emulators and process.poll() is not None:
                     print(f"devstack: process {process.pid} exited with {process.returncode}; stopping",
                           file=sys.stderr)
                     return 1
@@ -211,8 +253,9 @@ signalr-facade local stack is up.
 
   Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
   Demo chat page          {self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)
-  SignalR emulator        http://127.0.0.1:{self.ports.emulator}
-  Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1  (queue '{COMMANDS_QUEUE}')
+  SignalR emulator        http://127.0.0.1:{self.ports.emulator}{self._extra_banner()}
+  Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
+                          (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')
   Dev identity provider   http://127.0.0.1:{self.ports.idp}
   SignalR credential      {self.credential_line()}
 
@@ -226,9 +269,22 @@ Ctrl-C stops everything.
 """
 
 
-def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False) -> int:
+    def _extra_banner(self) -> str:
+        return "".join(f"\n  SignalR emulator {n}      http://127.0.0.1:{port}  (endpoint emulator{n}; stop it "
+                       "to watch the failover)" for n, port in enumerate(self.extra_emulator_ports, start=2))
+
+
+def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False,
+       backend: bool = True, endpoints: int = 1) -> int:
     check_free(ports, skip=() if managed_identity else ("identity",))
-    stack = Stack(ports, state_dir, managed_identity=managed_identity)
+    extra = tuple(ports.emulator + n for n in range(1, endpoints))
+    for port in extra:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise SystemExit(f"port {port} (emulator for --endpoints) is in use") from None
+    stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stopping.set())
     try:

@@ -98,7 +98,16 @@ def _extra_paths() -> dict[str, Any]:
                             "503": {"description": "Unhealthy", "content": {"application/json": {}}}}}
     spec = {"operationId": "openapi", "summary": "This document.",
             "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}
+    upstream = {
+        "operationId": "upstreamEvent",
+        "summary": "Receive a SignalR Service upstream event (signed by the service) and queue it for backends.",
+        "parameters": [_parameter(HUB), *({"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                                          for name in ("category", "event"))],
+        "security": [{"entra": []}, {}],
+        "responses": {"204": {"description": "Queued"}, **_responses([400, 401, 403, 413, 415, 500])},
+    }
     return {
+        f"{ROUTE_PREFIX}/upstream/{{hub}}/{{category}}/{{event}}": {"post": upstream},
         f"{ROUTE_PREFIX}/v1/hubs/{{hub}}/negotiate": {"post": negotiate},
         f"{ROUTE_PREFIX}/v1/batch": {"post": batch_operation(_responses([400, 401, 413, 415, 500]))},
         f"{ROUTE_PREFIX}/health": {"get": health},

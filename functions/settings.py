@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import ConfigurationError
+from .signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
 SIGNALR_CONNECTION_STRING = "AzureSignalRConnectionString"
@@ -25,6 +26,14 @@ COMMANDS_QUEUE = "SIGNALR_COMMANDS_QUEUE"
 # setting, or identity-based `SIGNALR_COMMANDS_STORAGE__queueServiceUri` (+ __credential,
 # __clientId) as the Functions host resolves them.
 COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
+# Upstream events (functions/upstream): the queue they go to (same storage connection as the
+# commands queue), the SignalR resource identities whose tokens the receiver accepts, and the
+# access keys it checks `X-ASRS-Signature` with besides the connection string's own. The keys
+# setting is for access-key deployments only (Bicep deploys with managed identity), so it is
+# not in APP_SETTING_NAMES.
+EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
+UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
+UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
 # Batches (functions/batch_runner.py, functions/queue_batch.py).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
@@ -40,11 +49,14 @@ APP_SETTING_NAMES: tuple[str, ...] = (
     SIGNALR_APPLICATION,
     ENTRA_ALLOWED_CLIENT_APPS,
     COMMANDS_QUEUE,
+    EVENTS_QUEUE,
+    UPSTREAM_IDENTITIES,
     BATCH_PARALLELISM,
     BATCH_MAX_ATTEMPTS,
 )
 
 DEFAULT_COMMANDS_QUEUE = "signalr-commands"
+DEFAULT_EVENTS_QUEUE = "signalr-events"
 # 16 requests in flight keep a 20 ms round trip busy at ~800 items/s and stay within the
 # session's pool of 32 connections and one worker's share of the service's rate limits.
 DEFAULT_BATCH_PARALLELISM = 16
@@ -100,6 +112,12 @@ class Settings:
     batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
     application: str | None = None  # SignalR's `application` prefix: several apps share one instance
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
+    events_queue: str = DEFAULT_EVENTS_QUEUE
+    upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
+    upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
+    # Every SignalR instance (functions/signalr/endpoints.py): AzureSignalRConnectionString as
+    # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
+    signalr_endpoints: tuple[EndpointConfig, ...] = ()
     # Malformed values met while reading, by setting name (never by value). Reading never raises:
     # /api/health must be able to report every problem, and requests then fail closed.
     read_problems: tuple[str, ...] = ()
@@ -116,7 +134,13 @@ class Settings:
         client_apps = frozenset(a.lower() for a in _split(env.get(ENTRA_ALLOWED_CLIENT_APPS)))
         if any(not is_guid(a) for a in client_apps):
             problems.append(f"{ENTRA_ALLOWED_CLIENT_APPS} must list application (client) ids")
+        identities = frozenset(i.lower() for i in _split(env.get(UPSTREAM_IDENTITIES)))
+        if any(not is_guid(i) for i in identities):
+            problems.append(f"{UPSTREAM_IDENTITIES} must list application or object ids")
+        endpoints, endpoint_problems = read_endpoints(env)
+        problems.extend(endpoint_problems)
         return cls(
+            signalr_endpoints=endpoints,
             signalr_connection_string=env.get(SIGNALR_CONNECTION_STRING) or None,
             entra_tenant_id=(env.get(ENTRA_TENANT_ID) or "").strip() or None,
             entra_audiences=_split(env.get(ENTRA_AUDIENCES)),
@@ -132,6 +156,9 @@ class Settings:
                                             DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
             application=application.lower() if application else None,
             allowed_client_apps=client_apps or None,
+            events_queue=(env.get(EVENTS_QUEUE) or "").strip() or DEFAULT_EVENTS_QUEUE,
+            upstream_identities=identities,
+            upstream_keys=_split(env.get(UPSTREAM_KEYS)),
             read_problems=tuple(problems),
         )
 
@@ -144,8 +171,10 @@ class Settings:
         from .signalr.connection_string import parse_connection_string
 
         problems = [*self.read_problems, *self.auth_problems()]
+        named_only = self.signalr_connection_string is None and self.signalr_endpoints
         try:
-            parse_connection_string(self.signalr_connection_string)
+            if not named_only:  # with named endpoints the main string is optional
+                parse_connection_string(self.signalr_connection_string)
         except ConfigurationError as e:
             problems.append(e.detail)  # names the key, never the value
         return problems

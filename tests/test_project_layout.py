@@ -12,8 +12,10 @@ from functions.settings import APP_SETTING_NAMES, COMMANDS_STORAGE_CONNECTION
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_app_registers_every_operation_plus_batch_negotiate_health_openapi_and_the_queue(registered_functions):
-    expected = {op.name for op in OPERATIONS} | {"batch", "negotiate", "health", "openapi", "executeCommand"}
+def test_the_app_registers_every_operation_plus_batch_negotiate_health_openapi_the_queue_and_upstream(
+        registered_functions):
+    expected = {op.name for op in OPERATIONS} | {"batch", "negotiate", "health", "openapi", "executeCommand",
+                                                  "upstreamEvent"}
     assert set(registered_functions) == expected
     for function in registered_functions.values():
         if function.get_trigger().type == "httpTrigger":

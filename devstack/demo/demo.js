@@ -1,4 +1,7 @@
-// The demo chat: everything goes through the facade (negotiate, sends, group changes).
+// The demo chat: negotiate, sends and group changes go through the facade's API; "Chat (from
+// the browser)" sends over the SignalR connection itself (connection.send), which the service
+// hands to the facade's upstream receiver, the events queue and the sample backend, which
+// broadcasts it back through the facade.
 "use strict";
 
 const HUB = "chat";
@@ -62,7 +65,7 @@ async function signIn() {
 
 function setConnected(connected, status) {
   $("status").textContent = status;
-  for (const id of ["send-all", "send-user", "send-group", "join", "leave", "who", "kick"]) {
+  for (const id of ["send-all", "send-chat", "send-user", "send-group", "join", "leave", "who", "kick"]) {
     $(id).disabled = !connected;
   }
 }
@@ -72,6 +75,8 @@ const segment = (id) => encodeURIComponent($(id).value.trim());
 
 $("signin").onclick = () => signIn().catch((e) => show(`sign-in failed: ${e.message}`, "error"));
 $("send-all").onclick = () => facade("POST", "", message());
+$("send-chat").onclick = () => connection.send("chat", $("text").value)
+  .catch((e) => show(`send failed: ${e.message}`, "error"));
 $("send-user").onclick = () => facade("POST", `/users/${segment("to-user")}`, message());
 $("send-group").onclick = () => facade("POST", `/groups/${segment("to-group")}`, message());
 $("join").onclick = async () => {

@@ -1,5 +1,9 @@
 """``python -m devstack.emulator [--host 127.0.0.1] [--port 8888] [--access-key KEY]
-[--entra-issuer ISS --entra-jwks-url URL [--entra-audience AUD]]``"""
+[--entra-issuer ISS --entra-jwks-url URL [--entra-audience AUD]] [--upstream URL]``
+
+``--upstream`` is the URL template the service POSTs client events to (serverless upstream),
+e.g. ``http://127.0.0.1:7071/api/upstream/{hub}/{category}/{event}``.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--entra-issuer", help="also accept Entra ID tokens from this issuer (exact iss)")
     parser.add_argument("--entra-jwks-url", help="the issuer's signing keys (JWKS)")
     parser.add_argument("--entra-audience", default=SIGNALR_AUDIENCE, help=f"default {SIGNALR_AUDIENCE}")
+    parser.add_argument(
+        "--upstream",
+        default=os.environ.get("SIGNALR_EMULATOR_UPSTREAM") or None,
+        help="upstream URL template with {hub}, {category}, {event} (default: none; invoking clients are closed)",
+    )
     args = parser.parse_args(argv)
     if bool(args.entra_issuer) != bool(args.entra_jwks_url):
         parser.error("--entra-issuer and --entra-jwks-url go together")
@@ -35,7 +44,8 @@ def main(argv: list[str] | None = None) -> None:
         f"(Endpoint=http://{args.host};Port={args.port};AccessKey=<key>;Version=1.0;)",
         flush=True,
     )
-    web.run_app(create_app(args.access_key, entra=entra), host=args.host, port=args.port, print=None, access_log=None)
+    app = create_app(args.access_key, entra=entra, upstream_template=args.upstream)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import secrets
 import time
+from dataclasses import dataclass
 
 from aiohttp import WSMessage, WSMsgType, web
 
-from . import auth, protocol
+from . import auth, protocol, upstream
 from .connection import Connection
 from .emulator import Emulator, Negotiation
 from .names import valid_hub
@@ -31,7 +32,7 @@ def _client_token(request: web.Request) -> str | None:
     return auth.bearer_token(request.headers.get("Authorization")) or request.query.get("access_token")
 
 
-def _authenticate(request: web.Request, emulator: Emulator) -> tuple[str, str | None]:
+def _authenticate(request: web.Request, emulator: Emulator) -> tuple[str, dict]:
     hub = request.query.get("hub", "")
     if not valid_hub(hub):
         raise web.HTTPBadRequest(text="Invalid or missing 'hub' in the query.")
@@ -40,12 +41,13 @@ def _authenticate(request: web.Request, emulator: Emulator) -> tuple[str, str | 
         claims = auth.verify(_client_token(request), emulator.access_key, audience, case_sensitive=False)
     except auth.TokenRejected as e:
         raise web.HTTPUnauthorized(text=str(e), headers={"WWW-Authenticate": "Bearer"}) from e
-    return hub.lower(), auth.user_id(claims)
+    return hub.lower(), claims
 
 
 async def negotiate(request: web.Request) -> web.Response:
     emulator = request.app[EMULATOR]
-    hub, user = _authenticate(request, emulator)
+    hub, claims = _authenticate(request, emulator)
+    user = auth.user_id(claims)
     try:
         version = int(request.query.get("negotiateVersion", "0"))
     except ValueError as e:
@@ -60,7 +62,8 @@ async def negotiate(request: web.Request) -> web.Response:
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR]
-    hub_name, user = _authenticate(request, emulator)
+    hub_name, claims = _authenticate(request, emulator)
+    user = auth.user_id(claims)
     token = request.query.get("id")
     if token is None:
         negotiation = Negotiation(secrets.token_urlsafe(16), hub_name, user, time.monotonic())
@@ -77,14 +80,23 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     negotiation.in_use = True
     try:
         await socket.prepare(request)
-        await _serve(emulator, socket, negotiation)
+        await _serve(emulator, socket, negotiation, ClientFacts(request.query_string, claims))
     finally:
         if token is not None:
             emulator.negotiations.pop(token, None)
     return socket
 
 
-async def _serve(emulator: Emulator, socket: web.WebSocketResponse, negotiation: Negotiation) -> None:
+@dataclass(frozen=True)
+class ClientFacts:
+    """What the upstream calls tell about a client: its query string and its token's claims."""
+
+    query: str
+    claims: dict
+
+
+async def _serve(emulator: Emulator, socket: web.WebSocketResponse, negotiation: Negotiation,
+                 facts: ClientFacts) -> None:
     reader = protocol.RecordReader()
     try:
         pending = await asyncio.wait_for(_handshake(socket, reader), emulator.timings.handshake_timeout)
@@ -98,23 +110,31 @@ async def _serve(emulator: Emulator, socket: web.WebSocketResponse, negotiation:
         return
 
     hub = emulator.hub(negotiation.hub)
-    connection = Connection(negotiation.connection_id, hub.name, negotiation.user, socket)
+    connection = Connection(negotiation.connection_id, hub.name, negotiation.user, socket,
+                            query=upstream.client_query(facts.query),
+                            claims=tuple(upstream.claim_strings(facts.claims)))
     hub.add(connection)
     writer = asyncio.create_task(connection.run_writer())
+    error: str | None = None
     try:
-        if _handle(connection, pending):
+        if emulator.upstream is not None:
+            await emulator.upstream.connected(connection)
+        if await _handle(emulator, connection, pending):
             async for message in socket:
                 chunk = _text_of(message)
                 if chunk is None:
                     break
                 connection.last_received = time.monotonic()
-                if not _handle(connection, reader.feed(chunk)):
+                if not await _handle(emulator, connection, reader.feed(chunk)):
                     break
     except protocol.ProtocolError as e:
-        connection.close(f"Connection closed with an error. {e}")
+        error = f"Connection closed with an error. {e}"
+        connection.close(error)
     finally:
         hub.remove(connection.id)
         connection.close()
+        if emulator.upstream is not None:
+            await emulator.upstream.disconnected(connection, error)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(writer), 2.0)
         writer.cancel()
@@ -153,13 +173,16 @@ async def _handshake(socket: web.WebSocketResponse, reader: protocol.RecordReade
     return None
 
 
-def _handle(connection: Connection, records: list[str]) -> bool:
+async def _handle(emulator: Emulator, connection: Connection, records: list[str]) -> bool:
     """Act on client messages; False once the connection should end."""
     for record in records:
         message = protocol.parse_message(record)
         kind = message.get("type")
         if kind == protocol.CLOSE:
             return False
+        if kind == protocol.INVOCATION and emulator.upstream is not None:
+            await emulator.upstream.invoke(connection, record, message)  # in order, one at a time
+            continue
         if kind in (protocol.INVOCATION, protocol.STREAM_INVOCATION):
             connection.close(SERVERLESS_CLOSE)
             return False

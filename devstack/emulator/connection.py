@@ -30,6 +30,8 @@ class Connection:
     hub: str
     user: str | None
     socket: web.WebSocketResponse
+    query: str = ""  # the client's own query (``?a=b``), for upstream calls
+    claims: tuple[str, ...] = ()  # ``type: value`` strings of the client token's user claims
     outbox: asyncio.Queue[str | _Close] = field(default_factory=asyncio.Queue)
     last_sent: float = field(default_factory=time.monotonic)
     last_received: float = field(default_factory=time.monotonic)

@@ -13,6 +13,7 @@ from typing import Any
 from . import protocol
 from .entra_auth import EntraTrust
 from .hub_state import Hub
+from .upstream import Upstream
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class RequestRecord:
 
 class Emulator:
     def __init__(
-        self, access_key: str, timings: Timings | None = None, max_log: int = 10_000, entra: EntraTrust | None = None
+        self, access_key: str, timings: Timings | None = None, max_log: int = 10_000, entra: EntraTrust | None = None,
+        upstream_template: str | None = None,
     ) -> None:
         if not access_key:
             raise ValueError("an access key is required")
@@ -61,6 +63,8 @@ class Emulator:
         self.negotiations: dict[str, Negotiation] = {}
         self.requests: deque[RequestRecord] = deque(maxlen=max_log)
         self._ticker: asyncio.Task[None] | None = None
+        # Serverless upstream: client events are POSTed here; without it an invoking client is closed.
+        self.upstream = Upstream(upstream_template, access_key) if upstream_template else None
 
     def hub(self, name: str) -> Hub:
         key = name.lower()  # hub names are case-insensitive
@@ -103,6 +107,8 @@ class Emulator:
         for hub in self.hubs.values():
             for connection in list(hub.connections.values()):
                 connection.close("The server is shutting down.")
+        if self.upstream is not None:
+            await self.upstream.close()
 
     async def _tick_forever(self) -> None:
         # One ticker for all connections instead of a timer per socket.

@@ -55,6 +55,14 @@ def invocation(target: str, arguments: list[Any], invocation_id: str | None = No
     return _frame(message)
 
 
+def completion(invocation_id: str, error: str | None = None) -> str:
+    """A Completion with no result (the client's invoke resolves with nothing) or an error."""
+    message: dict[str, Any] = {"type": COMPLETION, "invocationId": invocation_id}
+    if error:
+        message["error"] = error
+    return _frame(message)
+
+
 def close(error: str | None = None, allow_reconnect: bool = False) -> str:
     message: dict[str, Any] = {"type": CLOSE}
     if error:

@@ -30,8 +30,10 @@ class EmulatorServer:
         port: int = 0,
         timings: Timings | None = None,
         entra: EntraTrust | None = None,
+        upstream_template: str | None = None,
     ) -> None:
         self.access_key = access_key
+        self.upstream_template = upstream_template
         self.host = host
         self._requested_port = port
         self._timings = timings
@@ -69,7 +71,7 @@ class EmulatorServer:
             loop.close()
 
     async def _serve(self, ready: Future[int]) -> None:
-        app = create_app(self.access_key, self._timings, self._entra)
+        app = create_app(self.access_key, self._timings, self._entra, self.upstream_template)
         self._emulator = app[EMULATOR]
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()

@@ -65,6 +65,17 @@ param commandsQueueSenderPrincipalIds array = []
 @description('Kind of the commandsQueueSenderPrincipalIds: ServicePrincipal (managed identities and apps), User or Group.')
 param commandsQueueSenderPrincipalType string = 'ServicePrincipal'
 
+@minLength(3)
+@maxLength(63)
+@description('SIGNALR_EVENTS_QUEUE: the queue the upstream receiver puts client events on (connected, disconnected, invocations).')
+param eventsQueueName string = 'signalr-events'
+
+@description('Principal (object) ids of backends that read client events (Storage Queue Data Message Processor on the events queue only).')
+param eventsQueueReaderPrincipalIds array = []
+
+@description('Base URL SignalR calls for client events. Empty: https://<function app name>.azurewebsites.net (set it for a custom domain or a unique default hostname).')
+param upstreamBaseUrl string = ''
+
 @description('Browser origins (scheme://host[:port]) allowed to call the facade and to connect to SignalR; never \'*\' (the browser client sends credentials). Empty allows none.')
 param corsAllowedOrigins array = []
 
@@ -79,6 +90,9 @@ param signalRSku string = 'Standard_S1'
 @allowed([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
 @description('SignalR Service units (1,000 connections each on Standard_S1; Free_F1 always has one).')
 param signalRCapacity int = 1
+
+@description('Region of an optional second SignalR Service (geo-redundancy, issue 12): same SKU, identity, roles and CORS; the facade sends to both and sends clients to it only when the first is down. Empty: none.')
+param signalRSecondaryLocation string = ''
 
 @description('Let SignalR also accept access keys. Off: Entra ID only, and no key exists in any setting.')
 param signalRAllowAccessKeys bool = false
@@ -126,11 +140,16 @@ var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var queueServiceUri = 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
-var commandsQueues = [
+// The commands queue, its dead letters and poison queue, and the client events queue.
+var queueNames = [
   commandsQueueName
   '${commandsQueueName}-invalid'
   '${commandsQueueName}-poison'
+  eventsQueueName
 ]
+// The app's default hostname, known before the app exists (SignalR and the app refer to each other).
+var upstreamUrlTemplate = '${empty(upstreamBaseUrl) ? 'https://${functionAppName}.azurewebsites.net' : upstreamBaseUrl}/api/upstream/{hub}/{category}/{event}'
+var signalRSecondaryName = '${abbrs.signalRServiceSignalR}${resourceToken}-2'
 var audiences = empty(entraAudiences) ? [apiClientId, 'api://${apiClientId}'] : entraAudiences
 
 // ---------------------------------------------------------------------------------------
@@ -166,7 +185,7 @@ module storage 'modules/storage.bicep' = {
     // A zone-redundant app needs zone-redundant storage, or one zone's outage stops it anyway.
     skuName: zoneRedundant ? 'Standard_ZRS' : storageSkuName
     deploymentContainerName: deploymentContainerName
-    queueNames: commandsQueues
+    queueNames: queueNames
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
@@ -182,6 +201,26 @@ module signalR 'modules/signalr.bicep' = {
     allowedOrigins: corsAllowedOrigins
     disableLocalAuth: !signalRAllowAccessKeys
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    upstreamUrlTemplate: upstreamUrlTemplate
+    upstreamTokenResource: 'api://${apiClientId}'
+  }
+}
+
+// An optional second instance in another region: a secondary endpoint of the facade.
+module signalRSecondary 'modules/signalr.bicep' = if (!empty(signalRSecondaryLocation)) {
+  name: 'signalr-secondary'
+  params: {
+    name: signalRSecondaryName
+    location: signalRSecondaryLocation
+    tags: tags
+    skuName: signalRSku
+    capacity: signalRCapacity
+    allowedOrigins: corsAllowedOrigins
+    disableLocalAuth: !signalRAllowAccessKeys
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    // Its clients' events reach the same receiver, signed by its own identity.
+    upstreamUrlTemplate: upstreamUrlTemplate
+    upstreamTokenResource: 'api://${apiClientId}'
   }
 }
 
@@ -192,10 +231,17 @@ module rbac 'modules/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     commandsQueueName: commandsQueueName
     commandsQueueSenderPrincipalIds: commandsQueueSenderPrincipalIds
+    eventsQueueName: eventsQueueName
+    eventsQueueReaderPrincipalIds: eventsQueueReaderPrincipalIds
     commandsQueueSenderPrincipalType: commandsQueueSenderPrincipalType
     signalRName: signalR.outputs.name
+    secondarySignalRName: empty(signalRSecondaryLocation) ? '' : signalRSecondaryName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
+  // Its role goes on the second instance, which must exist first.
+  dependsOn: [
+    signalRSecondary
+  ]
 }
 
 // The settings functions/settings.py reads. ENTRA_METADATA_URL is for local development only
@@ -210,11 +256,23 @@ var facadeSettings = {
   SIGNALR_APPLICATION: signalRApplication
   ENTRA_ALLOWED_CLIENT_APPS: join(entraAllowedClientApps, ',')
   SIGNALR_COMMANDS_QUEUE: commandsQueueName
+  SIGNALR_EVENTS_QUEUE: eventsQueueName
+  // Upstream calls carry a token of SignalR's own identity (each instance's); the receiver accepts no other.
+  SIGNALR_UPSTREAM_IDENTITIES: empty(signalRSecondaryLocation) ? signalR.outputs.principalId : '${signalR.outputs.principalId},${signalRSecondary.outputs.principalId}'
+
   SIGNALR_BATCH_PARALLELISM: batchParallelism
   SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts
   SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri
   SIGNALR_COMMANDS_STORAGE__credential: 'managedidentity'
   SIGNALR_COMMANDS_STORAGE__clientId: identity.outputs.clientId
+}
+
+// The second instance in the identity form of the endpoint settings (functions/signalr/endpoints.py):
+// endpoint "failover", type secondary, the same identity.
+var secondarySignalRSettings = empty(signalRSecondaryLocation) ? {} : {
+  Azure__SignalR__Endpoints__failover__secondary__serviceUri: signalRSecondary.outputs.endpoint
+  Azure__SignalR__Endpoints__failover__secondary__credential: 'managedidentity'
+  Azure__SignalR__Endpoints__failover__secondary__clientId: identity.outputs.clientId
 }
 
 module functionApp 'modules/function-app.bicep' = {
@@ -229,7 +287,7 @@ module functionApp 'modules/function-app.bicep' = {
     storageAccountName: storage.outputs.name
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    appSettings: facadeSettings
+    appSettings: union(facadeSettings, secondarySignalRSettings)
     allowedOrigins: corsAllowedOrigins
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
@@ -258,3 +316,7 @@ output ENTRA_AUDIENCES string = join(audiences, ',')
 output SIGNALR_COMMANDS_QUEUE string = commandsQueueName
 output SIGNALR_COMMANDS_QUEUE_URL string = '${queueServiceUri}/${commandsQueueName}'
 output SIGNALR_COMMANDS_STORAGE__queueServiceUri string = queueServiceUri
+output SIGNALR_EVENTS_QUEUE string = eventsQueueName
+output SIGNALR_EVENTS_QUEUE_URL string = '${queueServiceUri}/${eventsQueueName}'
+output SIGNALR_UPSTREAM_URL_TEMPLATE string = upstreamUrlTemplate
+output SIGNALR_UPSTREAM_IDENTITIES string = signalR.outputs.principalId

@@ -15,7 +15,9 @@
 //   {"event":"message","target":..,"arguments":[..],"name":..}   (every target, no handler needed)
 //   {"event":"closed","error":..,"name":..}
 //   {"event":"error","error":..,"name":..}                       (start failed)
-// Reads JSON commands on stdin: {"cmd":"send","target":..,"arguments":[..]} | {"cmd":"stop"}.
+//   {"event":"invoked","id":..,"result":..,"name":..} | {"event":"invokeFailed","id":..,"error":..,"name":..}
+// Reads JSON commands on stdin: {"cmd":"send","target":..,"arguments":[..]} |
+//   {"cmd":"invoke","id":..,"target":..,"arguments":[..]} | {"cmd":"stop"}.
 // Exits when stdin closes, on "stop", after --timeout seconds (default 120), or once closed.
 import * as readline from "node:readline";
 import signalR from "@microsoft/signalr";
@@ -111,6 +113,12 @@ rl.on("line", async (line) => {
   else if (command.cmd === "send") {
     try { await connection.send(command.target, ...(command.arguments ?? [])); }
     catch (e) { console.error(`send failed: ${e}`); }
+  }
+  else if (command.cmd === "invoke") {
+    try {
+      const result = await connection.invoke(command.target, ...(command.arguments ?? []));
+      emit({ event: "invoked", id: command.id, result: result === undefined ? null : result });
+    } catch (e) { emit({ event: "invokeFailed", id: command.id, error: String(e?.message ?? e) }); }
   }
 });
 rl.on("close", stop);

@@ -110,6 +110,10 @@ class NodeClient:
         """Invoke a hub method from the client (in serverless mode the service closes it)."""
         self._command_line({"cmd": "send", "target": target, "arguments": list(arguments)})
 
+    def invoke(self, target: str, *arguments: Any, id: str = "1") -> None:
+        """Call ``invoke`` on the client; its outcome arrives as an ``invoked``/``invokeFailed`` event."""
+        self._command_line({"cmd": "invoke", "id": id, "target": target, "arguments": list(arguments)})
+
     def _command_line(self, command: dict[str, Any]) -> None:
         assert self._process is not None
         assert self._process.stdin is not None

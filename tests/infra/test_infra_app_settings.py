@@ -95,6 +95,13 @@ def test_entra_settings_default_to_this_tenant_and_the_api_audiences(app_setting
     assert app_settings["SIGNALR_COMMANDS_QUEUE"] == "signalr-commands"
 
 
+def test_upstream_events_go_to_the_events_queue_from_signalrs_identity_only(app_settings):
+    assert app_settings["SIGNALR_EVENTS_QUEUE"] == "signalr-events"
+    assert app_settings["SIGNALR_UPSTREAM_IDENTITIES"] == Unknown("signalR.outputs.principalId")
+    # Signatures need an access key: none is written, so only the identity's tokens are accepted.
+    assert "SIGNALR_UPSTREAM_KEYS" not in app_settings
+
+
 def test_entra_and_hub_settings_follow_the_parameters(resources_of_type):
     tenants = ["11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"]
     [config] = resources_of_type(
@@ -156,7 +163,7 @@ def test_no_template_takes_a_secure_parameter(bicep_files):
 def test_settings_with_deployment_time_parts_only_reference_identities_and_endpoints(app_settings):
     # Whatever the deployment fills in comes from an identity, an endpoint, or a resource name.
     allowed = re.compile(
-        r"identity\.outputs\.clientId|signalR\.outputs\.endpoint|storage\.name|"
+        r"identity\.outputs\.clientId|signalR\.outputs\.endpoint|signalR\.outputs\.principalId|storage\.name|"
         r"applicationInsights\.properties\.ConnectionString|tenant\(\)\.tenantId|"
         r"toLower\(uniqueString\(.*\)\)|environment\(\)\.suffixes\.storage"
     )

@@ -41,7 +41,13 @@ def test_the_deployment_container_is_private(resources_of_type):
 @pytest.mark.parametrize("queue", ["signalr-commands", "jobs"])
 def test_the_commands_queue_its_dead_letters_and_poison_queue_are_created(resources_of_type, queue):
     queues = resources_of_type("Microsoft.Storage/storageAccounts/queueServices/queues", commandsQueueName=queue)
-    assert sorted(q.body["name"] for q in queues) == sorted([queue, f"{queue}-invalid", f"{queue}-poison"])
+    assert sorted(q.body["name"] for q in queues) == sorted([queue, f"{queue}-invalid", f"{queue}-poison",
+                                                             "signalr-events"])
+
+
+def test_the_events_queue_is_created_under_its_parameter(resources_of_type):
+    queues = resources_of_type("Microsoft.Storage/storageAccounts/queueServices/queues", eventsQueueName="clients")
+    assert "clients" in {q.body["name"] for q in queues}
 
 
 # --- SignalR ---------------------------------------------------------------------------
@@ -56,6 +62,22 @@ def test_signalr_is_serverless_with_connectivity_logs_on_the_stable_api(resource
     assert features["EnableConnectivityLogs"].lower() == "true"
     logs = {c["name"]: c["enabled"] for c in signalr.properties["resourceLogConfiguration"]["categories"]}
     assert logs["ConnectivityLogs"] == "true"
+
+
+def test_signalr_posts_every_client_event_to_the_receiver_with_its_own_identity(resources_of_type, api_client_id):
+    signalr = one(resources_of_type, "Microsoft.SignalRService/signalR")
+    assert signalr.body["identity"] == {"type": "SystemAssigned"}
+    [template] = signalr.properties["upstream"]["templates"]
+    assert (template["hubPattern"], template["categoryPattern"], template["eventPattern"]) == ("*", "*", "*")
+    assert template["auth"] == {"type": "ManagedIdentity", "managedIdentity": {"resource": f"api://{api_client_id}"}}
+    url = str(template["urlTemplate"])
+    assert re.fullmatch(r"https://func-\{[^}]+\}\.azurewebsites\.net/api/upstream/\{hub\}/\{category\}/\{event\}", url)
+
+
+def test_the_upstream_base_url_can_be_a_custom_domain(resources_of_type):
+    signalr = one(resources_of_type, "Microsoft.SignalRService/signalR", upstreamBaseUrl="https://events.contoso.com")
+    [template] = signalr.properties["upstream"]["templates"]
+    assert template["urlTemplate"] == "https://events.contoso.com/api/upstream/{hub}/{category}/{event}"
 
 
 def test_signalr_is_entra_only_unless_keys_are_allowed(resources_of_type):

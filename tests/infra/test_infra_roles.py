@@ -104,3 +104,17 @@ def test_queue_senders_may_only_send_and_only_to_the_commands_queue(resources_of
     rbac = assignments[0].template
     [queue] = rbac.instances(scope_declaration(rbac.file, assignments[0].body["scope"].text))
     assert queue["name"] == "signalr-commands"
+
+
+STORAGE_QUEUE_DATA_MESSAGE_PROCESSOR = "8a0f0c08-91a1-4084-bc3d-661d67233fed"
+
+
+def test_event_readers_may_only_process_messages_and_only_on_the_events_queue(resources_of_type):
+    assignments = [a for a in resources_of_type(ROLE_ASSIGNMENT, eventsQueueReaderPrincipalIds=["backend"])
+                   if a.properties["principalId"] == "backend"]
+    assert len(assignments) == 1
+    [assignment] = assignments
+    assert assignment.properties["roleDefinitionId"].rsplit("/", 1)[-1] == STORAGE_QUEUE_DATA_MESSAGE_PROCESSOR
+    assert assignment.body["scope"].text == "storage::queueService::eventsQueue"
+    scope = scope_declaration(assignment.template.file, assignment.body["scope"].text)
+    assert scope.resource_type == "Microsoft.Storage/storageAccounts/queueServices/queues"

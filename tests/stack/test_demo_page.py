@@ -81,6 +81,18 @@ def test_who_is_in_the_group_and_kick_user_from_the_page(browser, local_stack):
     assert erin.inner_text("#status").startswith("connected")
 
 
+def test_a_chat_message_sent_over_the_connection_goes_round_through_the_backend(browser, local_stack):
+    # browser → service (connection.send) → upstream receiver → events queue → sample backend
+    # → facade broadcast → every browser, the sender's name being the user id the service vouches for.
+    erin = sign_in(browser, local_stack.base_url + "/", "erin-web")
+    frank = sign_in(browser, local_stack.base_url + "/", "frank-web")
+    erin.fill("#text", "typed in erin's browser")
+    erin.click("#send-chat")
+    for page in (frank, erin):
+        item = page.wait_for_selector("#messages li:has-text(\"typed in erin's browser\")", timeout=15000)
+        assert item.inner_text().startswith("erin-web")
+
+
 def test_the_page_on_another_origin_negotiates_connects_and_receives_through_cors(browser, local_stack):
     # http://localhost:<port> is another origin than the facade at http://127.0.0.1:<port>: the
     # official client negotiates with credentials, which the local host allows for that origin

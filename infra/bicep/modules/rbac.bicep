@@ -20,8 +20,17 @@ param commandsQueueSenderPrincipalIds array
 ])
 param commandsQueueSenderPrincipalType string
 
+@description('The events queue the upstream receiver writes (in that account).')
+param eventsQueueName string
+
+@description('Principals (backends) that may read and delete client events, and only on the events queue.')
+param eventsQueueReaderPrincipalIds array
+
 @description('The SignalR Service.')
 param signalRName string
+
+@description('An optional second SignalR Service (another region); empty: none. Same roles as the first.')
+param secondarySignalRName string = ''
 
 @description('The Application Insights component.')
 param applicationInsightsName string
@@ -30,12 +39,14 @@ param applicationInsightsName string
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageQueueDataMessageSender = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+var storageQueueDataMessageProcessor = '8a0f0c08-91a1-4084-bc3d-661d67233fed'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var signalRRestApiOwner = 'fd53cd77-2268-407a-8f46-7e7863d0f521'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
 // Host storage with an identity: blobs (keys, leases, the deployment package), queues (the
-// commands trigger, its -invalid and -poison queues), tables (host diagnostic events).
+// commands trigger, its -invalid and -poison queues, the events queue the upstream receiver
+// writes), tables (host diagnostic events).
 var storageRoles = [
   storageBlobDataOwner
   storageQueueDataContributor
@@ -61,11 +72,19 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
     resource commandsQueue 'queues' existing = {
       name: commandsQueueName
     }
+
+    resource eventsQueue 'queues' existing = {
+      name: eventsQueueName
+    }
   }
 }
 
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = {
   name: signalRName
+}
+
+resource secondarySignalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = if (!empty(secondarySignalRName)) {
+  name: secondarySignalRName
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -96,6 +115,18 @@ resource signalRRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04
   }
 ]
 
+resource secondarySignalRRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in (empty(secondarySignalRName) ? [] : signalRRoles): {
+    name: guid(secondarySignalR.id, principalId, roleId)
+    scope: secondarySignalR
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
 resource applicationInsightsRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for roleId in applicationInsightsRoles: {
     name: guid(applicationInsights.id, principalId, roleId)
@@ -117,6 +148,17 @@ resource commandsQueueSenderRoleAssignments 'Microsoft.Authorization/roleAssignm
       principalId: senderId
       // Named, so that a principal created moments before is not looked up (and missed) by ARM.
       principalType: commandsQueueSenderPrincipalType
+    }
+  }
+]
+
+resource eventsQueueReaderRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for readerId in eventsQueueReaderPrincipalIds: {
+    name: guid(storage::queueService::eventsQueue.id, readerId, storageQueueDataMessageProcessor)
+    scope: storage::queueService::eventsQueue
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataMessageProcessor)
+      principalId: readerId
     }
   }
 ]

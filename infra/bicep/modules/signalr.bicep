@@ -31,11 +31,21 @@ param disableLocalAuth bool
 @description('Resource id of the Log Analytics workspace that receives the resource logs.')
 param logAnalyticsWorkspaceId string
 
+@description('Where the service POSTs client events (connected, disconnected, invocations): the facade\'s upstream receiver, with {hub}, {category} and {event}.')
+param upstreamUrlTemplate string
+
+@description('The resource the service asks a managed-identity token for when it calls the upstream: the facade\'s API (api://<client id>).')
+param upstreamTokenResource string
+
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
   name: name
   location: location
   tags: tags
   kind: 'SignalR'
+  // Its own identity, for the upstream calls: the facade accepts tokens of this identity only.
+  identity: {
+    type: 'SystemAssigned'
+  }
   sku: {
     name: skuName
     tier: split(skuName, '_')[0]
@@ -89,6 +99,24 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
     tls: {
       clientCertEnabled: false
     }
+    // Every client event of every hub goes to the facade's receiver, authenticated with a
+    // token of the service's identity for the facade's API (azure-docs concept-upstream.md).
+    upstream: {
+      templates: [
+        {
+          urlTemplate: upstreamUrlTemplate
+          hubPattern: '*'
+          categoryPattern: '*'
+          eventPattern: '*'
+          auth: {
+            type: 'ManagedIdentity'
+            managedIdentity: {
+              resource: upstreamTokenResource
+            }
+          }
+        }
+      ]
+    }
   }
 }
 
@@ -116,3 +144,4 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 
 output name string = signalR.name
 output endpoint string = 'https://${signalR.properties.hostName}'
+output principalId string = signalR.identity.principalId

@@ -22,7 +22,7 @@ param skuName string
 @description('Blob container the Flex Consumption app deploys its package to.')
 param deploymentContainerName string
 
-@description('Queues created up front: the commands queue, its dead-letter queue and the host poison queue.')
+@description('Queues created up front: the commands queue, its dead-letter and poison queues, and the events queue.')
 param queueNames array
 
 @description('Log Analytics workspace that receives the queue service\'s resource logs (who put, read and deleted which message).')

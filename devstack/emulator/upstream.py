@@ -1,0 +1,139 @@
+"""Upstream calls, as the service makes them in serverless mode when an upstream is set.
+
+One URL template (``{hub}``, ``{category}``, ``{event}``, each percent-encoded like
+``Uri.EscapeDataString``); a POST per event with the ``X-ASRS-*`` headers and
+``X-ASRS-Signature: sha256=<HEX>`` (HMAC-SHA256 of the connection id keyed with the access
+key); the JSON hub protocol bodies. Sources: azure-docs ``articles/azure-signalr/
+concept-upstream.md``; the official emulator, Azure/azure-signalr
+``src/Microsoft.Azure.SignalR.Emulator/Upstreams/HttpUpstreamTrigger.cs`` and
+``HubEmulator/HttpServerlessMessageHandler.cs`` (read, not copied).
+
+For an invocation with an ``invocationId`` the answer becomes the client's Completion: 204
+or an empty 200 → an empty Completion, a 200 body → relayed as it is (it must be a hub
+protocol message), any other status → a Completion with ``Invocation failed, status code N``.
+Per connection, events are posted one at a time, in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+import aiohttp
+
+from . import protocol
+from .connection import Connection
+
+_PLACEHOLDER = re.compile(r"\{(hub|category|event)\}")
+# Token claims that describe the token itself, not the user; not passed on as user claims.
+_TOKEN_CLAIMS = frozenset({"aud", "exp", "iat", "nbf", "iss"})
+# Query parameters the service consumes itself (the token and the connection token).
+_SERVICE_QUERY = frozenset({"access_token", "id", "hub", "negotiateVersion"})
+MAX_RESPONSE = 16 * 1024 * 1024  # the official emulator's limit on an invocation's answer
+OPEN_CONNECTION, CLOSE_CONNECTION = 10, 11  # serverless protocol message types
+
+
+def signature(connection_id: str, access_key: str) -> str:
+    digest = hmac.new(access_key.encode("utf-8"), connection_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return "sha256=" + digest.upper()
+
+
+def claim_strings(claims: Mapping[str, Any]) -> list[str]:
+    """``type: value`` per claim (``Claim.ToString()``), a list claim once per value."""
+    strings = []
+    for name, value in claims.items():
+        if name in _TOKEN_CLAIMS or name.startswith("asrs."):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            strings.append(f"{name}: {item}")
+    return strings
+
+
+def client_query(query: Mapping[str, str] | str) -> str:
+    """The client's own query parameters, as ``?a=b`` (empty when there are none)."""
+    pairs = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else list(query.items())
+    kept = [(k, v) for k, v in pairs if k not in _SERVICE_QUERY]
+    return "?" + urlencode(kept) if kept else ""
+
+
+class Upstream:
+    """Posts a hub's client events to the app's upstream URL."""
+
+    def __init__(self, template: str, access_key: str, timeout: float = 30.0) -> None:
+        if not template.startswith(("http://", "https://")):
+            raise ValueError("the upstream URL template must be an absolute http(s) URL")
+        self.template = template
+        self.access_key = access_key
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+        self.failures = 0  # posts that got no 2xx (tests and the log read it)
+
+    def url(self, hub: str, category: str, event: str) -> str:
+        values = {"hub": hub, "category": category, "event": event}
+        return _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe=""), self.template)
+
+    def headers(self, connection: Connection, category: str, event: str) -> dict[str, str]:
+        headers = {"X-ASRS-Connection-Id": connection.id, "X-ASRS-Hub": connection.hub,
+                   "X-ASRS-Category": category, "X-ASRS-Event": event,
+                   "X-ASRS-Signature": signature(connection.id, self.access_key),
+                   "Content-Type": "application/json"}
+        if connection.user:
+            headers["X-ASRS-User-Id"] = connection.user
+        if connection.claims:
+            headers["X-ASRS-User-Claims"] = ", ".join(connection.claims)
+        if connection.query:
+            headers["X-ASRS-Client-Query"] = connection.query
+        return headers
+
+    async def _post(self, connection: Connection, category: str, event: str, body: bytes) -> tuple[int, bytes]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        try:
+            async with self._session.post(self.url(connection.hub, category, event), data=body,
+                                          headers=self.headers(connection, category, event)) as response:
+                answer = await response.content.read(MAX_RESPONSE + 1)
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            status, answer = 500, b""  # as the official emulator: an unreachable upstream is a 500
+        if status not in (200, 204):
+            self.failures += 1
+        return status, answer
+
+    async def connected(self, connection: Connection) -> None:
+        await self._post(connection, "connections", "connected", json.dumps({"type": OPEN_CONNECTION}).encode())
+
+    async def disconnected(self, connection: Connection, error: str | None) -> None:
+        message: dict[str, Any] = {"type": CLOSE_CONNECTION}
+        if error:
+            message["error"] = error
+        await self._post(connection, "connections", "disconnected", json.dumps(message).encode())
+
+    async def invoke(self, connection: Connection, record: str, message: Mapping[str, Any]) -> None:
+        """Post the client's Invocation; answer an ``invoke`` with the upstream's Completion."""
+        target = message.get("target")
+        if not isinstance(target, str) or not target:
+            raise protocol.ProtocolError("an Invocation needs a target")
+        status, answer = await self._post(connection, "messages", target,
+                                          (record + protocol.RECORD_SEPARATOR).encode("utf-8"))
+        invocation_id = message.get("invocationId")
+        if not isinstance(invocation_id, str):
+            return
+        if status == 204 or (status == 200 and not answer):
+            connection.send(protocol.completion(invocation_id))
+        elif status == 200 and len(answer) > MAX_RESPONSE:
+            connection.send(protocol.completion(invocation_id, "Invocation failed, response too large."))
+        elif status == 200:
+            text = answer.decode("utf-8", errors="replace")
+            connection.send(text if text.endswith(protocol.RECORD_SEPARATOR) else text + protocol.RECORD_SEPARATOR)
+        else:
+            connection.send(protocol.completion(invocation_id, f"Invocation failed, status code {status}"))
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,100 @@
+"""The emulator calls an upstream as the service does, driven by the official JS client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from clients.node_client import NodeClient, node_available
+from devstack.emulator import DEV_ACCESS_KEY, EmulatorServer
+from devstack.emulator.upstream import Upstream, client_query
+from functions.upstream.signature import is_signed
+from support.event_sink import EventSink
+
+from .conftest import FAST, client_token
+
+pytestmark = [pytest.mark.stack,
+              pytest.mark.skipif(not node_available(), reason="node and @microsoft/signalr are needed")]
+
+
+@pytest.fixture
+def sink() -> Iterator[EventSink]:
+    server = EventSink().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emulator_with_upstream(sink: EventSink) -> Iterator[EmulatorServer]:
+    server = EmulatorServer(DEV_ACCESS_KEY, timings=FAST, upstream_template=sink.template).start()
+    yield server
+    server.stop()
+
+
+def connect(emulator: EmulatorServer, user: str = "ana", query: str = "&room=blue") -> NodeClient:
+    return NodeClient(f"{emulator.base_url}/client/?hub=chat{query}", client_token(user), name=user).start()
+
+
+def test_a_client_session_posts_connected_messages_and_disconnected_in_order(emulator_with_upstream, sink):
+    client = connect(emulator_with_upstream)
+    try:
+        client.send("newMessage", "ana", {"text": "hi 👋", "n": [1, 2.5]})
+        client.invoke("echo", 42, id="inv-1")
+        assert client.events.wait_event("invoked")["result"] is None
+    finally:
+        client.stop()
+    posts = sink.wait_for(4)
+    assert [p.path for p in posts] == ["/api/upstream/chat/connections/connected",
+                                       "/api/upstream/chat/messages/newMessage",
+                                       "/api/upstream/chat/messages/echo",
+                                       "/api/upstream/chat/connections/disconnected"]
+    for post in posts:
+        assert post.headers["X-ASRS-Connection-Id"] == client.connection_id
+        assert post.headers["X-ASRS-Hub"] == "chat"
+        assert post.headers["X-ASRS-User-Id"] == "ana"
+        assert post.headers["X-ASRS-Client-Query"] == "?room=blue"
+        assert "nameid: ana" in post.headers["X-ASRS-User-Claims"]
+        assert post.headers["Content-Type"] == "application/json"
+        assert is_signed(client.connection_id, post.headers["X-ASRS-Signature"], [DEV_ACCESS_KEY])
+    assert json.loads(posts[0].body) == {"type": 10}
+    send = json.loads(posts[1].body.rstrip(b"\x1e"))
+    assert posts[1].body.endswith(b"\x1e")
+    assert (send["type"], send["target"], send["arguments"]) == (1, "newMessage", ["ana", {"text": "hi 👋",
+                                                                                          "n": [1, 2.5]}])
+    assert "invocationId" not in send
+    assert json.loads(posts[2].body.rstrip(b"\x1e"))["invocationId"]
+    assert json.loads(posts[3].body) == {"type": 11}
+
+
+def test_an_invoke_the_upstream_refuses_fails_on_the_client(emulator_with_upstream, sink):
+    sink.status_for["echo"] = (401, b"")
+    client = connect(emulator_with_upstream)
+    try:
+        client.invoke("echo", id="inv-2")
+        failed = client.events.wait_event("invokeFailed")
+    finally:
+        client.stop()
+    assert "status code 401" in failed["error"]
+
+
+def test_an_upstream_answer_body_is_relayed_as_the_completion(emulator_with_upstream, sink):
+    # The answer is relayed as it is: it names the JS client's first invocation id, "0".
+    sink.status_for["echo"] = (200, b'{"type":3,"invocationId":"0","result":{"ok":true}}\x1e')
+    client = connect(emulator_with_upstream)
+    try:
+        client.invoke("echo", id="inv-3")
+        assert client.events.wait_event("invoked")["result"] == {"ok": True}
+    finally:
+        client.stop()
+
+
+def test_the_url_template_percent_encodes_each_value():
+    upstream = Upstream("https://app.example/api/upstream/{hub}/{category}/{event}?code=x", DEV_ACCESS_KEY)
+    assert upstream.url("chat", "messages", "a/b c") == "https://app.example/api/upstream/chat/messages/a%2Fb%20c?code=x"
+
+
+def test_the_client_query_leaves_out_what_the_service_consumes():
+    assert client_query("hub=chat&id=tok&access_token=secret&room=blue") == "?room=blue"
+    assert client_query("hub=chat") == ""

@@ -1,0 +1,123 @@
+"""What lands on the queue: one envelope per event, with exactly what the client sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import jsonschema_rs
+import pytest
+
+from functions.upstream.schema import EVENT_SCHEMA
+
+from .conftest import CONNECTED, DISCONNECTED, invocation, service_headers
+
+
+def messages(event: str = "newMessage", **extra: str) -> dict:
+    return service_headers(category="messages", event=event, **extra)
+
+
+def test_connected_becomes_an_envelope_with_who_and_where(deliver):
+    envelope = deliver(service_headers(), CONNECTED).envelope
+    assert {k: envelope[k] for k in ("hub", "category", "event", "connectionId", "userId", "clientQuery")} == {
+        "hub": "chat", "category": "connections", "event": "connected", "connectionId": "conn-1",
+        "userId": "user-1", "clientQuery": "hub=chat&room=blue"}
+    assert envelope["claims"] == [{"type": "nameid", "value": "user-1"}, {"type": "role", "value": "admin"}]
+    assert envelope["error"] is envelope["target"] is envelope["arguments"] is envelope["invocationId"] is None
+    received = datetime.fromisoformat(envelope["receivedAt"])
+    assert abs((datetime.now(UTC) - received).total_seconds()) < 60
+    jsonschema_rs.validate(EVENT_SCHEMA, envelope)
+
+
+def test_an_empty_connected_body_is_taken(deliver):
+    assert deliver(service_headers(), b"").status == 204
+
+
+def test_disconnected_carries_the_error(deliver):
+    envelope = deliver(service_headers(event="disconnected"), DISCONNECTED).envelope
+    assert (envelope["event"], envelope["error"]) == ("disconnected", "The client timed out.")
+    jsonschema_rs.validate(EVENT_SCHEMA, envelope)
+
+
+def test_the_emulators_pascal_case_body_is_read_too(deliver):
+    envelope = deliver(service_headers(event="disconnected"), b'{"Type":11,"Error":"gone"}').envelope
+    assert envelope["error"] == "gone"
+
+
+def test_a_send_carries_the_exact_arguments(deliver):
+    arguments = ["ana", {"text": "héllo 👋", "n": [1, 2.5, None, True]}]
+    envelope = deliver(messages(), invocation("newMessage", arguments)).envelope
+    assert (envelope["target"], envelope["arguments"], envelope["invocationId"]) == ("newMessage", arguments, None)
+    jsonschema_rs.validate(EVENT_SCHEMA, envelope)
+
+
+def test_an_invoke_carries_its_invocation_id_and_is_answered_with_no_content(deliver):
+    delivery = deliver(messages("echo"), invocation("echo", [1], "7"))
+    assert delivery.status == 204
+    assert delivery.response.get_body() == b""
+    assert delivery.envelope["invocationId"] == "7"
+
+
+def test_every_envelope_has_its_own_id(deliver):
+    ids = {deliver(service_headers(), CONNECTED).envelope["id"] for _ in range(5)}
+    assert len(ids) == 5
+
+
+def test_messagepack_is_415(deliver):
+    delivery = deliver(messages(**{"Content-Type": "application/x-msgpack"}), b"\x95\x01\x80\xc0\xa1a\x90")
+    assert delivery.status == 415
+    assert delivery.queued is None
+
+
+def test_a_body_over_one_megabyte_is_413(deliver):
+    body = invocation("newMessage", ["x" * (1024 * 1024)])
+    delivery = deliver(messages(), body)
+    assert delivery.status == 413
+    assert delivery.queued is None
+
+
+@pytest.mark.parametrize(("headers", "body"), [
+    (messages(), b'{"type":1,"target":"other","arguments":[]}'),
+    (messages(), b'{"type":3,"invocationId":"1"}'),
+    (messages(), b'{"type":1,"target":"newMessage","arguments":{}}'),
+    (messages(), b'{"type":1,"target":"newMessage","arguments":[],"arguments":[1]}'),
+    (messages(), b'{"type":1,"target":"newMessage","arguments":["\\ud800"]}'),
+    (messages(), b"not json"),
+    (service_headers(event="opened"), CONNECTED),
+    (service_headers(category="other"), CONNECTED),
+    (service_headers(**{"Content-Type": "text/plain"}), CONNECTED),
+    (service_headers(**{"X-ASRS-User-Id": "a\nb"}), CONNECTED),
+], ids=["target differs from event", "not an invocation", "arguments not an array", "duplicate key",
+        "lone surrogate", "not json", "unknown connection event", "unknown category", "not json media type",
+        "control character in user id"])
+def test_a_body_or_header_that_is_not_the_services_is_refused(deliver, headers, body):
+    delivery = deliver(headers, body)
+    assert delivery.status in (400, 415)
+    assert delivery.queued is None
+
+
+def test_the_url_must_name_what_the_headers_name(deliver):
+    delivery = deliver(service_headers(), CONNECTED, route={"hub": "other", "category": "connections",
+                                                             "event": "connected"})
+    assert delivery.status == 400
+    assert delivery.queued is None
+
+
+def test_a_hub_outside_the_allow_list_is_403(deliver, upstream_env):
+    from functions.facade import reset_facade
+
+    upstream_env.setenv("SIGNALR_ALLOWED_HUBS", "lobby")
+    reset_facade()
+    delivery = deliver(service_headers(), CONNECTED)
+    assert delivery.status == 403
+    assert delivery.queued is None
+    assert deliver(service_headers(hub="Lobby"), CONNECTED).status == 204
+
+
+def test_the_application_prefix_is_taken_off_the_hub(deliver, upstream_env):
+    from functions.facade import reset_facade
+
+    upstream_env.setenv("SIGNALR_APPLICATION", "shop")
+    upstream_env.setenv("SIGNALR_ALLOWED_HUBS", "chat")
+    reset_facade()
+    assert deliver(service_headers(hub="shop_chat"), CONNECTED).envelope["hub"] == "chat"
+
