@@ -17,14 +17,10 @@ from pathlib import Path
 from bench.faults import FaultMix, FaultyUpstream
 from devstack.azurite import AzuriteQueue
 from devstack.constants import DEV_ACCESS_KEY, free_port
-from devstack.idp import DevIdentityProvider
+from devstack.idp import ALL_PERMISSIONS, DevIdentityProvider
 from devstack.stack import COMMANDS_QUEUE, ROOT, wait_for_port
-from functions.catalog import Permission
 
-ALL_PERMISSIONS = tuple(p.value for p in Permission)
 QUEUES = (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison")
-
-
 
 
 def rss_kib(pid: int) -> int | None:

@@ -6,8 +6,11 @@ import fnmatch
 import json
 from pathlib import Path
 
+from devstack.constants import DEV_ACCESS_KEY
+from devstack.stack import Ports
 from functions.catalog import OPERATIONS
 from functions.settings import APP_SETTING_NAMES, COMMANDS_STORAGE_CONNECTION
+from functions.signalr.connection_string import parse_connection_string
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +43,14 @@ def test_the_sample_settings_name_every_setting_the_code_reads():
     values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
     optional_dev_only = {"ENTRA_METADATA_URL"}
     assert set(APP_SETTING_NAMES) - optional_dev_only <= set(values)
+
+
+def test_the_sample_settings_reach_the_local_emulator_with_the_dev_key():
+    # The JSON sample cannot import the key, so this keeps its copy equal to the one source.
+    values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    info = parse_connection_string(values["AzureSignalRConnectionString"])
+    assert info.access_key == DEV_ACCESS_KEY
+    assert info.endpoint == f"http://127.0.0.1:{Ports().emulator}"
 
 
 def ignored(path: str, patterns: list[str]) -> bool:

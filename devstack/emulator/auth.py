@@ -29,6 +29,28 @@ class TokenRejected(Exception):
     """Raised when a bearer token is missing or fails a check; the message is safe to return."""
 
 
+# What a caller is told for each PyJWT failure, first match wins; anything else is "invalid".
+_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "The token is expired."),
+    (jwt.InvalidAudienceError, "The audience is invalid."),
+    (jwt.InvalidIssuerError, "The issuer is invalid."),
+    (jwt.InvalidSignatureError, "The signature is invalid."),
+    (jwt.InvalidAlgorithmError, "The signing algorithm is not allowed."),
+)
+
+
+def decode(token: str, key: Any, **checks: Any) -> dict[str, Any]:
+    """``jwt.decode`` whose failures are TokenRejected with a reason safe to return."""
+    try:
+        return jwt.decode(token, key, **checks)
+    except jwt.MissingRequiredClaimError as e:
+        missing = "expiration time" if e.claim == "exp" else f"'{e.claim}' claim"
+        raise TokenRejected(f"The token has no {missing}.") from e
+    except jwt.PyJWTError as e:
+        reason = next((reason for kind, reason in _REASONS if isinstance(e, kind)), "The token is invalid.")
+        raise TokenRejected(reason) from e
+
+
 def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
         return None
@@ -68,23 +90,8 @@ def verify(token: str | None, key: str, audience: str, *, case_sensitive: bool =
     """Return the token's claims, or raise TokenRejected with the reason."""
     if not token:
         raise TokenRejected("Missing access token.")
-    try:
-        claims = jwt.decode(
-            token,
-            key.encode("utf-8"),
-            algorithms=ALGORITHMS,
-            options={"require": ["exp"], "verify_aud": False},
-        )
-    except jwt.ExpiredSignatureError as e:
-        raise TokenRejected("The token is expired.") from e
-    except jwt.MissingRequiredClaimError as e:
-        raise TokenRejected("The token has no expiration time.") from e
-    except jwt.InvalidSignatureError as e:
-        raise TokenRejected("The signature is invalid.") from e
-    except jwt.InvalidAlgorithmError as e:
-        raise TokenRejected("The signing algorithm is not allowed.") from e
-    except jwt.PyJWTError as e:
-        raise TokenRejected("The token is invalid.") from e
+    claims = decode(token, key.encode("utf-8"), algorithms=ALGORITHMS,
+                    options={"require": ["exp"], "verify_aud": False})
     # Like Microsoft.IdentityModel (IgnoreTrailingSlashWhenValidatingAudience): a trailing
     # slash on the claim is tolerated; anything else must match exactly.
     wanted = audience if case_sensitive else audience.lower()

@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 
-from .auth import TokenRejected
+from .auth import TokenRejected, decode
 
 SIGNALR_AUDIENCE = "https://signalr.azure.com"
 ALGORITHMS = ["RS256"]
@@ -50,19 +50,8 @@ class EntraTrust:
             raise TokenRejected("The signing keys could not be fetched.") from e
         except jwt.PyJWTError as e:
             raise TokenRejected("The signing key is unknown.") from e
-        try:
-            # Microsoft.IdentityModel tolerates a trailing slash on the audience; so does the emulator.
-            return jwt.decode(
-                token, key.key, algorithms=ALGORITHMS, issuer=self.issuer,
-                audience=[self.audience, self.audience + "/"], options={"require": ["exp", "iss", "aud"]},
-            )
-        except jwt.ExpiredSignatureError as e:
-            raise TokenRejected("The token is expired.") from e
-        except jwt.InvalidAudienceError as e:
-            raise TokenRejected("The audience is invalid.") from e
-        except jwt.InvalidIssuerError as e:
-            raise TokenRejected("The issuer is invalid.") from e
-        except jwt.InvalidSignatureError as e:
-            raise TokenRejected("The signature is invalid.") from e
-        except jwt.PyJWTError as e:
-            raise TokenRejected("The token is invalid.") from e
+        # Microsoft.IdentityModel tolerates a trailing slash on the audience; so does the emulator.
+        return decode(
+            token, key.key, algorithms=ALGORITHMS, issuer=self.issuer,
+            audience=[self.audience, self.audience + "/"], options={"require": ["exp", "iss", "aud"]},
+        )

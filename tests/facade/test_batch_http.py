@@ -7,11 +7,11 @@ import json
 import azure.functions as func
 import pytest
 
+from devstack.idp import ALL_PERMISSIONS
 from functions.batch import MAX_BATCH_ITEMS
 from functions.catalog import Permission
 from support.recording_upstream import Answer, Rule
 
-ALL_PERMISSIONS = [p.value for p in Permission]
 PAYLOAD = {"target": "newMessage", "arguments": ["hi"]}
 
 

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import logging
-import socket
 import time
 
 import jwt
 import pytest
 
-from devstack.constants import DEV_ACCESS_KEY
+from devstack.constants import DEV_ACCESS_KEY, free_port
 from functions.catalog import OPERATIONS_BY_NAME
 from functions.errors import (
     UpstreamMisconfigured,
@@ -98,10 +97,7 @@ def test_an_idempotent_call_is_repeated_after_a_server_error(client, upstream):
 
 
 def test_connection_refused_is_retried_then_503_in_bounded_time():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    client = SignalRClient(parse_connection_string(f"Endpoint=http://127.0.0.1;Port={port};AccessKey=k"),
+    client = SignalRClient(parse_connection_string(f"Endpoint=http://127.0.0.1;Port={free_port()};AccessKey=k"),
                            retry=FAST_RETRY, timeouts=Timeouts(connect=0.5, read=0.5))
     started = time.monotonic()
     with pytest.raises(UpstreamUnavailable):

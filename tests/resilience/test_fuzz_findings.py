@@ -10,13 +10,12 @@ import azure.functions as func
 import jsonschema_rs
 import pytest
 
-from functions.catalog import GROUP, HUB, USER, Permission
+from devstack.idp import ALL_PERMISSIONS
+from functions.catalog import GROUP, HUB, USER
 from functions.openapi import openapi_document
 from functions.queue_commands import parse_command
 from functions.rules import PY_WHITESPACE
 from support.recording_upstream import Answer
-
-ALL_PERMISSIONS = [p.value for p in Permission]
 
 
 @pytest.fixture

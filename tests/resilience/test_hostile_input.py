@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.catalog import OPERATIONS, Location, OperationSpec, Permission
+from devstack.idp import ALL_PERMISSIONS
+from functions.catalog import OPERATIONS, Location, OperationSpec
 from functions.json_input import MAX_DEPTH, find_invalid_string, nesting_depth
 from functions.openapi import openapi_document
 from support.bindings import OutCapture, queue_message
@@ -29,8 +30,6 @@ settings.register_profile("ci", max_examples=100, deadline=None, derandomize=Tru
 settings.register_profile("fuzz", max_examples=int(os.environ.get("HYPOTHESIS_FUZZ_EXAMPLES", "1500")), deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-ALL_PERMISSIONS = [p.value for p in Permission]
 
 # Any code point, lone surrogates and controls included, plus the values rules are made of.
 any_char = st.one_of(st.characters(exclude_categories=()), st.sampled_from("\ud800\udbff\udc00\udfff\x00\n\u2028"))

@@ -8,9 +8,7 @@ from urllib.parse import quote
 
 import azure.functions as func
 
-from functions.catalog import Permission
-
-ALL_PERMISSIONS = [p.value for p in Permission]
+from devstack.idp import ALL_PERMISSIONS
 
 
 def url_for(path_template: str, params: dict[str, str], query: str = "") -> str:
