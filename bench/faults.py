@@ -5,7 +5,8 @@ Each request draws one outcome: a normal answer (what the REST API v1 answers fo
 a dropped connection (closed without a word). Sends whose arguments carry a correlation id
 (a string starting with ``CORRELATION_PREFIX``) are counted when they are *accepted*, i.e.
 answered 2xx, so the soak can tell delivered queue commands from lost ones. ``faults_enabled``
-off makes the service healthy again (the soak's drain phase).
+off makes the service healthy again (the soak's drain phase); ``down`` makes it an instance that is
+gone (every connection closed unanswered: the soak's endpoint outage).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class FaultyUpstream(LoopbackHTTPServer):
     def __init__(self, mix: FaultMix | None = None, seed: int = 1) -> None:
         self.mix = mix or FaultMix()
         self.faults_enabled = True
+        self.down = False  # a SignalR instance that is gone: every connection is closed unanswered
         self.outcomes: Counter[str] = Counter()  # by fault kind ("ok" included)
         self.accepted: Counter[str] = Counter()  # correlation id -> 2xx answers carrying it
         self._rng = random.Random(seed)
@@ -113,6 +115,10 @@ class FaultyUpstream(LoopbackHTTPServer):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if upstream.down:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 if not self.headers.get("Authorization", "").startswith("Bearer "):
                     self._answer(401)
                     return

@@ -8,12 +8,15 @@ authenticated HTTP requests per second (every operation, negotiate, health, some
 503, 429 + Retry-After, slowly, too slowly, or drops the connection, and from 35 % to 60 % of the
 run the identity provider's metadata and JWKS answer 503. During that outage fresh tokens signed
 with the known key must keep working, and tokens signed with a brand-new key must fail closed
-(401/503). Then the upstream recovers and the queues drain (bounded); every command sent must be
-accounted for: delivered (SignalR accepted it), dead-lettered or poison. At-least-once: a command
+(401/503). From 65 % to 85 % a second SignalR endpoint (issue 12) is gone (every connection
+closed unanswered): ``/api/health`` must show it down, sends go on through the first, and once it
+is back it must be used again. Then the upstream recovers and the queues drain (bounded); every command sent must be
+accounted for: delivered (a SignalR endpoint accepted it), dead-lettered or poison. At-least-once: a command
 may be delivered twice (a retry after a timeout); duplicates are reported, not failed.
 
 Must be 0: 500s, requests without an answer, undocumented statuses, 401s to valid tokens,
-brand-new-key tokens accepted, lost queue commands. Memory "levels off": a least-squares line
+brand-new-key tokens accepted, lost queue commands, an endpoint outage unseen or an endpoint
+left unused after it came back. Memory "levels off": a least-squares line
 through the host's RSS samples of the last third of the run rises by less than
 max(MEMORY_GROWTH_MIB, MEMORY_GROWTH_SHARE of the RSS) over that third (judged for runs of at
 least MEMORY_MIN_SECONDS). Exit status 1 when any of these fails.
@@ -37,6 +40,7 @@ from bench.soak_load import HttpLoad, HttpResults, queue_command
 from bench.soak_stack import QUEUES, SoakStack
 
 OUTAGE = (0.35, 0.60)  # share of the run during which the JWKS endpoint is down
+ENDPOINT_OUTAGE = (0.65, 0.85)  # share of the run during which the second SignalR endpoint is gone
 INVALID_SHARE = 0.05  # queue commands sent invalid on purpose (must be dead-lettered)
 MEMORY_GROWTH_MIB = 6.0
 MEMORY_GROWTH_SHARE = 0.04
@@ -71,6 +75,8 @@ class SoakReport:
     upstream_outcomes: Counter[str]
     rss_mib: list[tuple[float, float]]
     host_alive: bool
+    endpoint_down_seen: int = 0  # /api/health answers during the endpoint outage that showed it down
+    second_after_outage: int = 0  # commands the second endpoint accepted after it came back
 
     @property
     def memory_growth_mib(self) -> float | None:
@@ -100,6 +106,8 @@ class SoakReport:
                 c for s, c in self.new_key_probes.items() if s not in (401, 503)),
             "queue commands lost": len(queue.lost),
             "host process died": 0 if self.host_alive else 1,
+            "endpoint outage not shown down in /api/health": 0 if self.endpoint_down_seen else 1,
+            "second endpoint not used after its outage": 0 if self.second_after_outage else 1,
             "memory did not level off": 1 if growth is not None and growth > self.memory_threshold_mib else 0,
         }
         return [f"{name}: {value}" for name, value in checks.items() if value]
@@ -119,6 +127,9 @@ class SoakReport:
             f"  undocumented:        {sum(http.undocumented.values())} {dict(http.undocumented)}   (must be 0)",
             f"  401 to valid tokens: {http.unauthorized}   (must be 0; JWKS down {OUTAGE[0]:.0%}-{OUTAGE[1]:.0%})",
             f"  new-key tokens:      {dict(self.new_key_probes)}   (must all be 401/503)",
+            f"  endpoint outage:     health showed it down {self.endpoint_down_seen} times, it took "
+            f"{self.second_after_outage} commands once back   (both must be > 0; gone "
+            f"{ENDPOINT_OUTAGE[0]:.0%}-{ENDPOINT_OUTAGE[1]:.0%})",
             f"  queue sent:          {len(queue.sent)} ({valid} valid, {len(queue.sent) - valid} invalid)",
             f"  queue delivered:     {len(queue.delivered)} (+{queue.duplicates} duplicates, at-least-once)",
             f"  queue dead-lettered: {len(queue.dead_lettered)}, poison: {len(queue.poisoned)}, "
@@ -189,6 +200,21 @@ def run_soak(seconds: float, rate: float, queue_rate: float, seed: int, drain_ti
         deadline = start + seconds
         outage = (start + seconds * OUTAGE[0], start + seconds * OUTAGE[1])
         new_kid: list[str] = []
+        endpoint_outage = (start + seconds * ENDPOINT_OUTAGE[0], start + seconds * ENDPOINT_OUTAGE[1])
+        down_seen: list[int] = []
+        accepted_when_back: list[int] = []
+
+        def endpoint() -> None:
+            now = time.monotonic()
+            down = endpoint_outage[0] <= now < endpoint_outage[1]
+            if stack.second.down and not down:
+                accepted_when_back[:] = [sum(stack.second.accepted.values())]
+            stack.second.down = down
+            if down:
+                health = requests.get(f"{stack.base_url}/api/health", timeout=30).json()
+                states = {e["name"]: e["status"] for e in health["checks"]["upstream"].get("endpoints", [])}
+                if states.get("second") == "down":
+                    down_seen.append(1)
 
         def sample() -> None:
             kib = stack.host_rss_kib()
@@ -212,7 +238,7 @@ def run_soak(seconds: float, rate: float, queue_rate: float, seed: int, drain_ti
                 probes[answer.status_code] += 1
 
         threads = [_every(1.0, deadline, stop, sample), _every(1.0 / queue_rate, deadline, stop, enqueue),
-                   _every(0.5, deadline, stop, jwks)]
+                   _every(0.5, deadline, stop, jwks), _every(0.5, deadline, stop, endpoint)]
         log(f"soak: {seconds:.0f} s at {rate}/s HTTP + {queue_rate}/s queue against {stack.base_url} ...")
         try:
             load.run(deadline)
@@ -222,18 +248,22 @@ def run_soak(seconds: float, rate: float, queue_rate: float, seed: int, drain_ti
                 thread.join(timeout=70)
         stack.idp.set_available(True)
         stack.upstream.faults_enabled = False  # the service recovers; what was retried must now get through
+        stack.second.down = False
         drain_start = time.monotonic()
         while time.monotonic() - drain_start < drain_timeout:
             _collect(stack, queue)
-            queue.delivered = Counter({c: n for c, n in stack.upstream.accepted.items() if c in queue.sent})
+            # Delivered: accepted by an endpoint (a down one is skipped); duplicates: per endpoint.
+            accepted = stack.upstream.accepted | stack.second.accepted
+            queue.delivered = Counter({c: n for c, n in accepted.items() if c in queue.sent})
             queue.pending = commands.get_queue_properties().approximate_message_count
             if not queue.lost and queue.pending == 0:
                 break
             time.sleep(1.0)
         queue.drain_seconds = time.monotonic() - drain_start
         sample()
+        back_from = accepted_when_back[0] if accepted_when_back else sum(stack.second.accepted.values())
         report = SoakReport(seconds, load.results, queue, probes, Counter(stack.upstream.outcomes), rss,
-                            stack.host_alive())
+                            stack.host_alive(), len(down_seen), sum(stack.second.accepted.values()) - back_from)
         if report.failures():
             log("host log (tail):\n" + stack.host_log_tail())
         return report

@@ -39,6 +39,8 @@ class SoakStack:
         self._exit = ExitStack()
         self._tmp = Path(self._exit.enter_context(tempfile.TemporaryDirectory(prefix="soak-")))
         self.upstream = FaultyUpstream(mix, seed)
+        # A second SignalR instance (issue 12), healthy but for the soak's endpoint outage.
+        self.second = FaultyUpstream(FaultMix(0, 0, 0, 0, 0), seed + 1)
         self.idp = DevIdentityProvider()
         self.azurite = AzuriteQueue(0)
         self.host: subprocess.Popen[bytes] | None = None
@@ -60,11 +62,14 @@ class SoakStack:
             "ENTRA_METADATA_URL": self.idp.metadata_url,
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
+            "Azure__SignalR__Endpoints__second__primary":
+                f"Endpoint=http://127.0.0.1;Port={self.second.port};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
         }
 
     def start(self) -> SoakStack:
         try:
             self._exit.enter_context(self.upstream)
+            self._exit.enter_context(self.second)
             self._exit.enter_context(self.idp)
             self._exit.enter_context(self.azurite)
             self._create_queues()

@@ -17,12 +17,12 @@ from devstack.loopback import LoopbackHTTPServer
 
 
 class CountingUpstream(LoopbackHTTPServer):
-    def __init__(self, status: int = 202, *, delay: float = 0.0, backlog: int = 5) -> None:
+    def __init__(self, status: int = 202, *, delay: float = 0.0, backlog: int = 5, port: int = 0) -> None:
         self.status = status
         self.delay = delay  # seconds before each answer: a realistic round trip to the service
         self._counter = itertools.count()
         self._seen = 0
-        super().__init__(self._handler_class(), name="bench-upstream", backlog=backlog)
+        super().__init__(self._handler_class(), name="bench-upstream", backlog=backlog, port=port)
 
     @property
     def received(self) -> int:
@@ -57,3 +57,23 @@ class CountingUpstream(LoopbackHTTPServer):
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
         return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.upstream --port N [--delay S]``: serve until terminated (its CPU stays out of ours)."""
+    import argparse
+    import signal
+    import threading
+
+    parser = argparse.ArgumentParser(prog="python -m bench.upstream")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    with CountingUpstream(delay=args.delay, backlog=64, port=args.port):
+        done.wait()
+
+
+if __name__ == "__main__":
+    main()

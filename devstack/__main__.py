@@ -2,6 +2,7 @@
 
     python -m devstack up [--managed-identity] [--host-port 7071] [--emulator-port 8888] [--queue-port 10001]
                           [--idp-port 7072] [--identity-port 7073] [--no-backend]
+                          [--endpoints N]   N SignalR emulators on 8888, 8889, ... (several endpoints)
     python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
     python -m devstack openapi          the facade's OpenAPI document (docs/openapi.json)
 """
@@ -30,6 +31,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     up.add_argument("--state-dir", default=None, help="where the stack keeps its files (default .devstack)")
     up.add_argument("--no-backend", action="store_true",
                     help="do not run the sample chat backend (upstream events stay on the events queue)")
+    up.add_argument("--endpoints", type=int, default=1, choices=range(1, 5), metavar="N",
+                    help="SignalR emulators, one endpoint each, on consecutive ports (1-4, default 1)")
 
     token = commands.add_parser("token", help="print one bearer token the running stack accepts")
     token.add_argument("--role", action="append", default=[], help="app role (repeatable)")
@@ -50,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
         ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port, args.identity_port)
         state_dir = Path(args.state_dir) if args.state_dir else ROOT / ".devstack"
-        return up(ports, state_dir, managed_identity=args.managed_identity, backend=not args.no_backend)
+        return up(ports, state_dir, managed_identity=args.managed_identity, backend=not args.no_backend,
+                  endpoints=args.endpoints)
     if args.command == "token":
         from devstack.idp import ALL_PERMISSIONS, mint_from_state
         from devstack.stack import ROOT

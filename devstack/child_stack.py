@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,23 +19,13 @@ from pathlib import Path
 import requests
 
 from devstack.constants import free_port
+from devstack.stack import port_is_bound
+
+__all__ = ["RunningStack", "free_port", "port_is_bound", "running_stack", "start_stack", "stop_stack"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
-
-def port_is_bound(port: int) -> bool:
-    """True while a socket holds ``port``; connections of a stopped server left in TIME_WAIT do not count."""
-    with socket.socket() as probe:
-        # Without SO_REUSEADDR the bind fails for a TIME_WAIT the server's own closes left, which
-        # lasts a minute after every process has exited; with it, it fails only for a live socket.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 @dataclass

@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMANDS_QUEUE = "signalr-commands"
 EVENTS_QUEUE = "signalr-events"
 UPSTREAM_TEMPLATE = "http://127.0.0.1:{port}/api/upstream/{{hub}}/{{category}}/{{event}}"
+# With --managed-identity the emulator authenticates its upstream calls as this identity (the
+# SignalR resource's, on Azure), with tokens from the dev identity provider.
+SIGNALR_IDENTITY_OID = "5160a15e-0000-4000-8000-000000000001"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 
 
@@ -62,26 +65,37 @@ def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 
     raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
+def port_is_bound(port: int) -> bool:
+    """Whether a server holds the port. SO_REUSEADDR, as every server of the stack binds: the
+    connections a stopped stack leaves in TIME_WAIT do not keep a new one from starting."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def check_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     for name, port in vars(ports).items():
-        if name in skip:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port") from None
+        if name not in skip and port_is_bound(port):
+            raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port")
 
 
 class Stack:
     """Starts, watches and stops the local stack's processes."""
 
     def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
-                 managed_identity: bool = False, backend: bool = True) -> None:
+                 managed_identity: bool = False, backend: bool = True,
+                 extra_emulator_ports: tuple[int, ...] = ()) -> None:
         self.ports = ports
         self.managed_identity = managed_identity
         self.identity_header = secrets.token_urlsafe(24)  # the platform's IDENTITY_HEADER: per run
         self.backend = backend
+        # More SignalR instances (issue 12): each an emulator, configured as a named primary endpoint.
+        self.extra_emulator_ports = extra_emulator_ports
+        self.extra_emulators: list[subprocess.Popen] = []
         self.state_dir = state_dir
         self.quiet = quiet
         self.azurite = AzuriteQueue(ports.queue, state_dir / "azurite")
@@ -114,8 +128,9 @@ class Stack:
                 f"{endpoint};AuthType=azure.msi;ClientId={DEV_IDENTITY_CLIENT_ID};Version=1.0;",
             "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.ports.identity}{TOKEN_PATH}",
             "IDENTITY_HEADER": self.identity_header,
-            # No AccessKey in the connection string, yet the emulator signs its upstream calls
-            # (X-ASRS-Signature) with its access key: name that key for the upstream receiver.
+            # The emulator signs its upstream calls with its access key only (the service with
+            # managed-identity upstream auth would send its identity's token instead): with no
+            # AccessKey in the connection string, the receiver takes the key from here.
             "SIGNALR_UPSTREAM_KEYS": DEV_ACCESS_KEY,
         } if self.managed_identity else {
             "AzureSignalRConnectionString": f"{endpoint};AccessKey={DEV_ACCESS_KEY};Version=1.0;",
@@ -131,6 +146,20 @@ class Stack:
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
             "SIGNALR_EVENTS_QUEUE": EVENTS_QUEUE,
+            **({"SIGNALR_UPSTREAM_IDENTITIES": SIGNALR_IDENTITY_OID} if self.managed_identity else {}),
+        } | self.endpoint_settings()
+
+    def endpoint_settings(self) -> dict[str, str]:
+        """The extra emulators as named primary endpoints (functions/signalr/endpoints.py), with the
+        main connection string's credential."""
+        from devstack.identity_endpoint import DEV_IDENTITY_CLIENT_ID
+
+        credential = f"AuthType=azure.msi;ClientId={DEV_IDENTITY_CLIENT_ID}" if self.managed_identity \
+            else f"AccessKey={DEV_ACCESS_KEY}"
+        return {
+            f"Azure__SignalR__Endpoints__emulator{n}__primary":
+                f"Endpoint=http://127.0.0.1;Port={port};{credential};Version=1.0;"
+            for n, port in enumerate(self.extra_emulator_ports, start=2)
         }
 
     @property
@@ -150,14 +179,22 @@ class Stack:
         from devstack.idp import DEV_TENANT_ID, V1_ISSUER
 
         # The emulator takes both kinds of token, as the service does unless local auth is off.
-        emulator = self._spawn(
-            "devstack.emulator", "--port", str(self.ports.emulator),
-            "--entra-issuer", V1_ISSUER.format(tenant=DEV_TENANT_ID),
-            "--entra-jwks-url", f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/discovery/v2.0/keys",
-            "--upstream", UPSTREAM_TEMPLATE.format(port=self.ports.host),
-        )
+        def emulator_on(port: int) -> subprocess.Popen:
+            return self._spawn(
+                "devstack.emulator", "--port", str(port),
+                "--entra-issuer", V1_ISSUER.format(tenant=DEV_TENANT_ID),
+                "--entra-jwks-url", f"http://127.0.0.1:{self.ports.idp}/{DEV_TENANT_ID}/discovery/v2.0/keys",
+                "--upstream", UPSTREAM_TEMPLATE.format(port=self.ports.host),
+                *(["--upstream-token-url", f"http://127.0.0.1:{self.ports.idp}/dev/token",
+                   "--upstream-identity", SIGNALR_IDENTITY_OID] if self.managed_identity else []),
+            )
+
+        emulator = emulator_on(self.ports.emulator)
+        self.extra_emulators = [emulator_on(port) for port in self.extra_emulator_ports]
         wait_for_port(self.ports.idp, idp)
         wait_for_port(self.ports.emulator, emulator)
+        for port, process in zip(self.extra_emulator_ports, self.extra_emulators, strict=True):
+            wait_for_port(port, process)
         if self.managed_identity:  # after the provider: it mints with the keys the provider saved
             identity = self._spawn("devstack.identity_endpoint", "--idp-state", str(self.idp_state),
                                    "--port", str(self.ports.identity), env={"IDENTITY_HEADER": self.identity_header})
@@ -195,7 +232,8 @@ class Stack:
         """Block until a signal or a child's death; the exit status to report."""
         while not self.stopping.wait(0.5):
             for process in [*self.children, self.azurite.process]:
-                if process is not None and process.poll() is not None:
+                # An extra emulator may stop: that is an endpoint outage, and the facade fails over.
+                if process is not None and process not in self.extra_emulators and process.poll() is not None:
                     print(f"devstack: process {process.pid} exited with {process.returncode}; stopping",
                           file=sys.stderr)
                     return 1
@@ -225,7 +263,7 @@ signalr-facade local stack is up.
 
   Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
   Demo chat page          {self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)
-  SignalR emulator        http://127.0.0.1:{self.ports.emulator}
+  SignalR emulator        http://127.0.0.1:{self.ports.emulator}{self._extra_banner()}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
                           (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')
   Dev identity provider   http://127.0.0.1:{self.ports.idp}
@@ -241,10 +279,19 @@ Ctrl-C stops everything.
 """
 
 
+    def _extra_banner(self) -> str:
+        return "".join(f"\n  SignalR emulator {n}      http://127.0.0.1:{port}  (endpoint emulator{n}; stop it "
+                       "to watch the failover)" for n, port in enumerate(self.extra_emulator_ports, start=2))
+
+
 def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False,
-       backend: bool = True) -> int:
+       backend: bool = True, endpoints: int = 1) -> int:
     check_free(ports, skip=() if managed_identity else ("identity",))
-    stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend)
+    extra = tuple(ports.emulator + n for n in range(1, endpoints))
+    for port in extra:
+        if port_is_bound(port):
+            raise SystemExit(f"port {port} (emulator for --endpoints) is in use")
+    stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stack.stopping.set())
     try:

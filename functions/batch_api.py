@@ -54,6 +54,7 @@ def result_entry(result: ItemResult) -> dict[str, Any]:
 def serve_batch(authorization: str | None, req: func.HttpRequest) -> list[ItemResult]:
     facade = get_facade()
     principal = facade.authenticate(authorization)
+    facade.check_client_app(principal)  # a calling app that is not allowed is refused whole, not per item
     body = read_json_body(req)
     if body is None:
         raise ValidationError([FieldError("body", "is required: a JSON array of commands")])

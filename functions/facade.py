@@ -30,6 +30,7 @@ from .validation import Command, validate_hub
 if TYPE_CHECKING:
     from .auth.principal import Principal
     from .auth.validator import TokenValidator
+    from .signalr.router import EndpointRouter
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,15 @@ class Facade:
         self.settings = settings
 
     @cached_property
-    def client(self) -> SignalRClient:
-        return SignalRClient(parse_connection_string(self.settings.signalr_connection_string))
+    def client(self) -> SignalRClient | EndpointRouter:
+        """One endpoint: the client itself, as always. Several: a router over them (no threads otherwise)."""
+        endpoints = self.settings.signalr_endpoints
+        if len(endpoints) > 1:
+            from .signalr.router import EndpointRouter
+
+            return EndpointRouter.from_configs(endpoints).start()
+        info = endpoints[0].info if endpoints else parse_connection_string(self.settings.signalr_connection_string)
+        return SignalRClient(info)
 
     @cached_property
     def _upstream_check(self) -> SingleFlight[dict[str, Any]]:
@@ -77,8 +85,10 @@ class Facade:
         return {"status": "ok" if status == 200 else "error", "httpStatus": status}
 
     def upstream_health(self) -> dict[str, Any]:
-        """The service's health, from a check made at most once per ``UPSTREAM_CHECK_TTL`` seconds."""
-        return self._upstream_check.get()
+        """The service's health, from a check made at most once per ``UPSTREAM_CHECK_TTL`` seconds
+        (several endpoints: each one's state from the background probes, which cost callers nothing)."""
+        report = getattr(self.client, "report", None)
+        return report() if report is not None else self._upstream_check.get()
 
     def require_sound_settings(self) -> None:
         """Fail closed (500, details only in the log) while a setting is malformed."""
@@ -174,7 +184,7 @@ class Facade:
         application = self.application_for(principal.tenant_id)
         # Clients name the combined hub, as the Management SDK's negotiate does.
         client_hub = f"{application}_{hub}" if application else hub
-        client = self.client
+        client = self.client.for_negotiate()
         url = f"{client.info.client_url}/client/?hub={client_hub}"
         if isinstance(client.credential, AccessKeyCredential):
             audience = audience_for(client.info.client_url) + f"/client/?hub={client_hub}"
@@ -243,5 +253,8 @@ def reset_facade() -> None:
     """Forget the cached settings and clients (tests that change the environment call it)."""
     global _facade
     with _lock:
+        close = getattr(_facade.__dict__.get("client") if _facade else None, "close", None)
+        if close is not None:  # a router's probe thread and pool
+            close()
         _facade = None
         get_settings.cache_clear()

@@ -6,7 +6,11 @@ Outcomes, each logged once with the message id, operation, hub and correlation i
   as bad); it is written verbatim with its reason to ``<queue>-invalid`` and not retried;
 - retried: a transient failure (throttling, 5xx, timeout, connection, credentials) raises,
   so the host makes it visible again and, after ``maxDequeueCount`` tries, moves it to
-  ``<queue>-poison``.
+  ``<queue>-poison``;
+- re-queued where owed: with several SignalR endpoints, a command that some endpoints took
+  but a healthy one failed transiently goes back on the queue as a new message naming only
+  the endpoints still owed (``endpoints``, ``attempt`` + 1); after ``SIGNALR_BATCH_MAX_ATTEMPTS``
+  attempts, to ``<queue>-poison``. It is never resent where it was delivered.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ import azure.functions as func
 
 from .batch import Batch
 from .errors import FacadeError, PermissionDenied, RequestError, UpstreamRejected
-from .facade import get_facade
+from .facade import Facade, get_facade
 from .queue_batch import run_queued_batch
+from .queue_commands import queued_attempt
 from .settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
+from .signalr.router import pending_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,19 @@ def dead_letter_record(msg: func.QueueMessage, reason: str, errors: list[dict[st
     except UnicodeDecodeError:
         record["originalBase64"] = base64.b64encode(raw).decode("ascii")
     return json.dumps(record)
+
+
+def _requeue_where_owed(facade: Facade, text: str, owed: tuple[str, ...], msg: func.QueueMessage,
+                        error: FacadeError, requeue: func.Out[str], poison: func.Out[list[str]]) -> None:
+    """A new message naming only the endpoints still owed (as a batch's remainder is re-queued);
+    after ``SIGNALR_BATCH_MAX_ATTEMPTS`` attempts it goes to the poison queue instead."""
+    data = json.loads(text)
+    attempt = queued_attempt(data)
+    if attempt >= facade.settings.batch_max_attempts:
+        poison.set([dead_letter_record(msg, f"attempts-exhausted: still failing on endpoints {','.join(owed)} "
+                                            f"after {attempt} attempts (last: {error.slug})")])
+        return
+    requeue.set(json.dumps({**data, "endpoints": list(owed), "attempt": attempt + 1}))
 
 
 def _describe(error: FacadeError) -> tuple[str, list[dict[str, str]]]:
@@ -100,6 +119,12 @@ def execute_command(
         log.warning("queue command dead-lettered: %s reason=%s", ids, error.slug)
         return
     except FacadeError as error:
+        owed = pending_endpoints(error)
+        if owed:  # some SignalR endpoints took it: resending everywhere would deliver it twice
+            _requeue_where_owed(facade, text, owed, msg, error, requeue, poison)
+            log.warning("queue command partly delivered, re-queued for endpoints %s: %s error=%s",
+                        ",".join(owed), ids, error.slug)
+            return
         # Only transient trouble gets here: raising makes the host retry, then poison the message.
         log.warning("queue command failed, will be retried: %s dequeue_count=%s error=%s",
                     ids, getattr(msg, "dequeue_count", None), error.slug)

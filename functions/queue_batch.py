@@ -29,6 +29,7 @@ from .batch import Batch
 from .batch_runner import ItemResult, run_batch
 from .errors import FacadeError, PermissionDenied
 from .facade import Facade
+from .signalr.router import pending_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +103,17 @@ def _admit(facade: Facade, batch: Batch) -> Batch:
     return replace(batch, items=tuple(items))
 
 
+def _owed(result: ItemResult) -> dict:
+    """An item to re-queue: with several endpoints, named only where it is still owed."""
+    owed = pending_endpoints(result.error) if result.error is not None else None
+    return {**result.item.fields, "endpoints": list(owed)} if owed else result.item.fields
+
+
 def _retry_later(retry: list[ItemResult], batch: Batch, message_id: str | None, max_attempts: int,
                  outcome: QueuedBatchResult) -> None:
     if batch.attempt < max_attempts:
         message = json.dumps({
-            "commands": [r.item.fields for r in retry], "indexes": [r.item.index for r in retry],
+            "commands": [_owed(r) for r in retry], "indexes": [r.item.index for r in retry],
             "attempt": batch.attempt + 1, "ordered": batch.ordered,
         })
         if len(message.encode()) <= MAX_QUEUE_MESSAGE_BYTES:

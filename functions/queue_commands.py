@@ -7,6 +7,7 @@ Format (README, "Queue commands"): one JSON object per message, e.g.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +20,11 @@ QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
 # An HTTP batch answers each item's status only: existence checks fit (200/404), data answers do not.
 BATCH_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable or op.existence_check)
 ENVELOPE_FIELDS = frozenset({"operation", "id", "tenant"})
+# Written by the facade when it re-queues a command that reached some SignalR endpoints but failed
+# on others (functions/signalr/router.py): where it is still owed, and (a lone command) its attempt.
+RETRY_FIELDS = frozenset({"endpoints", "attempt"})
+MAX_RETRY_ENDPOINTS = 16
+_ENDPOINT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 def read_message(text: str) -> Any:
@@ -52,9 +58,14 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
         raise OperationNotAllowed(f"'{name}' answers with data, and a queue has no reply channel; use HTTP")
 
     body_field = spec.body.queue_field if spec.body is not None else None
+    envelope = ENVELOPE_FIELDS if existence_checks else ENVELOPE_FIELDS | RETRY_FIELDS  # HTTP: never
     errors = [FieldError(key[:64], "is not a field of this operation")
               for key in sorted(data)
-              if key not in ENVELOPE_FIELDS and key != body_field and spec.param(key) is None]
+              if key not in envelope and key != body_field and spec.param(key) is None]
+    endpoints = _retry_endpoints(data.get("endpoints"), errors) if not existence_checks else None
+    attempt = data.get("attempt", 1)
+    if type(attempt) is not int or not 1 <= attempt <= 100:
+        errors.append(FieldError("attempt", "must be a whole number from 1 to 100"))
     correlation_id = data.get("id")
     if correlation_id is not None:
         try:
@@ -75,4 +86,19 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
         errors.extend(e.errors)
     if errors:
         raise ValidationError(errors)
-    return replace(command, tenant_id=tenant_id) if tenant_id else command
+    return replace(command, tenant_id=tenant_id or None, endpoints=endpoints)
+
+
+def queued_attempt(data: dict[str, Any]) -> int:
+    """A lone queued command's attempt (1 unless the facade re-queued it; checked when read)."""
+    return data.get("attempt", 1)
+
+
+def _retry_endpoints(value: Any, errors: list[FieldError]) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if (not isinstance(value, list) or not 1 <= len(value) <= MAX_RETRY_ENDPOINTS
+            or not all(isinstance(v, str) and _ENDPOINT_NAME.fullmatch(v) for v in value)):
+        errors.append(FieldError("endpoints", f"must list 1 to {MAX_RETRY_ENDPOINTS} SignalR endpoint names"))
+        return None
+    return tuple(value)

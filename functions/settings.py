@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import ConfigurationError
+from .signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
 SIGNALR_CONNECTION_STRING = "AzureSignalRConnectionString"
@@ -114,6 +115,9 @@ class Settings:
     events_queue: str = DEFAULT_EVENTS_QUEUE
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
+    # Every SignalR instance (functions/signalr/endpoints.py): AzureSignalRConnectionString as
+    # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
+    signalr_endpoints: tuple[EndpointConfig, ...] = ()
     # Malformed values met while reading, by setting name (never by value). Reading never raises:
     # /api/health must be able to report every problem, and requests then fail closed.
     read_problems: tuple[str, ...] = ()
@@ -133,7 +137,10 @@ class Settings:
         identities = frozenset(i.lower() for i in _split(env.get(UPSTREAM_IDENTITIES)))
         if any(not is_guid(i) for i in identities):
             problems.append(f"{UPSTREAM_IDENTITIES} must list application or object ids")
+        endpoints, endpoint_problems = read_endpoints(env)
+        problems.extend(endpoint_problems)
         return cls(
+            signalr_endpoints=endpoints,
             signalr_connection_string=env.get(SIGNALR_CONNECTION_STRING) or None,
             entra_tenant_id=(env.get(ENTRA_TENANT_ID) or "").strip() or None,
             entra_audiences=_split(env.get(ENTRA_AUDIENCES)),
@@ -164,8 +171,10 @@ class Settings:
         from .signalr.connection_string import parse_connection_string
 
         problems = [*self.read_problems, *self.auth_problems()]
+        named_only = self.signalr_connection_string is None and self.signalr_endpoints
         try:
-            parse_connection_string(self.signalr_connection_string)
+            if not named_only:  # with named endpoints the main string is optional
+                parse_connection_string(self.signalr_connection_string)
         except ConfigurationError as e:
             problems.append(e.detail)  # names the key, never the value
         return problems

@@ -38,10 +38,16 @@ def start() -> list[threading.Thread]:
     facade = get_facade()  # built here, in the loading thread, so the warm-up fills the very one requests use
     threads = [threading.Thread(target=_quietly, args=(name, task), name=f"warmup-{name}", daemon=True)
                for name, task in (("signing-keys", lambda: facade.validator.keys.prefetch()),
-                                  ("signalr-token", lambda: _prefetch_credential(facade.client.credential)))]
+                                  ("signalr-token", lambda: _prefetch_credentials(facade.client)))]
     for thread in threads:
         thread.start()
     return threads
+
+
+def _prefetch_credentials(client: object) -> None:
+    # Several SignalR endpoints (functions/signalr/router.py): each has its own credential.
+    for one in getattr(client, "clients", (client,)):
+        _prefetch_credential(one.credential)
 
 
 def _prefetch_credential(credential: object) -> None:

@@ -2,7 +2,9 @@
 [--entra-issuer ISS --entra-jwks-url URL [--entra-audience AUD]] [--upstream URL]``
 
 ``--upstream`` is the URL template the service POSTs client events to (serverless upstream),
-e.g. ``http://127.0.0.1:7071/api/upstream/{hub}/{category}/{event}``.
+e.g. ``http://127.0.0.1:7071/api/upstream/{hub}/{category}/{event}``. With
+``--upstream-token-url`` and ``--upstream-identity`` the calls carry a bearer token of that
+identity from the local identity provider, as the service's managed-identity upstream does.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("SIGNALR_EMULATOR_UPSTREAM") or None,
         help="upstream URL template with {hub}, {category}, {event} (default: none; invoking clients are closed)",
     )
+    parser.add_argument("--upstream-token-url", help="the local identity provider's /dev/token (managed identity)")
+    parser.add_argument("--upstream-identity", help="object id of the service's identity for upstream tokens")
     args = parser.parse_args(argv)
+    if bool(args.upstream_token_url) != bool(args.upstream_identity):
+        parser.error("--upstream-token-url and --upstream-identity go together")
+    upstream_identity = (args.upstream_token_url, args.upstream_identity) if args.upstream_identity else None
     if bool(args.entra_issuer) != bool(args.entra_jwks_url):
         parser.error("--entra-issuer and --entra-jwks-url go together")
     entra = EntraTrust(args.entra_issuer, args.entra_jwks_url, args.entra_audience) if args.entra_issuer else None
@@ -44,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         f"(Endpoint=http://{args.host};Port={args.port};AccessKey=<key>;Version=1.0;)",
         flush=True,
     )
-    app = create_app(args.access_key, entra=entra, upstream_template=args.upstream)
+    app = create_app(args.access_key, entra=entra, upstream_template=args.upstream,
+                     upstream_identity=upstream_identity)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

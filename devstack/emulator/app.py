@@ -85,8 +85,10 @@ async def _clear_requests(request: web.Request) -> web.Response:
 
 
 def create_app(access_key: str, timings: Timings | None = None, entra: EntraTrust | None = None,
-               upstream_template: str | None = None) -> web.Application:
-    emulator = Emulator(access_key, timings, entra=entra, upstream_template=upstream_template)
+               upstream_template: str | None = None, upstream_identity: tuple[str, str] | None = None
+               ) -> web.Application:
+    emulator = Emulator(access_key, timings, entra=entra, upstream_template=upstream_template,
+                        upstream_identity=upstream_identity)
     app = web.Application(middlewares=[_cors, _log_requests], client_max_size=MAX_BODY)
     app[EMULATOR] = emulator
 

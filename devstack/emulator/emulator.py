@@ -52,7 +52,7 @@ class RequestRecord:
 class Emulator:
     def __init__(
         self, access_key: str, timings: Timings | None = None, max_log: int = 10_000, entra: EntraTrust | None = None,
-        upstream_template: str | None = None,
+        upstream_template: str | None = None, upstream_identity: tuple[str, str] | None = None,
     ) -> None:
         if not access_key:
             raise ValueError("an access key is required")
@@ -64,7 +64,10 @@ class Emulator:
         self.requests: deque[RequestRecord] = deque(maxlen=max_log)
         self._ticker: asyncio.Task[None] | None = None
         # Serverless upstream: client events are POSTed here; without it an invoking client is closed.
-        self.upstream = Upstream(upstream_template, access_key) if upstream_template else None
+        # upstream_identity: (token URL, identity) when the upstream authenticates with a managed identity.
+        token_url, identity = upstream_identity or (None, None)
+        self.upstream = (Upstream(upstream_template, access_key, token_url=token_url, identity=identity)
+                         if upstream_template else None)
 
     def hub(self, name: str) -> Hub:
         key = name.lower()  # hub names are case-insensitive

@@ -31,9 +31,11 @@ class EmulatorServer:
         timings: Timings | None = None,
         entra: EntraTrust | None = None,
         upstream_template: str | None = None,
+        upstream_identity: tuple[str, str] | None = None,
     ) -> None:
         self.access_key = access_key
         self.upstream_template = upstream_template
+        self.upstream_identity = upstream_identity  # (token URL, identity): managed-identity upstream
         self.host = host
         self._requested_port = port
         self._timings = timings
@@ -71,7 +73,8 @@ class EmulatorServer:
             loop.close()
 
     async def _serve(self, ready: Future[int]) -> None:
-        app = create_app(self.access_key, self._timings, self._entra, self.upstream_template)
+        app = create_app(self.access_key, self._timings, self._entra, self.upstream_template,
+                         self.upstream_identity)
         self._emulator = app[EMULATOR]
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()

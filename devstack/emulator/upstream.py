@@ -12,6 +12,11 @@ For an invocation with an ``invocationId`` the answer becomes the client's Compl
 or an empty 200 → an empty Completion, a 200 body → relayed as it is (it must be a hub
 protocol message), any other status → a Completion with ``Invocation failed, status code N``.
 Per connection, events are posted one at a time, in order.
+
+Managed-identity authentication (the service's upstream ``auth.type = ManagedIdentity``): with
+``token_url`` and ``identity``, each call also carries ``Authorization: Bearer <token>`` for
+that identity, fetched from the local identity provider's ``/dev/token`` (standing in for the
+service's managed identity endpoint) and reused until half its lifetime has passed.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -64,11 +70,17 @@ def client_query(query: Mapping[str, str] | str) -> str:
 class Upstream:
     """Posts a hub's client events to the app's upstream URL."""
 
-    def __init__(self, template: str, access_key: str, timeout: float = 30.0) -> None:
+    def __init__(self, template: str, access_key: str, timeout: float = 30.0, *, token_url: str | None = None,
+                 identity: str | None = None) -> None:
         if not template.startswith(("http://", "https://")):
             raise ValueError("the upstream URL template must be an absolute http(s) URL")
+        if bool(token_url) != bool(identity):
+            raise ValueError("token_url and identity go together")
         self.template = template
         self.access_key = access_key
+        self.token_url = token_url
+        self.identity = identity
+        self._token: tuple[str, float] | None = None
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self.failures = 0  # posts that got no 2xx (tests and the log read it)
@@ -90,12 +102,24 @@ class Upstream:
             headers["X-ASRS-Client-Query"] = connection.query
         return headers
 
+    async def _bearer(self, session: aiohttp.ClientSession) -> str:
+        """A token of the service's identity for the upstream (cached for half its hour)."""
+        if self._token is None or self._token[1] < time.monotonic():
+            async with session.post(self.token_url, json={"user": self.identity, "roles": []}) as response:
+                response.raise_for_status()
+                token = (await response.json())["access_token"]
+            self._token = (token, time.monotonic() + 1800)
+        return self._token[0]
+
     async def _post(self, connection: Connection, category: str, event: str, body: bytes) -> tuple[int, bytes]:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
+        headers = self.headers(connection, category, event)
         try:
+            if self.token_url:
+                headers["Authorization"] = f"Bearer {await self._bearer(self._session)}"
             async with self._session.post(self.url(connection.hub, category, event), data=body,
-                                          headers=self.headers(connection, category, event)) as response:
+                                          headers=headers) as response:
                 answer = await response.content.read(MAX_RESPONSE + 1)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError):

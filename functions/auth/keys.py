@@ -260,7 +260,8 @@ class SigningKeyCache:
             pass
 
     def _fetch(self, now: float) -> dict[str, SigningKey]:
-        """Fetch (metadata if still unknown, then) the key set. Call with the lock held."""
+        """Fetch the key set, and first the configuration if still unknown (with the keys of a
+        known URL fetched alongside it). Call with the lock held."""
         self._last_attempt = now
         self.fetch_attempts += 1
         if self._session is None:

@@ -96,6 +96,10 @@ class SignalRClient:
         self.gate = ThrottleGate()
         self.session = session or build_session(retry, gate=self.gate)
 
+    def for_negotiate(self) -> SignalRClient:
+        """The endpoint a client is sent to (functions/signalr/router.py picks among several)."""
+        return self
+
     def url_for(self, command: Command) -> str:
         # The service is case-insensitive on hubs; the official SDK lowercases them.
         values = {"hub": command.hub.lower(), **{k: v for k, v in command.args.items() if isinstance(v, str)}}

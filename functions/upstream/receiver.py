@@ -17,8 +17,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AuthenticationError, ConfigurationError, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
-from ..signalr.connection_string import parse_connection_string
+from ..errors import AuthenticationError, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
 from ..validation import MAX_BODY_BYTES
 from . import events
 from .signature import is_signed
@@ -39,15 +38,11 @@ class UpstreamReceiver:
 
     @cached_property
     def signature_keys(self) -> tuple[str, ...]:
-        """The connection string's access key (if it has one) and the extra keys, for rotation."""
-        keys = list(self.settings.upstream_keys)
-        try:
-            access_key = parse_connection_string(self.settings.signalr_connection_string).access_key
-        except ConfigurationError:
-            access_key = None  # /api/health reports it; signatures then need SIGNALR_UPSTREAM_KEYS
-        if access_key:
-            keys.insert(0, access_key)
-        return tuple(keys)
+        """Every SignalR endpoint's access key (the connection string's and those of
+        ``Azure__SignalR__Endpoints__*``, functions/signalr/endpoints.py) and the extra keys, for
+        rotation. A malformed connection string gives none: /api/health reports it."""
+        access_keys = [e.info.access_key for e in self.settings.signalr_endpoints if e.info.access_key]
+        return tuple(dict.fromkeys([*access_keys, *self.settings.upstream_keys]))
 
     def authenticate(self, headers: Any) -> str:
         """How the request proved its origin: ``"identity"`` or ``"signature"``."""

@@ -91,6 +91,9 @@ param signalRSku string = 'Standard_S1'
 @description('SignalR Service units (1,000 connections each on Standard_S1; Free_F1 always has one).')
 param signalRCapacity int = 1
 
+@description('Region of an optional second SignalR Service (geo-redundancy, issue 12): same SKU, identity, roles and CORS; the facade sends to both and sends clients to it only when the first is down. Empty: none.')
+param signalRSecondaryLocation string = ''
+
 @description('Let SignalR also accept access keys. Off: Entra ID only, and no key exists in any setting.')
 param signalRAllowAccessKeys bool = false
 
@@ -146,6 +149,7 @@ var queueNames = [
 ]
 // The app's default hostname, known before the app exists (SignalR and the app refer to each other).
 var upstreamUrlTemplate = '${empty(upstreamBaseUrl) ? 'https://${functionAppName}.azurewebsites.net' : upstreamBaseUrl}/api/upstream/{hub}/{category}/{event}'
+var signalRSecondaryName = '${abbrs.signalRServiceSignalR}${resourceToken}-2'
 var audiences = empty(entraAudiences) ? [apiClientId, 'api://${apiClientId}'] : entraAudiences
 
 // ---------------------------------------------------------------------------------------
@@ -202,6 +206,24 @@ module signalR 'modules/signalr.bicep' = {
   }
 }
 
+// An optional second instance in another region: a secondary endpoint of the facade.
+module signalRSecondary 'modules/signalr.bicep' = if (!empty(signalRSecondaryLocation)) {
+  name: 'signalr-secondary'
+  params: {
+    name: signalRSecondaryName
+    location: signalRSecondaryLocation
+    tags: tags
+    skuName: signalRSku
+    capacity: signalRCapacity
+    allowedOrigins: corsAllowedOrigins
+    disableLocalAuth: !signalRAllowAccessKeys
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    // Its clients' events reach the same receiver, signed by its own identity.
+    upstreamUrlTemplate: upstreamUrlTemplate
+    upstreamTokenResource: 'api://${apiClientId}'
+  }
+}
+
 module rbac 'modules/rbac.bicep' = {
   name: 'rbac'
   params: {
@@ -213,8 +235,13 @@ module rbac 'modules/rbac.bicep' = {
     eventsQueueReaderPrincipalIds: eventsQueueReaderPrincipalIds
     commandsQueueSenderPrincipalType: commandsQueueSenderPrincipalType
     signalRName: signalR.outputs.name
+    secondarySignalRName: empty(signalRSecondaryLocation) ? '' : signalRSecondaryName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
+  // Its role goes on the second instance, which must exist first.
+  dependsOn: [
+    signalRSecondary
+  ]
 }
 
 // The settings functions/settings.py reads. ENTRA_METADATA_URL is for local development only
@@ -230,13 +257,22 @@ var facadeSettings = {
   ENTRA_ALLOWED_CLIENT_APPS: join(entraAllowedClientApps, ',')
   SIGNALR_COMMANDS_QUEUE: commandsQueueName
   SIGNALR_EVENTS_QUEUE: eventsQueueName
-  // Upstream calls carry a token of SignalR's own identity; the receiver accepts no other.
-  SIGNALR_UPSTREAM_IDENTITIES: signalR.outputs.principalId
+  // Upstream calls carry a token of SignalR's own identity (each instance's); the receiver accepts no other.
+  SIGNALR_UPSTREAM_IDENTITIES: empty(signalRSecondaryLocation) ? signalR.outputs.principalId : '${signalR.outputs.principalId},${signalRSecondary.outputs.principalId}'
+
   SIGNALR_BATCH_PARALLELISM: batchParallelism
   SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts
   SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri
   SIGNALR_COMMANDS_STORAGE__credential: 'managedidentity'
   SIGNALR_COMMANDS_STORAGE__clientId: identity.outputs.clientId
+}
+
+// The second instance in the identity form of the endpoint settings (functions/signalr/endpoints.py):
+// endpoint "failover", type secondary, the same identity.
+var secondarySignalRSettings = empty(signalRSecondaryLocation) ? {} : {
+  Azure__SignalR__Endpoints__failover__secondary__serviceUri: signalRSecondary.outputs.endpoint
+  Azure__SignalR__Endpoints__failover__secondary__credential: 'managedidentity'
+  Azure__SignalR__Endpoints__failover__secondary__clientId: identity.outputs.clientId
 }
 
 module functionApp 'modules/function-app.bicep' = {
@@ -251,7 +287,7 @@ module functionApp 'modules/function-app.bicep' = {
     storageAccountName: storage.outputs.name
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    appSettings: facadeSettings
+    appSettings: union(facadeSettings, secondarySignalRSettings)
     allowedOrigins: corsAllowedOrigins
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount

@@ -187,3 +187,21 @@ def test_no_warm_up_outside_a_functions_worker(msi_env: pytest.MonkeyPatch, iden
     msi_env.delenv("FUNCTIONS_WORKER_RUNTIME", raising=False)
     assert warmup.start() == []
     assert identity_endpoint.requests == 0
+
+
+def test_the_identity_endpoint_stand_in_answers_only_the_platform_protocol(identity_endpoint):
+    import requests
+
+    def ask(header: str | None = None, **params: str) -> requests.Response:
+        query = {"api-version": "2019-08-01", "resource": "https://signalr.azure.com", **params}
+        headers = {"X-IDENTITY-HEADER": header or identity_endpoint.secret}
+        return requests.get(identity_endpoint.url, params=query, headers=headers, timeout=5)
+
+    good = ask(client_id=DEV_IDENTITY_CLIENT_ID)
+    assert good.status_code == 200
+    assert set(good.json()) >= {"access_token", "expires_on", "resource", "token_type"}
+    assert int(good.json()["expires_on"]) > time.time() + 3000
+    assert ask(header="wrong").status_code == 401
+    assert ask(resource="https://management.azure.com").status_code == 400
+    assert ask(client_id="another-identity").status_code == 400
+    assert ask(**{"api-version": "2017-09-01"}).status_code == 400

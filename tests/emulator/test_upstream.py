@@ -98,3 +98,22 @@ def test_the_url_template_percent_encodes_each_value():
 def test_the_client_query_leaves_out_what_the_service_consumes():
     assert client_query("hub=chat&id=tok&access_token=secret&room=blue") == "?room=blue"
     assert client_query("hub=chat") == ""
+
+
+def test_with_a_managed_identity_each_call_carries_that_identitys_token(sink, identity_provider):
+    import jwt
+
+    identity = "5160a15e-0000-4000-8000-0000000000aa"
+    server = EmulatorServer(DEV_ACCESS_KEY, timings=FAST, upstream_template=sink.template,
+                            upstream_identity=(f"{identity_provider.base_url}/dev/token", identity)).start()
+    try:
+        client = connect(server)
+        client.stop()
+        posts = sink.wait_for(2)
+    finally:
+        server.stop()
+    for post in posts:
+        scheme, _, token = post.headers["Authorization"].partition(" ")
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert scheme == "Bearer"
+        assert (claims["oid"], claims["aud"], claims.get("idtyp")) == (identity, identity_provider.audience, "app")

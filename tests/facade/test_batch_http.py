@@ -27,9 +27,9 @@ def paths_to(upstream, prefix: str) -> int:
 def post_batch(registered_functions, secured_env, identity_provider):
     function = registered_functions["batch"].get_user_function()
 
-    def run(body, *, roles=ALL_PERMISSIONS, raw: bytes | None = None, headers=None):
+    def run(body, *, roles=ALL_PERMISSIONS, raw: bytes | None = None, headers=None, **claims):
         data = raw if raw is not None else json.dumps(body).encode()
-        all_headers = {"Authorization": f"Bearer {identity_provider.mint(roles=roles)}",
+        all_headers = {"Authorization": f"Bearer {identity_provider.mint(roles=roles, **claims)}",
                        "Content-Type": "application/json", **(headers or {})}
         request = func.HttpRequest("POST", "http://127.0.0.1:7071/api/v1/batch", headers=all_headers,
                                    params={}, route_params={}, body=data)
@@ -140,3 +140,29 @@ def test_operations_that_answer_with_data_are_refused_per_item_existence_checks_
     assert [r["status"] for r in body["results"]] == [400, 200]
     assert body["results"][0]["problem"]["type"].endswith(":operation-not-allowed")
     assert [r.path for r in upstream.requests] == ["/api/v1/hubs/chat/users/u"]
+
+
+def test_a_calling_app_that_is_not_allowed_is_refused_whole_with_403(post_batch, upstream, secured_env):
+    from functions.facade import reset_facade
+
+    secured_env.setenv("ENTRA_ALLOWED_CLIENT_APPS", "11111111-aaaa-4bbb-8ccc-000000000001")
+    reset_facade()
+    status, problem = post_batch([send_to("u1")])
+    assert status == 403
+    assert problem["type"].endswith(":forbidden")
+    assert upstream.requests == []
+
+
+def test_multi_tenant_batch_items_act_in_the_callers_tenant_and_may_not_name_one(post_batch, upstream, secured_env,
+                                                                              identity_provider):
+    from functions.facade import reset_facade
+
+    secured_env.setenv("ENTRA_TENANT_ID", "organizations")
+    secured_env.setenv("ENTRA_ALLOWED_TENANTS", identity_provider.tenant_id)
+    secured_env.setenv("ENTRA_METADATA_URL", identity_provider.metadata_url_for("organizations"))
+    reset_facade()
+    status, body = post_batch([send_to("u1"), send_to("u2", tenant=identity_provider.tenant_id)])
+    assert [r["status"] for r in body["results"]] == [202, 400]
+    assert body["results"][1]["problem"]["errors"][0]["field"] == "tenant"
+    [request] = upstream.requests
+    assert ("application", "t" + identity_provider.tenant_id.replace("-", "")) in request.query

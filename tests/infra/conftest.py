@@ -64,6 +64,8 @@ def deployed_resources(deploy_main):
         main = deploy_main(**overrides)
         found = []
         for module_name in main.file.modules:
+            if not main.instances(main.file.modules[module_name]):
+                continue  # a module deployed only when a parameter asks for it
             template = main.module(module_name)
             for decl in template.file.resources.values():
                 if not decl.existing:

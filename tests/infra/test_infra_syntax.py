@@ -80,7 +80,8 @@ def test_module_call_matches_the_module_parameters_and_outputs(bicep_files, name
     decl = caller.modules[module]
     target = (caller.path.parent / decl.type).resolve()
     callee = bicep_files[target.relative_to(BICEP_DIR).as_posix()]
-    params_node = object_value(decl.value, "params")
+    body = named(decl.value)[-1] if decl.value.type == "if_statement" else decl.value  # `= if (...) {...}`
+    params_node = object_value(body, "params")
     passed = {text(named(p)[0]) for p in named(params_node) if p.type == "object_property"}
     required = {n for n, p in callee.params.items() if p.value is None}
     assert not passed - callee.params.keys(), "parameters the module does not declare"

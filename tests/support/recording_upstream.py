@@ -62,13 +62,13 @@ DEFAULT_STATUS = {"POST": 202, "PUT": 202, "DELETE": 202, "GET": 200, "HEAD": 20
 
 
 class RecordingUpstream(LoopbackHTTPServer):
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.requests: list[Recorded] = []
         self._script: deque[Answer] = deque()
         self.rules: list[Rule] = []
         self.default: Answer | None = None
         self._lock = threading.Lock()
-        super().__init__(self._handler_class(), name="recording-upstream")
+        super().__init__(self._handler_class(), name="recording-upstream", port=port)
 
     def answer(self, *answers: Answer) -> None:
         """Queue answers for the next requests (then the default resumes)."""

@@ -83,3 +83,15 @@ def test_the_parser_reads_the_services_comma_separated_list():
     header = sign("c", "k1") + ", " + sign("c", "k2")
     assert parse_signatures(header) is not None
     assert len(parse_signatures(header)) == 2
+
+
+def test_events_from_a_second_signalr_endpoint_are_accepted_with_its_own_key(deliver, upstream_env):
+    from functions.facade import reset_facade
+
+    second_key = "SECONDENDPOINTKEY0123456789abcdefghijklmnop"
+    upstream_env.setenv("Azure__SignalR__Endpoints__west__primary",
+                        f"Endpoint=http://127.0.0.1;Port=1;AccessKey={second_key};Version=1.0;")
+    reset_facade()
+    assert deliver(service_headers(keys=(second_key,))).status == 204
+    assert deliver(service_headers(keys=(DEV_ACCESS_KEY,))).status == 204
+    _refused(deliver(service_headers(keys=(WRONG_KEY,))))

@@ -29,6 +29,9 @@ param eventsQueueReaderPrincipalIds array
 @description('The SignalR Service.')
 param signalRName string
 
+@description('An optional second SignalR Service (another region); empty: none. Same roles as the first.')
+param secondarySignalRName string = ''
+
 @description('The Application Insights component.')
 param applicationInsightsName string
 
@@ -80,6 +83,10 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = {
   name: signalRName
 }
 
+resource secondarySignalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = if (!empty(secondarySignalRName)) {
+  name: secondarySignalRName
+}
+
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
@@ -100,6 +107,18 @@ resource signalRRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04
   for roleId in signalRRoles: {
     name: guid(signalR.id, principalId, roleId)
     scope: signalR
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource secondarySignalRRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in (empty(secondarySignalRName) ? [] : signalRRoles): {
+    name: guid(secondarySignalR.id, principalId, roleId)
+    scope: secondarySignalR
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
       principalId: principalId
