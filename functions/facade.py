@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import paging
 from .batch import Batch, is_batch, read_batch
@@ -55,13 +55,39 @@ class Outcome:
         return self.not_found and self.spec.not_found.queue is QueueOn404.DEAD_LETTER
 
 
+T = TypeVar("T")
+
+
+def built_once(build: Callable[[Facade], T]) -> property:
+    """A lazily built part of the facade, built by one thread only.
+
+    ``cached_property`` stopped locking in Python 3.12: the warm-up thread and a first request
+    could then both build the SignalR client (starting two sets of probe threads) or the token
+    validator (fetching the keys twice). Built under the facade's lock, each is built once.
+    """
+    key = "_built_" + build.__name__
+
+    def get(facade: Facade) -> T:
+        try:
+            return facade.__dict__[key]
+        except KeyError:
+            pass
+        with facade._build_lock:
+            if key not in facade.__dict__:
+                facade.__dict__[key] = build(facade)
+            return facade.__dict__[key]
+
+    return property(get, doc=build.__doc__)
+
+
 class Facade:
     """Per-worker state and the request pipeline shared by the HTTP and queue triggers."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._build_lock = threading.RLock()
 
-    @cached_property
+    @built_once
     def client(self) -> SignalRClient | EndpointRouter:
         """One endpoint: the client itself, as always. Several: a router over them (no threads otherwise)."""
         endpoints = self.settings.signalr_endpoints
@@ -95,7 +121,7 @@ class Facade:
         if self.settings.read_problems:
             raise ConfigurationError("; ".join(self.settings.read_problems))
 
-    @cached_property
+    @built_once
     def validator(self) -> TokenValidator:
         from .auth.validator import TokenValidator
 

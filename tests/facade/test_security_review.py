@@ -269,3 +269,29 @@ def test_a_malformed_setting_is_reported_by_name_and_requests_fail_closed(
     assert upstream.requests == []
     everything = body + sent.get_body().decode() + caplog.text
     assert "s3cr3t-value" not in everything
+
+
+def test_the_client_and_validator_are_built_once_whatever_the_threads(secured_env, monkeypatch):
+    # On Python 3.12+ cached_property no longer locks: the warm-up thread and a first request
+    # must still share one client (one set of probe threads) and one validator (one key fetch).
+    from functions import facade as module
+
+    built: list[str] = []
+    real = module.SignalRClient.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append("client")
+        time.sleep(0.05)  # widen the window two builders would share
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(module.SignalRClient, "__init__", counting)
+    facade = module.get_facade()
+    clients: list[object] = []
+    threads = [threading.Thread(target=lambda: clients.append(facade.client)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert built == ["client"]
+    assert len({id(c) for c in clients}) == 1
+    assert facade.validator is facade.validator
