@@ -56,6 +56,7 @@ class Outcome:
 
 
 T = TypeVar("T")
+BUILT_PREFIX = "_built_"
 
 
 def built_once(build: Callable[[Facade], T]) -> property:
@@ -65,7 +66,7 @@ def built_once(build: Callable[[Facade], T]) -> property:
     could then both build the SignalR client (starting two sets of probe threads) or the token
     validator (fetching the keys twice). Built under the facade's lock, each is built once.
     """
-    key = "_built_" + build.__name__
+    key = BUILT_PREFIX + build.__name__
 
     def get(facade: Facade) -> T:
         try:
@@ -86,6 +87,10 @@ class Facade:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._build_lock = threading.RLock()
+
+    def built(self, name: str) -> Any:
+        """A ``built_once`` part if it has been built, else None (never builds it)."""
+        return self.__dict__.get(BUILT_PREFIX + name)
 
     @built_once
     def client(self) -> SignalRClient | EndpointRouter:
@@ -279,7 +284,7 @@ def reset_facade() -> None:
     """Forget the cached settings and clients (tests that change the environment call it)."""
     global _facade
     with _lock:
-        close = getattr(_facade.__dict__.get("client") if _facade else None, "close", None)
+        close = getattr(_facade.built("client") if _facade else None, "close", None)
         if close is not None:  # a router's probe thread and pool
             close()
         _facade = None
