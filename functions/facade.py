@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import paging
@@ -103,7 +102,7 @@ class Facade:
         info = endpoints[0].info if endpoints else parse_connection_string(self.settings.signalr_connection_string)
         return SignalRClient(info)
 
-    @cached_property
+    @built_once
     def _upstream_check(self) -> SingleFlight[dict[str, Any]]:
         return SingleFlight(self._probe_upstream, UPSTREAM_CHECK_TTL,
                             pending={"status": "pending", "detail": "The first check is under way"})
@@ -256,6 +255,8 @@ def tenant_namespace(tenant_id: str) -> str:
 
 
 UPSTREAM_CHECK_TTL = 5.0  # seconds between upstream health checks, whatever the number of probes
+
+
 def _documented_fields(spec: OperationSpec, body: Any) -> Any:
     """Only the fields the operation's answer schema documents reach the caller (None stays None)."""
     properties = (spec.answer_schema or {}).get("properties")
