@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bench.results import BenchResult, Row, median, ms, us
 from bench.sizes import Sizes
-from bench.upstream import CountingUpstream
+from bench.upstream import CountingUpstream, bare_sender
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,21 +137,12 @@ def sides_parallelism() -> int:
 
 
 def _own_cpu(sides: Sides, sizes: Sizes, result: BenchResult) -> None:
-    import jwt
-    import requests
 
     count = sizes.batch_cpu_items
     request = sides.batch_request(count)
     sides.run_batch(sides.batch_request(64))  # warm
     url = f"{sides.upstream.url}/api/v1/hubs/chat/users/u"
-    now = int(time.time())
-    token = jwt.encode({"aud": "http://127.0.0.1/api/v1/hubs/chat/users/u", "iat": now, "exp": now + 3600},
-                       ACCESS_KEY, algorithm="HS256")
-    headers = {"Authorization": f"Bearer {token}"}
-    body = {"Target": PAYLOAD["target"], "Arguments": PAYLOAD["arguments"]}
-    session = requests.Session()
-    session.trust_env = False
-    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=32))
+    session, headers, body = bare_sender("/api/v1/hubs/chat/users/u", PAYLOAD, pool_size=32)
     pool = ThreadPoolExecutor(sides_parallelism())
 
     def bare() -> int:

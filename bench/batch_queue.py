@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.queue_throughput import _queue_length
+from bench.queue_throughput import _queue_length, prepare_commands_queue
 from bench.results import BenchResult, Row
 from bench.sizes import Sizes
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
@@ -86,19 +84,10 @@ def _produce(connection_string: str, queue: str, messages: list[str], stop_at: f
 
 
 def _one_side(side: str, azurite: object, emulator: Emulator, count: int) -> dict[str, float | int]:
-    from azure.storage.queue import QueueServiceClient
 
     from devstack.host import LocalHost
-    from functions.facade import reset_facade
 
-    conn = azurite.connection_string  # type: ignore[attr-defined]
-    queue = f"bench-{side}-{uuid.uuid4().hex[:8]}"
-    with QueueServiceClient.from_connection_string(conn) as service:
-        for name in (queue, f"{queue}-invalid", f"{queue}-poison"):
-            service.create_queue(name)
-    os.environ.update({"SIGNALR_COMMANDS_STORAGE": conn, "SIGNALR_COMMANDS_QUEUE": queue,
-                       "AzureSignalRConnectionString": emulator.connection_string})
-    reset_facade()
+    conn, queue = prepare_commands_queue(side, azurite, emulator)
     emulator.clear()
     messages = _messages(side, count)
     deadline_s = max(120.0, count / 20)

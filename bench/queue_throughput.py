@@ -79,10 +79,11 @@ def _baseline_dir() -> Path:
     return app_dir
 
 
-def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count: int) -> dict[str, float | int]:
+def prepare_commands_queue(side: str, azurite: object, emulator: object) -> tuple[str, str]:
+    """A fresh commands queue (with its -invalid and -poison queues) for one side of a queue
+    benchmark, and the settings that point the facade at it and the emulator; (connection, queue)."""
     from azure.storage.queue import QueueServiceClient
 
-    from devstack.host import LocalHost
     from functions.facade import reset_facade
 
     conn = azurite.connection_string  # type: ignore[attr-defined]
@@ -93,6 +94,14 @@ def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count
     os.environ.update({"SIGNALR_COMMANDS_STORAGE": conn, "SIGNALR_COMMANDS_QUEUE": queue,
                        "AzureSignalRConnectionString": emulator.connection_string})  # type: ignore[attr-defined]
     reset_facade()
+    return conn, queue
+
+
+def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count: int) -> dict[str, float | int]:
+
+    from devstack.host import LocalHost
+
+    conn, queue = prepare_commands_queue(side, azurite, emulator)
     emulator.call(lambda e: e.requests.clear())  # type: ignore[attr-defined]
     deadline_s = max(120.0, count / 20)
     host = LocalHost("function_app", app_dir, port=0, shutdown_timeout=10)

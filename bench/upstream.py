@@ -77,3 +77,27 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def bare_sender(path: str, payload: dict[str, Any], pool_size: int = 10) -> tuple[Any, dict[str, str], dict[str, Any]]:
+    """The baselines' hand-written SignalR call: (session, headers, body) for a POST to ``path``.
+
+    An HS256 token for the path signed with the dev key, the REST API's PascalCase body, and a
+    ``requests.Session`` set up as the facade's (``trust_env`` off: otherwise requests reads proxy
+    settings and ~/.netrc on every call, and the baseline would measure that instead).
+    """
+    import time
+
+    import jwt
+    import requests
+
+    from devstack.constants import DEV_ACCESS_KEY
+
+    now = int(time.time())
+    token = jwt.encode({"aud": f"http://127.0.0.1{path}", "iat": now, "exp": now + 3600}, DEV_ACCESS_KEY,
+                       algorithm="HS256")
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=pool_size))
+    body = {"Target": payload["target"], "Arguments": payload["arguments"]}
+    return session, {"Authorization": f"Bearer {token}"}, body

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from bench.results import BenchResult, Row, median, us
 from bench.sizes import Sizes
-from bench.upstream import CountingUpstream
+from bench.upstream import CountingUpstream, bare_sender
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
 PAYLOAD = {"target": "newMessage", "arguments": ["warm", 1]}
@@ -66,8 +66,6 @@ def _facade_parts(request: object, authorization: str) -> dict[str, float]:
 
 def run(sizes: Sizes) -> BenchResult:
     import azure.functions as func
-    import jwt
-    import requests
 
     from devstack.idp import DevIdentityProvider
 
@@ -95,15 +93,7 @@ def run(sizes: Sizes) -> BenchResult:
                                    route_params={"hub": "chat"}, body=body)
 
         url = f"{upstream.url}/api/v1/hubs/chat"
-        now = int(time.time())
-        upstream_token = jwt.encode({"aud": "http://127.0.0.1/api/v1/hubs/chat", "iat": now, "exp": now + 3600},
-                                    ACCESS_KEY, algorithm="HS256")
-        headers = {"Authorization": f"Bearer {upstream_token}"}
-        upstream_body = {"Target": PAYLOAD["target"], "Arguments": PAYLOAD["arguments"]}
-        session = requests.Session()
-        # As the facade's session: without this, requests reads proxy settings and ~/.netrc on every
-        # call, and the baseline would measure that instead of the facade's overhead.
-        session.trust_env = False
+        session, headers, upstream_body = bare_sender("/api/v1/hubs/chat", PAYLOAD)
 
         def facade_call() -> int:
             return broadcast(request).status_code
