@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass
@@ -9,8 +10,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import requests
-from urllib3.exceptions import ReadTimeoutError
+import urllib3
 
 from ..catalog import Answer
 from ..concurrency import ThrottleGate
@@ -27,7 +27,7 @@ from ..json_input import JsonInputError, decode_json
 from ..validation import Command
 from .connection_string import ConnectionInfo
 from .credentials import Credential, credential_for
-from .transport import RetryPolicy, Timeouts, build_session
+from .transport import AnswerTimeout, RetryPolicy, Timeouts, Transport, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,21 @@ class UpstreamResult:
     body: Any = None  # the decoded JSON answer, for operations whose catalog entry has one
 
 
+def _origin(base_url: str) -> str:
+    """``scheme://host[:port]`` of a base URL (connection strings may add a path after it)."""
+    scheme, _, rest = base_url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
 def encode_path(template: str, values: dict[str, str]) -> str:
     """Fill a path template, percent-encoding every segment (``/``, ``?``, ``#`` included)."""
     return template.format(**{name: quote(value, safe="") for name, value in values.items()})
 
 
-def _error_message(response: requests.Response) -> str:
+def _error_message(response: urllib3.BaseHTTPResponse) -> str:
     """The ``message`` of the service's ErrorDetail, made safe for a caller (one short line), or ''."""
     try:
-        message = decode_json(response.content[:16384]).get("message")
+        message = decode_json(response.data[:16384]).get("message")
     except (JsonInputError, AttributeError):
         return ""
     if not isinstance(message, str):
@@ -61,7 +67,7 @@ def _error_message(response: requests.Response) -> str:
     return "".join(c for c in message if c.isprintable())[:512]
 
 
-def _retry_after(response: requests.Response) -> int | None:
+def _retry_after(response: urllib3.BaseHTTPResponse) -> int | None:
     value = response.headers.get("Retry-After", "")
     try:
         seconds = float(value)
@@ -70,14 +76,13 @@ def _retry_after(response: requests.Response) -> int | None:
     return max(0, math.ceil(seconds)) if math.isfinite(seconds) else None
 
 
-def _is_read_timeout(error: Exception) -> bool:
-    # requests reports a read timeout that went through urllib3's Retry as a ConnectionError.
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, ReadTimeoutError)
+def _json_bytes(body: Any) -> bytes | None:
+    # Compact, ASCII-only, and never NaN or Infinity (not JSON; the input rules refuse them anyway).
+    return None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
 
 
 class SignalRClient:
-    """Sends REST calls to one SignalR endpoint over a pooled session."""
+    """Sends REST calls to one SignalR endpoint over pooled keep-alive connections."""
 
     def __init__(
         self,
@@ -86,7 +91,6 @@ class SignalRClient:
         *,
         timeouts: Timeouts = Timeouts(),
         retry: RetryPolicy = RetryPolicy(),
-        session: requests.Session | None = None,
     ) -> None:
         self.info = info
         self.credential = credential or credential_for(info)
@@ -94,7 +98,7 @@ class SignalRClient:
         self.retry = retry
         # One pause shared by every request to this endpoint (functions/concurrency.py).
         self.gate = ThrottleGate()
-        self.session = session or build_session(retry, gate=self.gate)
+        self.transport = Transport(_origin(info.server_url), retry, gate=self.gate)
 
     def for_negotiate(self) -> SignalRClient:
         """The endpoint a client is sent to (functions/signalr/router.py picks among several)."""
@@ -133,7 +137,7 @@ class SignalRClient:
         spec = command.spec
         query = self.query_for(command) + list(extra_query or [])
         response = self._send(method or spec.method, self.url_for(command), query, self.body_for(command), spec.name)
-        status = response.status_code
+        status = response.status
         if status in spec.success:
             body = None if spec.answer is Answer.NONE else self._json_answer(response, spec.name)
             return UpstreamResult(status, body)
@@ -147,12 +151,12 @@ class SignalRClient:
         raise self._failure(response, spec.name)
 
     @staticmethod
-    def _json_answer(response: requests.Response, name: str) -> Any:
-        if len(response.content) > MAX_ANSWER_BYTES:
+    def _json_answer(response: urllib3.BaseHTTPResponse, name: str) -> Any:
+        if len(response.data) > MAX_ANSWER_BYTES:
             log.warning("SignalR %s answered with more than %s bytes", name, MAX_ANSWER_BYTES)
             raise UpstreamError("SignalR Service answered with more data than the facade passes on")
         try:
-            return decode_json(response.content)
+            return decode_json(response.data)
         except JsonInputError as e:
             log.warning("SignalR %s answered with JSON the facade cannot use: %s", name, e)
             raise UpstreamError("SignalR Service answered with JSON the facade cannot use") from None
@@ -165,31 +169,31 @@ class SignalRClient:
             query.append(("application", application))
         query.append(("api-version", GENERATE_TOKEN_API_VERSION))
         response = self._send("POST", url, query, None, "generateToken")
-        if response.status_code != 200:
+        if response.status != 200:
             raise self._failure(response, "generateToken")
         try:
-            token = response.json()["token"]
-        except (ValueError, KeyError, TypeError) as e:
+            token = decode_json(response.data)["token"]
+        except (JsonInputError, KeyError, TypeError) as e:
             raise UpstreamError("SignalR Service returned no client token") from e
         if not isinstance(token, str) or not token:
             raise UpstreamError("SignalR Service returned no client token")
         return token
 
     @cached_property
-    def _probe_session(self) -> requests.Session:
+    def _probe_transport(self) -> Transport:
         # A probe is never retried: an anonymous caller may cost the service one cheap call, no more.
-        return build_session(RetryPolicy(attempts=0), pool_size=2)
+        return Transport(_origin(self.info.server_url), RetryPolicy(attempts=0), pool_size=2)
 
     def health(self) -> int:
         """The status of the service's health endpoint: one try, short timeouts (raises on no answer)."""
         url = self.info.server_url + "/api/v1/health"
-        return self._send("HEAD", url, [], None, "health", session=self._probe_session,
-                          timeouts=PROBE_TIMEOUTS).status_code
+        return self._send("HEAD", url, [], None, "health", transport=self._probe_transport,
+                          timeouts=PROBE_TIMEOUTS).status
 
     def _send(
         self, method: str, url: str, query: list[tuple[str, Any]], body: Any, name: str,
-        *, session: requests.Session | None = None, timeouts: Timeouts | None = None,
-    ) -> requests.Response:
+        *, transport: Transport | None = None, timeouts: Timeouts | None = None,
+    ) -> urllib3.BaseHTTPResponse:
         try:
             token = self.credential.bearer(url)
         except Exception as e:  # azure-identity raises many kinds; none may leak details
@@ -197,8 +201,8 @@ class SignalRClient:
             raise UpstreamUnavailable("Could not obtain a credential for SignalR Service",
                                       retry_after=getattr(e, "retry_after", None)) from e
         full_url = url + ("?" + urlencode(query) if query else "")
-        # The throttle gate covers the pooled session; the health probe (its own session) is not held.
-        gated = session is None
+        # The throttle gate covers the pooled transport; the health probe (its own transport) is not held.
+        gated = transport is None
         pause = self.gate.remaining() if gated else 0.0
         if pause > self.retry.max_retry_after:
             # The service asked everyone to wait longer than a caller should be held: not sent.
@@ -206,34 +210,28 @@ class SignalRClient:
         if pause:
             self.gate.wait()
         try:
-            response = (session or self.session).request(
-                method,
-                full_url,
-                json=body,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=(timeouts or self.timeouts).as_tuple(),
-                allow_redirects=False,
-            )
-        except requests.exceptions.ReadTimeout as e:
+            response = (transport or self.transport).send(method, full_url, _json_bytes(body),
+                                                          {"Authorization": f"Bearer {token}"},
+                                                          timeouts or self.timeouts)
+        except AnswerTimeout as e:
             log.warning("SignalR %s timed out waiting for an answer", name)
             raise UpstreamTimeout("SignalR Service did not answer in time") from e
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
-            if _is_read_timeout(e):
-                log.warning("SignalR %s timed out waiting for an answer", name)
-                raise UpstreamTimeout("SignalR Service did not answer in time") from e
-            log.warning("SignalR %s could not connect: %s", name, type(e).__name__)
+        except TransportError as e:
+            log.warning("SignalR %s could not connect: %s", name, e)
             raise UpstreamUnavailable("SignalR Service could not be reached") from e
-        except requests.exceptions.RequestException as e:
-            log.warning("SignalR %s failed: %s", name, type(e).__name__)
-            raise UpstreamUnavailable("SignalR Service could not be reached") from e
-        if gated and response.status_code in (429, 503):
+        if gated and response.status in (429, 503):
             # Retries are spent (or the wait was too long): the next requests wait too.
             self.gate.pause(_retry_after(response) or self.retry.backoff)
         return response
 
+    def close(self) -> None:
+        self.transport.close()
+        if "_probe_transport" in self.__dict__:
+            self._probe_transport.close()
+
     @staticmethod
-    def _failure(response: requests.Response, name: str) -> UpstreamError | PayloadTooLarge:
-        status = response.status_code
+    def _failure(response: urllib3.BaseHTTPResponse, name: str) -> UpstreamError | PayloadTooLarge:
+        status = response.status
         if status in (401, 403):
             log.error("SignalR refused the facade's credentials (%s) on %s: check the connection "
                       "string and the identity's role assignment", status, name)

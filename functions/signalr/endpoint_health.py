@@ -16,9 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-import requests
-
 from ..errors import FacadeError, UpstreamServerError, UpstreamTimeout, UpstreamUnavailable
+from .transport import TransportError
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def outage_reason(error: BaseException) -> str | None:
         return "timed out"
     if isinstance(error, UpstreamServerError):
         return "answered 5xx"
-    if isinstance(error, UpstreamUnavailable) and isinstance(error.__cause__, requests.RequestException):
+    if isinstance(error, UpstreamUnavailable) and isinstance(error.__cause__, TransportError):
         return "connection failed"
     return None
 

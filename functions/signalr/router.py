@@ -85,6 +85,8 @@ class EndpointRouter:
     def close(self) -> None:
         self.prober.stop()
         self._pool.shutdown(wait=False)
+        for client in self.clients:
+            client.close()
 
     @property
     def clients(self) -> tuple[SignalRClient, ...]:

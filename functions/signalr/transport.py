@@ -1,30 +1,38 @@
-"""The HTTP layer under the SignalR client: a pooled session, timeouts, and retries.
+"""The HTTP layer under the SignalR client: pooled connections, timeouts, and retries.
+
+urllib3's connection pool, used directly: the facade sends one kind of request (a JSON body,
+one bearer header) to one origin, and needs none of what a ``requests.Session`` adds on every
+call (cookie jars, hooks, proxy and netrc settings, request preparation). Measured on loopback
+that layer costs about as much CPU as the HTTP exchange itself (`python -m bench --only warm`
+reports both a bare ``requests`` call and a bare urllib3 call beside the facade).
 
 Retries live here and only here. What is retried:
 - connection failures (the request never reached the service): any method;
 - 429 and 503 (the service said it did not do it): any method, honouring Retry-After up
   to a cap; a longer Retry-After is handed back to the caller instead of waited out;
 - 500/502/504: only idempotent methods, because a send may already have gone out.
-A read timeout is never retried: the request may have reached the service.
+A read timeout or a connection dropped after the request went out is never retried: the
+request may have reached the service.
 
-A 429/503 also pauses the session's ``ThrottleGate`` (functions/concurrency.py): every
-request through the session, not only the throttled one, waits for ``Retry-After`` (or the
-backoff) before it goes out, so concurrent batch items back off together.
+A 429/503 also pauses the transport's ``ThrottleGate`` (functions/concurrency.py): every
+request through it, not only the throttled one, waits for ``Retry-After`` (or the backoff)
+before it goes out, so concurrent batch items back off together.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ResponseError
+import urllib3
+from urllib3.exceptions import HTTPError, MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
 from ..concurrency import ThrottleGate
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+USER_AGENT = "signalr-facade"
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,9 @@ class Timeouts:
     connect: float = 3.05
     read: float = 10.0
 
-    def as_tuple(self) -> tuple[float, float]:
-        return (self.connect, self.read)
+    @cached_property
+    def for_urllib3(self) -> urllib3.Timeout:
+        return urllib3.Timeout(connect=self.connect, read=self.read)
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,14 @@ class RetryPolicy:
     backoff: float = 0.2  # seconds, doubled each retry
     backoff_max: float = 2.0
     max_retry_after: float = 10.0  # a longer Retry-After goes back to the caller
+
+
+class TransportError(Exception):
+    """No answer: the connection failed or broke (the message names only the kind of failure)."""
+
+
+class AnswerTimeout(TransportError):
+    """The request went out and no answer came in time: it may have reached the service."""
 
 
 class SignalRRetry(Retry):
@@ -70,7 +87,7 @@ class SignalRRetry(Retry):
         if self.gate is None or not self.throttled(response):
             super().sleep(response)
             return
-        # Everyone using this session waits, not only this request: no retry storm.
+        # Everyone using this transport waits, not only this request: no retry storm.
         wait = self.get_retry_after(response)
         self.gate.pause(max(wait if wait is not None else self.get_backoff_time(), self.min_pause))
         self.gate.wait()
@@ -84,18 +101,17 @@ class SignalRRetry(Retry):
         if response is not None:
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.max_retry_after:
-                # Not worth holding a function for: give the answer back with its Retry-After,
-                # and keep the other requests through this session from asking in the meantime.
+                # Not worth holding a function for: urllib3 hands this answer back (raise_on_status
+                # is off) with its Retry-After, and the other requests through this transport
+                # are kept from asking in the meantime.
                 if self.gate is not None and self.throttled(response):
                     self.gate.pause(wait)
                 raise MaxRetryError(_pool, url, ResponseError("Retry-After exceeds the cap"))
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def build_session(
-    policy: RetryPolicy = RetryPolicy(), pool_size: int = 32, gate: ThrottleGate | None = None
-) -> requests.Session:
-    retry = SignalRRetry(
+def retry_for(policy: RetryPolicy, gate: ThrottleGate | None = None) -> SignalRRetry:
+    return SignalRRetry(
         total=policy.attempts,
         connect=policy.attempts,
         read=0,
@@ -112,9 +128,47 @@ def build_session(
         gate=gate,
         min_pause=policy.backoff,
     )
-    session = requests.Session()
-    session.trust_env = False  # no proxy or netrc surprises: the upstream is configured explicitly
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+
+
+class Transport:
+    """Requests to one origin (``scheme://host[:port]``) over a pool of keep-alive connections; thread-safe."""
+
+    def __init__(self, origin: str, policy: RetryPolicy = RetryPolicy(), pool_size: int = 32,
+                 gate: ThrottleGate | None = None) -> None:
+        self.origin = origin
+        tls: dict[str, Any] = {}
+        if origin.startswith("https://"):
+            import certifi  # the CA bundle requests trusted before: the same roots as the rest of the app
+
+            tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": certifi.where()}
+        # block=False: a burst beyond the pool opens extra connections rather than waiting for one.
+        self.pool = urllib3.connection_from_url(origin, maxsize=pool_size, block=False,
+                                                retries=retry_for(policy, gate), **tls)
+
+    def send(self, method: str, url: str, body: bytes | None, headers: dict[str, str],
+             timeouts: Timeouts) -> urllib3.BaseHTTPResponse:
+        """Send to ``url`` (an absolute URL on this origin); the answer, its body read.
+
+        Raises ``AnswerTimeout`` when no answer came in time, ``TransportError`` when none came at all.
+        """
+        if not url.startswith(self.origin):
+            raise ValueError("the URL is not on this transport's origin")
+        target = url[len(self.origin):] or "/"
+        headers = {"User-Agent": USER_AGENT, **headers}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            return self.pool.urlopen(method, target, body=body, headers=headers, timeout=timeouts.for_urllib3,
+                                     redirect=False, assert_same_host=False, preload_content=True)
+        except MaxRetryError as e:
+            # Retries spent on failures that had no answer (an answer comes back, raise_on_status is off).
+            if isinstance(e.reason, ReadTimeoutError):
+                raise AnswerTimeout("read timeout") from e
+            raise TransportError(type(e.reason).__name__) from e
+        except ReadTimeoutError as e:
+            raise AnswerTimeout("read timeout") from e
+        except (HTTPError, OSError) as e:
+            raise TransportError(type(e).__name__) from e
+
+    def close(self) -> None:
+        self.pool.close()

@@ -48,11 +48,11 @@ def test_first_request_answered_every_broadcast_fetching_keys_once_per_process(s
     assert checks["idp_fetches"]["metadata"] == checks["idp_fetches"]["jwks"] == checks["upstream_expected"]
 
 
-def test_warm_sent_every_request_on_both_sides(smoke_results: dict[str, dict]) -> None:
+def test_warm_sent_every_request_on_every_side(smoke_results: dict[str, dict]) -> None:
     checks = smoke_results["warm"]["checks"]
     sent = checks["sent_per_side"]
-    assert checks["statuses"] == {"facade": {"202": sent}, "baseline": {"202": sent}}
-    assert checks["upstream_received"] == 2 * sent
+    assert checks["statuses"] == {"facade": {"202": sent}, "baseline": {"202": sent}, "transport": {"202": sent}}
+    assert checks["upstream_received"] == checks["upstream_expected"] == 3 * sent
 
 
 def test_queue_accounts_for_every_command(smoke_results: dict[str, dict]) -> None:
