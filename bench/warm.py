@@ -133,12 +133,20 @@ def run(sizes: Sizes) -> BenchResult:
         times: dict[str, list[float]] = {side: [] for side in sides}
         ratios, own_costs, own_shares = [], [], []
         names = list(sides)
+        clock = time.perf_counter
         for i in range(sizes.warm_rounds):
-            round_medians = {}
-            for side in names[i % 3:] + names[:i % 3]:  # each side first, second and last in turn
-                sample = _timed(sides[side], per_round, statuses[side])
+            # Requests interleave one by one (each side first in turn), so drift hits all sides alike.
+            order = [(side, sides[side]) for side in names[i % 3:] + names[:i % 3]]
+            samples: dict[str, list[float]] = {side: [] for side in sides}
+            for _ in range(per_round):
+                for side, call in order:
+                    started = clock()
+                    status = call()
+                    samples[side].append(clock() - started)
+                    statuses[side][status] = statuses[side].get(status, 0) + 1
+            round_medians = {side: median(sample) for side, sample in samples.items()}
+            for side, sample in samples.items():
                 times[side].extend(sample)
-                round_medians[side] = median(sample)
             ratios.append(round_medians["facade"] / round_medians["baseline"])
             own_costs.append(round_medians["facade"] - round_medians["transport"])
             own_shares.append(own_costs[-1] / round_medians["baseline"])
@@ -162,7 +170,8 @@ def run(sizes: Sizes) -> BenchResult:
                            f"{in_process * 1e6:.1f} µs", "—"))
     breakdown = ", ".join(f"{name} {seconds * 1e6:.1f} µs" for name, seconds in parts.items())
     result.notes.append(
-        f"Warm: {sizes.warm_rounds} rounds of {per_round} requests per side, the order rotating each round; every "
+        f"Warm: {sizes.warm_rounds} rounds of {per_round} requests per side, interleaved one by one (A B C, the first "
+        "side rotating each round); every "
         "figure is the median over rounds of the per-round figure (medians of each side). Baseline: a direct "
         "`requests.Session` call with a precomputed token. The facade sends with urllib3's pool directly (a Session's "
         "cookies, hooks and request preparation cost about as much CPU as the exchange), so it can be faster than "

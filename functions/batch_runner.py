@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .batch import Batch, BatchItem
@@ -87,12 +87,30 @@ def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]
     """One result per item, in the batch's order; refused items are reported, never sent."""
     if batch.ordered:
         return _run_in_order(batch, send)
-    pool = worker_pool(parallelism)
-    pending: list[ItemResult | Future[ItemResult]] = [
-        pool.submit(_attempt, send, item) if item.command is not None else ItemResult(item, error=item.error)
-        for item in batch.items
+    results: list[ItemResult | None] = [
+        None if item.command is not None else ItemResult(item, error=item.error) for item in batch.items
     ]
-    return [entry.result() if isinstance(entry, Future) else entry for entry in pending]
+    claims = iter([(position, item) for position, item in enumerate(batch.items) if item.command is not None])
+    claims_lock = threading.Lock()
+
+    def drain() -> None:
+        # A few runners each take the next unclaimed item until none is left: one hand-off per
+        # runner rather than per item, and a busy thread keeps going instead of being woken again.
+        while True:
+            with claims_lock:
+                claim = next(claims, None)
+            if claim is None:
+                return
+            position, item = claim
+            results[position] = _attempt(send, item)
+
+    runnable = sum(1 for result in results if result is None)
+    if runnable:
+        pool = worker_pool(parallelism)
+        for runner in [pool.submit(drain) for _ in range(min(parallelism, runnable))]:
+            runner.result()
+    return [result if result is not None else ItemResult(item, error=FacadeError())  # a runner that died
+            for item, result in zip(batch.items, results, strict=True)]
 
 
 def _run_in_order(batch: Batch, send: Send) -> list[ItemResult]:
