@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from . import bodies, rules
@@ -145,6 +146,10 @@ class OperationSpec:
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
+
+    @cached_property
+    def param_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params)
 
 
 HUB = Param("hub", Location.PATH, "Hub name: a letter, then letters, digits or underscores; 1-128 characters.",

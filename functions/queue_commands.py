@@ -8,7 +8,6 @@ Format (README, "Queue commands"): one JSON object per message, e.g.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from .catalog import OPERATIONS, OPERATIONS_BY_NAME
@@ -61,7 +60,7 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
     envelope = ENVELOPE_FIELDS if existence_checks else ENVELOPE_FIELDS | RETRY_FIELDS  # HTTP: never
     errors = [FieldError(key[:64], "is not a field of this operation")
               for key in sorted(data)
-              if key not in envelope and key != body_field and spec.param(key) is None]
+              if key not in envelope and key != body_field and key not in spec.param_names]
     endpoints = _retry_endpoints(data.get("endpoints"), errors) if not existence_checks else None
     attempt = data.get("attempt", 1)
     if type(attempt) is not int or not 1 <= attempt <= 100:
@@ -81,12 +80,13 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
     try:
         command = build_command(spec, data, data.get(body_field) if body_field else None,
                                 payload_field=body_field or "payload",
-                                correlation_id=correlation_id if not errors else None)
+                                correlation_id=correlation_id if not errors else None,
+                                tenant_id=tenant_id or None, endpoints=endpoints)
     except ValidationError as e:
         errors.extend(e.errors)
     if errors:
         raise ValidationError(errors)
-    return replace(command, tenant_id=tenant_id or None, endpoints=endpoints)
+    return command
 
 
 def queued_attempt(data: dict[str, Any]) -> int:

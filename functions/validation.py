@@ -69,6 +69,8 @@ def build_command(
     *,
     payload_field: str = "body",
     correlation_id: str | None = None,
+    tenant_id: str | None = None,
+    endpoints: tuple[str, ...] | None = None,
 ) -> Command:
     """Validate ``inputs`` (route/query values or queue fields) and the payload for ``spec``."""
     errors: list[FieldError] = []
@@ -95,4 +97,4 @@ def build_command(
     if errors:
         raise ValidationError(errors)
     hub = args.pop("hub")
-    return Command(spec, hub, args, clean_payload, correlation_id)
+    return Command(spec, hub, args, clean_payload, correlation_id, tenant_id, endpoints=endpoints)
