@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import protocol
+from . import auth, protocol
 from .entra_auth import EntraTrust
 from .hub_state import Hub
 from .upstream import Upstream
@@ -58,6 +58,7 @@ class Emulator:
             raise ValueError("an access key is required")
         self.access_key = access_key
         self.entra = entra  # None: AccessKey tokens only
+        self.verified_tokens = auth.VerifiedTokens()
         self.timings = timings or Timings()
         self.hubs: dict[str, Hub] = {}
         self.negotiations: dict[str, Negotiation] = {}

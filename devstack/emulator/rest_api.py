@@ -121,6 +121,9 @@ def _match(routes: tuple[Route, ...], segments: list[str], method: str) -> tuple
 async def _authenticate(request: web.Request, emulator: Emulator) -> None:
     """AccessKey (HS256) tokens against the key; Entra (RS256) ones against the configured trust."""
     token = auth.bearer_token(request.headers.get("Authorization"))
+    audience = auth.server_audience(request.scheme, request.host, request.raw_path)
+    if token and emulator.verified_tokens.valid(token, audience):
+        return
     try:
         if token and is_entra_token(token):
             if emulator.entra is None:
@@ -128,8 +131,8 @@ async def _authenticate(request: web.Request, emulator: Emulator) -> None:
             # Off the event loop: a key fetch blocks, and WebSocket clients keep being served.
             await asyncio.to_thread(emulator.entra.verify, token)
         else:
-            audience = auth.server_audience(request.scheme, request.host, request.raw_path)
-            auth.verify(token, emulator.access_key, audience)
+            claims = auth.verify(token, emulator.access_key, audience)
+            emulator.verified_tokens.remember(token, audience, claims["exp"])
     except auth.TokenRejected as e:
         raise web.HTTPUnauthorized(
             text=str(e), content_type="text/plain", headers={"WWW-Authenticate": "Bearer"}

@@ -82,3 +82,29 @@ def test_an_encoded_name_is_one_segment_and_the_audience_is_the_encoded_path(
 def test_health_needs_no_token(rest: Rest) -> None:
     assert rest("HEAD", "/api/v1/health", token=None).status_code == 200
     assert rest("HEAD", "/api/health", token=None).status_code == 200
+
+
+def test_a_token_verified_once_is_still_refused_on_another_path_and_once_expired(rest: Rest) -> None:
+    token = server_token(PATH, lifetime=2)
+    assert rest("GET", PATH, token=token).status_code == 404  # verified, and remembered until it expires
+    assert rest("GET", "/api/v1/hubs/chat/users/someone", token=token).status_code == 401
+    time.sleep(2.1)
+    response = rest("GET", PATH, token=token)
+    assert response.status_code == 401
+    assert "expired" in response.text
+
+
+def test_remembered_tokens_expire_and_the_memory_is_bounded() -> None:
+    from devstack.emulator.auth import VerifiedTokens
+
+    now = [1000.0]
+    tokens = VerifiedTokens(capacity=2, clock=lambda: now[0])
+    tokens.remember("a", "aud", 1010)
+    assert tokens.valid("a", "aud")
+    assert not tokens.valid("a", "other-aud")
+    now[0] = 1010.0
+    assert not tokens.valid("a", "aud")
+    tokens.remember("b", "aud", 2000)
+    tokens.remember("c", "aud", 2000)  # full: starts over
+    assert not tokens.valid("b", "aud")
+    assert tokens.valid("c", "aud")
