@@ -2,7 +2,7 @@
 
 Concurrency: items go to one thread pool per worker process whose size is the
 ``SIGNALR_BATCH_PARALLELISM`` setting, so concurrent batches share the bound instead of
-multiplying it; the requests themselves share the SignalR client's pooled session and its
+multiplying it; the requests themselves share the SignalR client's connection pool and its
 throttle gate (functions/concurrency.py), so a 429/503 slows every item, not only its own.
 Per-item retries are the transport's (functions/signalr/transport.py): a send is never
 repeated after it may have reached the service.

@@ -1,9 +1,9 @@
 """Manners towards a throttling service: one shared pause per upstream endpoint.
 
 When SignalR answers 429 or 503 it is telling every sender to slow down, not only the
-request that got the answer. Each pooled session therefore carries one ``ThrottleGate``:
+request that got the answer. Each endpoint's transport therefore carries one ``ThrottleGate``:
 a throttled answer closes it until ``Retry-After`` (or the retry backoff) has passed, and
-every request through that session, first tries and retries alike, waits at the gate
+every request through that transport, first tries and retries alike, waits at the gate
 before it goes out. Twenty concurrent batch items that hit a 429 together thus wait once,
 together, instead of each retrying on its own schedule (a retry storm).
 
