@@ -239,14 +239,18 @@ class Stack:
                     return 1
         return 0
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM every child at once, give them ``grace`` seconds in all, then kill what is left."""
         for process in reversed(self.children):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
         for process in reversed(self.children):
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                print(f"devstack: process {process.pid} ({' '.join(map(str, process.args[1:4]))}) did not stop "
+                      f"within {grace:.0f} s; killing it", file=sys.stderr)
                 process.kill()
                 process.wait(timeout=5)
         self.children.clear()
