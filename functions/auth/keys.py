@@ -100,27 +100,37 @@ def _http_url(value: Any) -> bool:
     return isinstance(value, str) and urlparse(value).scheme in ("http", "https")
 
 
-def fetch_json(url: str, timeout: float, what: str, session: Any = None) -> Any:
-    """GET a JSON document; KeyFetchError for anything but a 200 with JSON.
+def key_fetch_pool() -> Any:
+    """One urllib3 pool manager for the identity provider's documents: at a cold start the
+    configuration and the key set share one connection (one TLS handshake against Entra), and
+    urllib3 is already loaded by the SignalR transport, so fetching imports nothing more (not
+    urllib.request, PyJWKClient's transport, nor requests). TLS is checked against certifi's CA
+    bundle, as requests does."""
+    import certifi
+    import urllib3
 
-    The configuration and the key set are fetched over one pooled session: at a cold start
-    that is one connection (one TLS handshake against Entra) instead of two, and no import
-    of urllib.request (PyJWKClient's transport).
-    """
-    import requests  # only needed on a (rare) fetch
+    return urllib3.PoolManager(num_pools=4, maxsize=2, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where())
+
+
+def fetch_json(url: str, timeout: float, what: str, pool: Any = None) -> Any:
+    """GET a JSON document; KeyFetchError for anything but a 200 with JSON."""
+    import json
+
+    from urllib3.exceptions import HTTPError
 
     try:
-        # No redirects, like PyJWKClient since 2.14: the configured URL is the one trusted.
-        response = (session or requests).get(url, timeout=timeout, allow_redirects=False)
-        if response.status_code != 200:
-            raise KeyFetchError(f"{what} answered {response.status_code}")
-        return response.json()
-    except (requests.RequestException, ValueError) as e:
+        # No redirects, like PyJWKClient since 2.14: the configured URL is the one trusted. No retries:
+        # the cache above decides when to ask again.
+        response = (pool or key_fetch_pool()).request("GET", url, timeout=timeout, redirect=False, retries=False)
+        if response.status != 200:
+            raise KeyFetchError(f"{what} answered {response.status}")
+        return json.loads(response.data)
+    except (HTTPError, OSError, ValueError) as e:
         raise KeyFetchError(f"{what} could not be fetched") from e
 
 
-def fetch_openid_configuration(url: str, timeout: float, session: Any = None) -> OpenIDConfiguration:
-    document = fetch_json(url, timeout, "OpenID configuration", session)
+def fetch_openid_configuration(url: str, timeout: float, pool: Any = None) -> OpenIDConfiguration:
+    document = fetch_json(url, timeout, "OpenID configuration", pool)
     if not isinstance(document, dict):
         raise KeyFetchError("OpenID configuration is not a JSON object")
     issuer, jwks_uri = document.get("issuer"), document.get("jwks_uri")
@@ -178,7 +188,7 @@ class SigningKeyCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._metadata: OpenIDConfiguration | None = None
-        self._session: Any = None  # a requests.Session, built on the first fetch
+        self._pool: Any = None  # a urllib3.PoolManager, built on the first fetch
         self._keys: dict[str, SigningKey] | None = None
         self._fetched_at = 0.0
         self._last_attempt: float | None = None  # any fetch, successful or not
@@ -264,20 +274,17 @@ class SigningKeyCache:
         known URL fetched alongside it). Call with the lock held."""
         self._last_attempt = now
         self.fetch_attempts += 1
-        if self._session is None:
-            import requests
-
-            self._session = requests.Session()
-            self._session.trust_env = False  # no proxy/netrc look-ups per request: URLs are configured
+        if self._pool is None:
+            self._pool = key_fetch_pool()
         early = None
         if self._metadata is None:
             if self.jwks_url is not None:
-                early = _Background(lambda: fetch_json(self.jwks_url, self.timeout, "signing keys", self._session))
-            self._metadata = fetch_openid_configuration(self.metadata_url, self.timeout, self._session)
+                early = _Background(lambda: fetch_json(self.jwks_url, self.timeout, "signing keys", self._pool))
+            self._metadata = fetch_openid_configuration(self.metadata_url, self.timeout, self._pool)
         if early is not None and self._metadata.jwks_uri == self.jwks_url:
             document = early.result(self.timeout + 1)
         else:  # the configuration is the authority on where the keys are
-            document = fetch_json(self._metadata.jwks_uri, self.timeout, "signing keys", self._session)
+            document = fetch_json(self._metadata.jwks_uri, self.timeout, "signing keys", self._pool)
         if not isinstance(document, dict):
             raise KeyFetchError("the key set is not a JSON object")
         keys = parse_signing_keys(document)
