@@ -140,7 +140,7 @@ class OperationSpec:
         # A queue has no reply channel: operations whose point is their answer are HTTP only.
         return not self.existence_check and self.answer is Answer.NONE
 
-    @property
+    @cached_property
     def query_params(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.location is Location.QUERY)
 

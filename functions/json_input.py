@@ -56,16 +56,21 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicate_keys, parse_cons
 
 
 def nesting_depth(value: Any) -> int:
-    """The deepest level of arrays and objects in decoded JSON (0 for a scalar), without recursion."""
-    deepest = 0
-    stack: list[tuple[int, Any]] = [(0, value)]
-    while stack:
-        depth, item = stack.pop()
-        if isinstance(item, dict | list):
-            depth += 1
-            deepest = max(deepest, depth)
-            stack.extend((depth, child) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+    """The deepest level of arrays and objects in decoded JSON (0 for a scalar), without recursion.
+
+    Level by level: each array or object is visited once and scalars are only type-checked, in
+    a comprehension (the decoder builds plain dicts and lists only).
+    """
+    depth = 0
+    level = [value] if type(value) is dict or type(value) is list else []
+    while level:
+        depth += 1
+        next_level: list[Any] = []
+        for item in level:
+            children = item.values() if type(item) is dict else item
+            next_level.extend([child for child in children if type(child) is dict or type(child) is list])
+        level = next_level
+    return depth
 
 
 def find_invalid_string(value: Any) -> str | None:

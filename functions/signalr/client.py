@@ -76,9 +76,13 @@ def _retry_after(response: urllib3.BaseHTTPResponse) -> int | None:
     return max(0, math.ceil(seconds)) if math.isfinite(seconds) else None
 
 
+# Compact, ASCII-only, and never NaN or Infinity (not JSON; the input rules refuse them anyway).
+# One encoder for every call: json.dumps with options builds a new one each time.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def _json_bytes(body: Any) -> bytes | None:
-    # Compact, ASCII-only, and never NaN or Infinity (not JSON; the input rules refuse them anyway).
-    return None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+    return None if body is None else _ENCODER.encode(body).encode()
 
 
 class SignalRClient:

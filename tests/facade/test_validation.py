@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from functions.catalog import OPERATIONS_BY_NAME
 from functions.errors import PayloadTooLarge, ValidationError
-from functions.json_input import MAX_DEPTH
+from functions.json_input import MAX_DEPTH, nesting_depth
 from functions.validation import MAX_BODY_BYTES, build_command, check_body_size, parse_json
 
 BODY = {"target": "t", "arguments": []}
@@ -138,6 +140,28 @@ def test_json_nesting_up_to_the_limit_is_accepted_and_one_more_level_is_not():
     with pytest.raises(ValidationError) as caught:
         parse_json(nested(MAX_DEPTH + 1))
     assert f"deeper than {MAX_DEPTH}" in caught.value.errors[0].message
+
+
+@pytest.mark.parametrize(("value", "depth"), [
+    (1, 0), ("x", 0), ([], 1), ({}, 1), ([[]], 2), ({"a": [1, {"b": []}]}, 4),
+    ([1, [2, [3]], {"x": {"y": {"z": 1}}}], 4),
+])
+def test_nesting_depth_counts_the_deepest_branch(value, depth):
+    assert nesting_depth(value) == depth
+
+
+def test_objects_in_a_wide_document_count_at_their_own_depth():
+    # 100 commands, each an object holding an object holding an array holding an object.
+    commands = [{"payload": {"arguments": [i, {"a": [1]}]}} for i in range(100)]
+    text = json.dumps(commands)
+    assert nesting_depth(json.loads(text)) == 6
+    assert parse_json(text) == commands
+    wrapped: object = commands
+    for _ in range(MAX_DEPTH - 6):
+        wrapped = [wrapped]
+    assert parse_json(json.dumps(wrapped)) == wrapped  # exactly the limit
+    with pytest.raises(ValidationError):
+        parse_json(json.dumps([wrapped]))
 
 
 @pytest.mark.parametrize("text", [nested(5000), '{"a":' * 5000 + "1" + "}" * 5000, "[" * 200_000])
