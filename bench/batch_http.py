@@ -11,7 +11,8 @@ size against the sequential per-call median times that size.
 The facade's own CPU per item: the same N sends to a stand-in that answers at once (in
 its own process, so only the client side is counted), as one batch through the facade, and
 as bare calls on the facade's transport (an urllib3 pool) from as many threads as the batch
-parallelism (same concurrency), all in this process's CPU time (``time.process_time``), per
+parallelism, each sending the next unsent item as the facade's runners do (same concurrency,
+same hand-off), all in this process's CPU time (``time.process_time``), per
 item; bare ``requests`` calls from as many threads are reported beside them.
 """
 
@@ -21,6 +22,7 @@ import contextlib
 import functools
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -148,14 +150,27 @@ def _own_cpu(sides: Sides, sizes: Sizes, result: BenchResult) -> None:
     pool, pool_headers, pool_body = bare_urllib3_sender(sides.upstream.port, path, PAYLOAD, pool_size=32)
     threads = ThreadPoolExecutor(parallelism)
 
+    def drained(send: Callable[[int], int]) -> int:
+        # As the facade's runners do: one task per thread, each sending the next unsent item until
+        # none is left (no hand-off per item on either side).
+        claims, lock = iter(range(count)), threading.Lock()
+
+        def runner(_: int) -> int:
+            ok = 0
+            while True:
+                with lock:
+                    i = next(claims, None)
+                if i is None:
+                    return ok
+                ok += send(i) == 202
+
+        return sum(threads.map(runner, range(parallelism)))
+
     def bare_requests() -> int:
-        return sum(1 for r in threads.map(lambda i: session.post(f"{url}{i}", json=body, headers=headers, timeout=10),
-                                          range(count)) if r.status_code == 202)
+        return drained(lambda i: session.post(f"{url}{i}", json=body, headers=headers, timeout=10).status_code)
 
     def bare_transport() -> int:
-        return sum(1 for r in threads.map(lambda i: pool.urlopen("POST", f"{path}{i}", body=pool_body,
-                                                                 headers=pool_headers), range(count))
-                   if r.status == 202)
+        return drained(lambda i: pool.urlopen("POST", f"{path}{i}", body=pool_body, headers=pool_headers).status)
 
     calls = {"facade": lambda: sides.run_batch(request), "transport": bare_transport, "requests": bare_requests}
     for call in calls.values():
@@ -175,17 +190,20 @@ def _own_cpu(sides: Sides, sizes: Sizes, result: BenchResult) -> None:
     result.rows.append(Row(f"batch: CPU per item, {count} items, upstream answering at once (facade batch vs the "
                            f"same requests sent bare on the facade's transport, urllib3, from {parallelism} threads; "
                            "median)", us(facade), us(transport), facade / transport))
-    result.rows.append(Row(f"  facade's own CPU per item (difference), against the {OWN_CPU_GOAL * 1e6:.0f} µs goal",
-                           us(facade - transport), us(OWN_CPU_GOAL),
-                           # Below the noise (a negative difference) there is no ratio to speak of.
-                           (facade - transport) / OWN_CPU_GOAL if facade > transport else 0.0, 1.0))
+    steps = _per_item_steps(sides, count)
+    steps_total = sum(steps.values())
+    # The larger of the two readings counts: the difference of two multi-threaded CPU figures can
+    # fall below the noise (even below zero), the steps timed alone leave the hand-off out.
+    own = max(facade - transport, steps_total)
+    result.rows.append(Row(f"  facade's own CPU per item against the {OWN_CPU_GOAL * 1e6:.0f} µs goal: the larger of "
+                           f"the measured difference ({us(facade - transport)}) and its steps timed alone "
+                           f"({steps_total * 1e6:.1f} µs)", us(own), us(OWN_CPU_GOAL), own / OWN_CPU_GOAL, 1.0))
     result.rows.append(Row(f"  the same requests sent bare with requests.Session from {parallelism} threads "
                            "(CPU per item, median)", us(facade), us(bare), facade / bare))
-    steps = _per_item_steps(sides, count)
     result.notes.append("Batch item steps the facade adds, timed alone per item (one thread, no network): " + ", ".join(
         f"{name} {seconds * 1e6:.1f} µs" for name, seconds in steps.items()) +
-        f"; {sum(steps.values()) * 1e6:.1f} µs in all. The measured difference also holds the hand-off to the item "
-        "pool and the threads' contention for the interpreter lock.")
+        f"; {steps_total * 1e6:.1f} µs in all. The measured difference also holds the hand-off to the item "
+        "runners and the threads' contention for the interpreter lock.")
     rounds = len(cpu["facade"])
     result.checks.update({"cpu_delivered": ok, "cpu_expected": rounds * count})
     if ok != dict.fromkeys(calls, rounds * count):
