@@ -63,16 +63,17 @@ def main(argv: list[str] | None = None) -> None:
     """``python -m bench.upstream --port N [--delay S]``: serve until terminated (its CPU stays out of ours)."""
     import argparse
     import signal
-    import threading
+
+    from devstack.stop_flag import StopFlag
 
     parser = argparse.ArgumentParser(prog="python -m bench.upstream")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args(argv)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    done = StopFlag().on_signals(signal.SIGTERM)
     with CountingUpstream(delay=args.delay, backlog=64, port=args.port):
-        done.wait()
+        while not done.wait(60):
+            pass
 
 
 if __name__ == "__main__":

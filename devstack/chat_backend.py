@@ -22,15 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import requests
+
+from devstack.stop_flag import StopFlag
 
 log = logging.getLogger("chat_backend")
 
@@ -60,7 +60,7 @@ class ChatBackend:
         self.idp_state = idp_state
         self.session = requests.Session()
         self._token: tuple[str, float] | None = None
-        self.stopping = threading.Event()
+        self.stopping = StopFlag()
 
     def token(self) -> str:
         from devstack.idp import mint_from_state
@@ -118,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="chat_backend: %(message)s")
     backend = ChatBackend(args.facade, args.storage, args.queue, Path(args.idp_state))
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: backend.stopping.set())
+    backend.stopping.on_signals()
     print(f"chat backend reading queue '{args.queue}', answering through {args.facade}", flush=True)
     backend.run()
     return 0

@@ -26,7 +26,6 @@ import hmac
 import json
 import os
 import secrets
-import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -35,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from devstack.idp import DevIdentityProvider
 from devstack.loopback import LoopbackHTTPServer
+from devstack.stop_flag import StopFlag
 
 SIGNALR_RESOURCE = "https://signalr.azure.com"
 API_VERSION = "2019-08-01"
@@ -152,9 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
 
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    stopping = StopFlag().on_signals()
     issuer = DevIdentityProvider.from_state(args.idp_state)
     # The secret comes by environment (never argv, which `ps` shows), as the platform hands it over.
     secret = os.environ.get("IDENTITY_HEADER") or None

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import threading
 import time
 from collections import Counter
@@ -38,6 +37,7 @@ from devstack.idp_http import handler_for
 from devstack.idp_state import DevKey, SavedProvider, load_state, new_key, save_state
 from devstack.idp_tokens import access_token_claims, merge
 from devstack.loopback import LoopbackHTTPServer
+from devstack.stop_flag import StopFlag
 from functions.catalog import Permission
 
 DEV_TENANT_ID = "5e7a1c0d-9b2f-4c3e-8d4a-1f2e3d4c5b6a"
@@ -303,9 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", required=True)
     args = parser.parse_args(argv)
 
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    stopping = StopFlag().on_signals()
     idp = DevIdentityProvider(args.tenant, args.port, audience=args.audience).start()
     try:
         idp.save_state(args.state_dir)

@@ -24,13 +24,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.azurite import AzuriteQueue
 from devstack.constants import DEV_ACCESS_KEY
+from devstack.stop_flag import StopFlag
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,7 @@ class Stack:
         self.quiet = quiet
         self.azurite = AzuriteQueue(ports.queue, state_dir / "azurite")
         self.children: list[subprocess.Popen] = []
-        self.stopping = threading.Event()
+        self.stopping = StopFlag()
 
     @property
     def idp_state(self) -> Path:
@@ -296,8 +296,7 @@ def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: boo
         if port_is_bound(port):
             raise SystemExit(f"port {port} (emulator for --endpoints) is in use")
     stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stack.stopping.set())
+    stack.stopping.on_signals()
     try:
         stack.start()
         print(stack.banner(), flush=True)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from devstack.host.config import ConfigError, read_local_settings
 from devstack.host.loader import AppLoadError
 from devstack.host.local_host import LocalHost
+from devstack.stop_flag import StopFlag
 
 
 def _static_file(text: str) -> tuple[str, Path]:
@@ -71,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, AppLoadError, OSError) as e:
         print(f"devstack.host: {e}", file=sys.stderr)
         return 1
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = StopFlag().on_signals()
     print("Functions:")
     for spec in host.functions:
         print(f"  {spec.name}: {host.describe(spec)}")
