@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import Empty, SimpleQueue
 
 from .batch import Batch, BatchItem
 from .errors import FacadeError, NotAttempted, NotFound, is_permanent
@@ -90,18 +91,21 @@ def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]
     results: list[ItemResult | None] = [
         None if item.command is not None else ItemResult(item, error=item.error) for item in batch.items
     ]
-    claims = iter([(position, item) for position, item in enumerate(batch.items) if item.command is not None])
-    claims_lock = threading.Lock()
+    # A SimpleQueue hands each item to exactly one runner without a Python-level lock: sixteen
+    # runners contending for a Lock cost measurable CPU (`python -m bench --only batch_http`).
+    claims: SimpleQueue[tuple[int, BatchItem]] = SimpleQueue()
+    for position, item in enumerate(batch.items):
+        if item.command is not None:
+            claims.put((position, item))
 
     def drain() -> None:
         # A few runners each take the next unclaimed item until none is left: one hand-off per
         # runner rather than per item, and a busy thread keeps going instead of being woken again.
         while True:
-            with claims_lock:
-                claim = next(claims, None)
-            if claim is None:
+            try:
+                position, item = claims.get_nowait()
+            except Empty:
                 return
-            position, item = claim
             results[position] = _attempt(send, item)
 
     runnable = sum(1 for result in results if result is None)

@@ -71,11 +71,11 @@ class AccessKeyCredential:
         # Keyed by the request URL (percent-encoded, so ASCII), not its audience: a hit then costs
         # no URL parsing. Two URLs with one audience (only the port differs) just sign twice.
         now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(url)
-            if cached and now - cached[1] < self._reuse_for:
-                self._cache.move_to_end(url)
-                return cached[0]
+        # A hit takes no lock (one dict read, atomic under the GIL; concurrent batch items would
+        # otherwise queue on it), and so does not move the entry: eviction is first in, first out.
+        cached = self._cache.get(url)
+        if cached and now - cached[1] < self._reuse_for:
+            return cached[0]
         token = self.sign(audience_for(url))
         size = len(url) + len(token)  # both ASCII: characters are bytes
         if size * 16 > self._cache_bytes:
