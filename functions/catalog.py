@@ -121,10 +121,14 @@ class OperationSpec:
 
     def permissions_for(self, payload: Any) -> frozenset[Permission]:
         """Every permission a caller needs for this operation with this (validated) body."""
-        needed = {self.permission} if self.permission is not None else set()
         if self.body is not None and self.body.permissions is not None and payload is not None:
-            needed |= self.body.permissions(payload)
-        return frozenset(needed)
+            return self.fixed_permissions | self.body.permissions(payload)
+        return self.fixed_permissions
+
+    @cached_property
+    def fixed_permissions(self) -> frozenset[Permission]:
+        """The permission the operation itself needs, whatever its body."""
+        return frozenset({self.permission}) if self.permission is not None else frozenset()
 
     @property
     def http_methods(self) -> tuple[str, ...]:
