@@ -30,7 +30,7 @@ from queue import Empty, SimpleQueue
 
 from bench.results import BenchResult, Row, median, ms, us
 from bench.sizes import Sizes
-from bench.upstream import CountingUpstream, bare_sender, bare_urllib3_sender
+from bench.upstream import CountingUpstream, answered_in_process, bare_sender, bare_urllib3_sender
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,14 +220,7 @@ def _in_process_cpu(sides: Sides, request: object, count: int, rounds: int = 5) 
     """Process CPU seconds per item of the registered batch function, the upstream exchange
     answered in-process (the transport's urllib3 pool returns a canned 202): all the facade does
     for an item except the HTTP exchange itself, hand-off to its runners included."""
-    import urllib3
-
-    from functions.facade import get_facade
-
-    pool = get_facade().client.transport.pool
-    answer = urllib3.HTTPResponse(body=b"", status=202, preload_content=True)
-    pool.urlopen = lambda *args, **kwargs: answer  # type: ignore[method-assign]
-    try:
+    with answered_in_process():
         sides.run_batch(request)  # warm
         samples = []
         for _ in range(rounds):
@@ -236,8 +229,6 @@ def _in_process_cpu(sides: Sides, request: object, count: int, rounds: int = 5) 
                 raise RuntimeError("an item did not answer 202 in-process")
             samples.append((time.process_time() - started) / count)
         return median(samples)
-    finally:
-        del pool.urlopen  # the class's method again
 
 
 def _per_item_steps(sides: Sides, count: int) -> dict[str, float]:

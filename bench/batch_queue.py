@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.queue_throughput import QueueDepth, _queue_length, prepare_commands_queue
+from bench.queue_throughput import QueueDepth, prepare_commands_queue
 from bench.results import BenchResult, Row, median
 from bench.sizes import Sizes
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
@@ -78,12 +78,14 @@ def _produce(connection_string: str, queue: str, messages: list[str], stop_at: f
                 client.send_message(text)
 
     chunk = 200
+    depth = QueueDepth(connection_string)
     with ThreadPoolExecutor(SENDER_THREADS) as pool:
         for start in range(0, len(messages), chunk):
-            while _queue_length(connection_string, queue) > MAX_DEPTH - chunk and time.perf_counter() < stop_at:
+            while depth(queue) > MAX_DEPTH - chunk and time.perf_counter() < stop_at:
                 time.sleep(0.05)
             part = messages[start:start + chunk]
             list(pool.map(send, [part[t::SENDER_THREADS] for t in range(SENDER_THREADS)]))
+    depth.close()
 
 
 def _one_side(side: str, azurite: object, emulator: Emulator, count: int) -> dict[str, float | int]:

@@ -50,13 +50,15 @@ def _produce(connection_string: str, queue: str, count: int, stop_at: float) -> 
             for i in part:
                 client.send_message(_command(i))
 
+    depth = QueueDepth(connection_string)
     with ThreadPoolExecutor(SENDER_THREADS) as pool:
         for start in range(0, count, CHUNK):
-            while _queue_length(connection_string, queue) > MAX_DEPTH - CHUNK and time.perf_counter() < stop_at:
+            while depth(queue) > MAX_DEPTH - CHUNK and time.perf_counter() < stop_at:
                 time.sleep(0.05)
             chunk = range(start, min(start + CHUNK, count))
             parts = [range(chunk.start + t, chunk.stop, SENDER_THREADS) for t in range(SENDER_THREADS)]
             list(pool.map(send, parts))
+    depth.close()
 
 
 class QueueDepth:
@@ -78,13 +80,6 @@ class QueueDepth:
     def close(self) -> None:
         for client in self._clients.values():
             client.close()  # type: ignore[attr-defined]
-
-
-def _queue_length(connection_string: str, queue: str) -> int:
-    from azure.storage.queue import QueueClient
-
-    with QueueClient.from_connection_string(connection_string, queue) as client:
-        return client.get_queue_properties().approximate_message_count or 0
 
 
 def _delivered(emulator: object, hub: str) -> int:
@@ -131,12 +126,13 @@ def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count
     producer = threading.Thread(target=_produce, args=(conn, queue, count, started + deadline_s), daemon=True)
     producer.start()
     delivered = dead = poisoned = remaining = 0
+    depth = QueueDepth(conn)
     try:
         while time.perf_counter() - started < deadline_s:
             delivered = _delivered(emulator, HUB)
-            dead = _queue_length(conn, f"{queue}-invalid")
-            poisoned = _queue_length(conn, f"{queue}-poison")
-            remaining = _queue_length(conn, queue)
+            dead = depth(f"{queue}-invalid")
+            poisoned = depth(f"{queue}-poison")
+            remaining = depth(queue)
             if delivered + dead + poisoned >= count and remaining == 0 and not producer.is_alive():
                 break
             time.sleep(0.25)  # each poll is four calls to Azurite: keep it light
@@ -144,6 +140,7 @@ def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count
     finally:
         producer.join(timeout=30)
         host.stop()
+        depth.close()
     return {"sent": count, "delivered": delivered, "dead_lettered": dead, "poisoned": poisoned,
             "remaining": remaining, "seconds": elapsed, "per_second": count / elapsed}
 

@@ -8,8 +8,10 @@ is shared and cancels out of the ratio.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -80,6 +82,36 @@ if __name__ == "__main__":
     main()
 
 
+def _bare_token(path: str) -> str:
+    """The hand-written baselines' upstream token: HS256 for the path, signed with the dev key."""
+    import time
+
+    import jwt
+
+    from devstack.constants import DEV_ACCESS_KEY
+
+    now = int(time.time())
+    return jwt.encode({"aud": f"http://127.0.0.1{path}", "iat": now, "exp": now + 3600}, DEV_ACCESS_KEY,
+                      algorithm="HS256")
+
+
+@contextlib.contextmanager
+def answered_in_process(status: int = 202) -> Iterator[None]:
+    """The facade's upstream exchange answered in-process: its urllib3 pool hands back a canned
+    answer, so a timing holds everything the facade does except the HTTP exchange itself."""
+    import urllib3
+
+    from functions.facade import get_facade
+
+    pool = get_facade().client.transport.pool
+    answer = urllib3.HTTPResponse(body=b"", status=status, preload_content=True)
+    pool.urlopen = lambda *args, **kwargs: answer  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del pool.urlopen  # the class's method again
+
+
 def bare_sender(path: str, payload: dict[str, Any], pool_size: int = 10) -> tuple[Any, dict[str, str], dict[str, Any]]:
     """The baselines' hand-written SignalR call: (session, headers, body) for a POST to ``path``.
 
@@ -87,21 +119,13 @@ def bare_sender(path: str, payload: dict[str, Any], pool_size: int = 10) -> tupl
     ``requests.Session`` set up as the facade's (``trust_env`` off: otherwise requests reads proxy
     settings and ~/.netrc on every call, and the baseline would measure that instead).
     """
-    import time
-
-    import jwt
     import requests
 
-    from devstack.constants import DEV_ACCESS_KEY
-
-    now = int(time.time())
-    token = jwt.encode({"aud": f"http://127.0.0.1{path}", "iat": now, "exp": now + 3600}, DEV_ACCESS_KEY,
-                       algorithm="HS256")
     session = requests.Session()
     session.trust_env = False
     session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=pool_size))
     body = {"Target": payload["target"], "Arguments": payload["arguments"]}
-    return session, {"Authorization": f"Bearer {token}"}, body
+    return session, {"Authorization": f"Bearer {_bare_token(path)}"}, body
 
 
 def bare_urllib3_sender(port: int, path: str, payload: dict[str, Any],
@@ -111,18 +135,11 @@ def bare_urllib3_sender(port: int, path: str, payload: dict[str, Any],
     The facade's own cost is the facade minus this: the HTTP exchange itself is the same on both sides.
     """
     import json
-    import time
 
-    import jwt
     import urllib3
 
-    from devstack.constants import DEV_ACCESS_KEY
-
-    now = int(time.time())
-    token = jwt.encode({"aud": f"http://127.0.0.1{path}", "iat": now, "exp": now + 3600}, DEV_ACCESS_KEY,
-                       algorithm="HS256")
     pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=pool_size, block=False, retries=False,
                                       timeout=urllib3.Timeout(connect=3.05, read=10))
     body = json.dumps({"Target": payload["target"], "Arguments": payload["arguments"]},
                       separators=(",", ":")).encode()
-    return pool, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, body
+    return pool, {"Authorization": f"Bearer {_bare_token(path)}", "Content-Type": "application/json"}, body

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from bench.results import BenchResult, Row, median, us
 from bench.sizes import Sizes
-from bench.upstream import CountingUpstream, bare_sender, bare_urllib3_sender
+from bench.upstream import CountingUpstream, answered_in_process, bare_sender, bare_urllib3_sender
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
 PAYLOAD = {"target": "newMessage", "arguments": ["warm", 1]}
@@ -69,18 +69,8 @@ def _facade_parts(request: object, authorization: str) -> dict[str, float]:
 def _in_process_cost(broadcast: Callable[[object], object], request: object,
                      repeats: int = 5 * MICRO_REPEATS) -> float:
     """Seconds per call of the whole function with the exchange answered in-process (a canned 202)."""
-    import urllib3
-
-    from functions.facade import get_facade
-
-    transport = get_facade().client.transport
-    answer = urllib3.HTTPResponse(body=b"", status=202, preload_content=True)
-    real_send = transport.send
-    transport.send = lambda *args, **kwargs: answer  # type: ignore[method-assign]
-    try:
+    with answered_in_process():
         return min(_per_call(lambda: broadcast(request), repeats) for _ in range(3))
-    finally:
-        transport.send = real_send  # type: ignore[method-assign]
 
 
 def run(sizes: Sizes) -> BenchResult:

@@ -94,9 +94,11 @@ def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]
     # A SimpleQueue hands each item to exactly one runner without a Python-level lock: sixteen
     # runners contending for a Lock cost measurable CPU (`python -m bench --only batch_http`).
     claims: SimpleQueue[tuple[int, BatchItem]] = SimpleQueue()
+    runnable = 0
     for position, item in enumerate(batch.items):
         if item.command is not None:
             claims.put((position, item))
+            runnable += 1
 
     def drain() -> None:
         # A few runners each take the next unclaimed item until none is left: one hand-off per
@@ -108,7 +110,6 @@ def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]
                 return
             results[position] = _attempt(send, item)
 
-    runnable = sum(1 for result in results if result is None)
     if runnable:
         pool = worker_pool(parallelism)
         for runner in [pool.submit(drain) for _ in range(min(parallelism, runnable))]:

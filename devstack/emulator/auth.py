@@ -10,7 +10,7 @@ Both kinds of token are HS256, signed with the access key's UTF-8 bytes, and mus
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jwt
@@ -118,28 +118,3 @@ def mint_client_token(key: str, audience: str, user: str | None, lifetime_second
         claims["asrs.s.uid"] = user
     return jwt.encode(claims, key.encode("utf-8"), algorithm="HS256")
 
-
-class VerifiedTokens:
-    """AccessKey tokens already verified for an audience, until they expire.
-
-    A sender reuses one token per URL for its lifetime (the SDKs and the facade cache them),
-    so checking the HMAC once per token rather than once per request keeps the emulator from
-    spending its CPU on the same check (the real service runs elsewhere; locally it shares the
-    machine with what is measured). Bounded: when full it starts over.
-    """
-
-    def __init__(self, capacity: int = 4096, clock: Callable[[], float] = time.time) -> None:
-        self._capacity = capacity
-        self._clock = clock
-        self._expiry: dict[tuple[str, str], float] = {}
-
-    def valid(self, token: str, audience: str) -> bool:
-        expires = self._expiry.get((token, audience))
-        return expires is not None and self._clock() < expires
-
-    def remember(self, token: str, audience: str, expires: Any) -> None:
-        if not isinstance(expires, int | float):
-            return
-        if len(self._expiry) >= self._capacity:
-            self._expiry.clear()
-        self._expiry[(token, audience)] = float(expires)

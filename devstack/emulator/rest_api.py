@@ -122,7 +122,7 @@ async def _authenticate(request: web.Request, emulator: Emulator) -> None:
     """AccessKey (HS256) tokens against the key; Entra (RS256) ones against the configured trust."""
     token = auth.bearer_token(request.headers.get("Authorization"))
     audience = auth.server_audience(request.scheme, request.host, request.raw_path)
-    if token and emulator.verified_tokens.valid(token, audience):
+    if token and emulator.verified_tokens.get((token, audience)):
         return
     try:
         if token and is_entra_token(token):
@@ -132,7 +132,7 @@ async def _authenticate(request: web.Request, emulator: Emulator) -> None:
             await asyncio.to_thread(emulator.entra.verify, token)
         else:
             claims = auth.verify(token, emulator.access_key, audience)
-            emulator.verified_tokens.remember(token, audience, claims["exp"])
+            emulator.verified_tokens.put((token, audience), True, claims["exp"])
     except auth.TokenRejected as e:
         raise web.HTTPUnauthorized(
             text=str(e), content_type="text/plain", headers={"WWW-Authenticate": "Bearer"}

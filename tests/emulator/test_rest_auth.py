@@ -93,18 +93,3 @@ def test_a_token_verified_once_is_still_refused_on_another_path_and_once_expired
     assert response.status_code == 401
     assert "expired" in response.text
 
-
-def test_remembered_tokens_expire_and_the_memory_is_bounded() -> None:
-    from devstack.emulator.auth import VerifiedTokens
-
-    now = [1000.0]
-    tokens = VerifiedTokens(capacity=2, clock=lambda: now[0])
-    tokens.remember("a", "aud", 1010)
-    assert tokens.valid("a", "aud")
-    assert not tokens.valid("a", "other-aud")
-    now[0] = 1010.0
-    assert not tokens.valid("a", "aud")
-    tokens.remember("b", "aud", 2000)
-    tokens.remember("c", "aud", 2000)  # full: starts over
-    assert not tokens.valid("b", "aud")
-    assert tokens.valid("c", "aud")

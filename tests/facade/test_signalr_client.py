@@ -143,3 +143,18 @@ def test_upstream_400_is_a_permanent_502(client, upstream):
 def test_existence_check_404_is_an_answer(client, upstream):
     upstream.answer(Answer(404))
     assert send(client, "userExists", user="u").status == 404
+
+
+def test_https_endpoints_and_key_fetches_check_tls_against_certifis_bundle():
+    import certifi
+
+    from functions.auth.keys import key_fetch_pool
+
+    client = SignalRClient(parse_connection_string(
+        f"Endpoint=https://example.service.signalr.net;AccessKey={DEV_ACCESS_KEY};Version=1.0;"))
+    pool = client.transport.pool
+    assert (pool.scheme, pool.cert_reqs, pool.ca_certs) == ("https", "CERT_REQUIRED", certifi.where())
+    keys_pool = key_fetch_pool()
+    assert keys_pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
+    assert keys_pool.connection_pool_kw["ca_certs"] == certifi.where()
+    client.close()
