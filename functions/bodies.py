@@ -35,12 +35,15 @@ class Payload:
         return {"target": self.target, "arguments": self.arguments}
 
 
+_PAYLOAD_FIELDS = frozenset({"target", "Target", "arguments", "Arguments"})
+
+
 def check_payload(value: Any) -> Payload:
     """A hub invocation as camelCase (target/arguments) or the REST API's PascalCase (Target/Arguments)."""
     if not isinstance(value, dict):
         raise Invalid("must be a JSON object with 'target' and 'arguments'")
-    unknown = sorted(k for k in value if k not in ("target", "Target", "arguments", "Arguments"))
-    if unknown:
+    if not value.keys() <= _PAYLOAD_FIELDS:
+        unknown = sorted(value.keys() - _PAYLOAD_FIELDS)
         raise Invalid(f"has unknown fields: {', '.join(repr(k)[:64] for k in unknown)}")
     if "target" in value and "Target" in value or "arguments" in value and "Arguments" in value:
         raise Invalid("must not give a field in both spellings")

@@ -7,6 +7,7 @@ Format (README, "Queue commands"): one JSON object per message, e.g.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -57,10 +58,8 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
         raise OperationNotAllowed(f"'{name}' answers with data, and a queue has no reply channel; use HTTP")
 
     body_field = spec.body.queue_field if spec.body is not None else None
-    envelope = ENVELOPE_FIELDS if existence_checks else ENVELOPE_FIELDS | RETRY_FIELDS  # HTTP: never
-    errors = [FieldError(key[:64], "is not a field of this operation")
-              for key in sorted(data)
-              if key not in envelope and key != body_field and key not in spec.param_names]
+    stray = data.keys() - _fields_of(spec.name, existence_checks)
+    errors = [FieldError(key[:64], "is not a field of this operation") for key in sorted(stray)] if stray else []
     endpoints = _retry_endpoints(data.get("endpoints"), errors) if not existence_checks else None
     attempt = data.get("attempt", 1)
     if type(attempt) is not int or not 1 <= attempt <= 100:
@@ -87,6 +86,15 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
     if errors:
         raise ValidationError(errors)
     return command
+
+
+@functools.cache
+def _fields_of(operation: str, existence_checks: bool) -> frozenset[str]:
+    """Every field a command object of ``operation`` may carry (over HTTP never the retry fields)."""
+    spec = OPERATIONS_BY_NAME[operation]
+    envelope = ENVELOPE_FIELDS if existence_checks else ENVELOPE_FIELDS | RETRY_FIELDS
+    body = {spec.body.queue_field} if spec.body is not None else set()
+    return envelope | body | spec.param_names
 
 
 def queued_attempt(data: dict[str, Any]) -> int:

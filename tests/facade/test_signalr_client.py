@@ -158,3 +158,25 @@ def test_https_endpoints_and_key_fetches_check_tls_against_certifis_bundle():
     assert keys_pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
     assert keys_pool.connection_pool_kw["ca_certs"] == certifi.where()
     client.close()
+
+
+@pytest.mark.parametrize("value", [
+    "", "chat", "user-1_a.b~c", "a/b", "a?b", "a#b", "a b", "%41", ".", "..", "ü", "€uro", "a+b", "a;b", "\u00e9",
+    "A" * 300, "x\x7fy", "a:b@c",
+])
+def test_a_segment_is_encoded_exactly_as_quote_with_nothing_safe(value):
+    from urllib.parse import quote
+
+    from functions.signalr.client import encode_segment
+
+    assert encode_segment(value) == quote(value, safe="")
+
+
+def test_every_ascii_character_is_encoded_as_quote_does():
+    from urllib.parse import quote
+
+    from functions.signalr.client import encode_segment
+
+    for code in range(128):
+        value = f"a{chr(code)}b"
+        assert encode_segment(value) == quote(value, safe=""), repr(value)
