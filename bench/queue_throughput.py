@@ -21,65 +21,22 @@ import threading
 import time
 import uuid
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.queue_producer import QueueDepth, produce
 from bench.results import BenchResult, Row
 from bench.sizes import Sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB = "benchqueue"
 INVALID_EVERY = 100
-SENDER_THREADS = 8
 MAX_DEPTH = 500  # commands waiting in the queue at most while the producer runs
-CHUNK = 200
 
 
 def _command(i: int) -> str:
     hub = "1invalid" if i % INVALID_EVERY == INVALID_EVERY - 1 else HUB
     return json.dumps({"operation": "broadcast", "hub": hub, "id": str(i),
                        "payload": {"target": "tick", "arguments": [i]}})
-
-
-def _produce(connection_string: str, queue: str, count: int, stop_at: float) -> None:
-    """Send ``count`` commands in chunks, never letting the queue grow past MAX_DEPTH."""
-    from azure.storage.queue import QueueClient
-
-    def send(part: range) -> None:
-        with QueueClient.from_connection_string(connection_string, queue) as client:
-            for i in part:
-                client.send_message(_command(i))
-
-    depth = QueueDepth(connection_string)
-    with ThreadPoolExecutor(SENDER_THREADS) as pool:
-        for start in range(0, count, CHUNK):
-            while depth(queue) > MAX_DEPTH - CHUNK and time.perf_counter() < stop_at:
-                time.sleep(0.05)
-            chunk = range(start, min(start + CHUNK, count))
-            parts = [range(chunk.start + t, chunk.stop, SENDER_THREADS) for t in range(SENDER_THREADS)]
-            list(pool.map(send, parts))
-    depth.close()
-
-
-class QueueDepth:
-    """Queue lengths from clients made once: the watcher shares the host's interpreter, so its
-    polls should cost the host as little as they can (a client built per call costs ~30% more)."""
-
-    def __init__(self, connection_string: str) -> None:
-        self.connection_string = connection_string
-        self._clients: dict[str, object] = {}
-
-    def __call__(self, queue: str) -> int:
-        from azure.storage.queue import QueueClient
-
-        client = self._clients.get(queue)
-        if client is None:
-            client = self._clients[queue] = QueueClient.from_connection_string(self.connection_string, queue)
-        return client.get_queue_properties().approximate_message_count or 0  # type: ignore[attr-defined]
-
-    def close(self) -> None:
-        for client in self._clients.values():
-            client.close()  # type: ignore[attr-defined]
 
 
 def _delivered(emulator: object, hub: str) -> int:
@@ -123,7 +80,9 @@ def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count
     host = LocalHost("function_app", app_dir, port=0, shutdown_timeout=10)
     host.start()
     started = time.perf_counter()
-    producer = threading.Thread(target=_produce, args=(conn, queue, count, started + deadline_s), daemon=True)
+    commands = [_command(i) for i in range(count)]
+    producer = threading.Thread(target=produce, args=(conn, queue, commands, started + deadline_s, MAX_DEPTH),
+                                daemon=True)
     producer.start()
     delivered = dead = poisoned = remaining = 0
     depth = QueueDepth(conn)

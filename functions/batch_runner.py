@@ -2,8 +2,10 @@
 
 Concurrency: items go to one thread pool per worker process whose size is the
 ``SIGNALR_BATCH_PARALLELISM`` setting, so concurrent batches share the bound instead of
-multiplying it; the requests themselves share the SignalR client's connection pool and its
-throttle gate (functions/concurrency.py), so a 429/503 slows every item, not only its own.
+multiplying it. Fewer send at once while the worker's CPU is the bottleneck
+(functions/runner_limit.py: more threads would only wait for the interpreter lock). The
+requests themselves share the SignalR client's connection pool and its throttle gate
+(functions/concurrency.py), so a 429/503 slows every item, not only its own.
 Per-item retries are the transport's (functions/signalr/transport.py): a send is never
 repeated after it may have reached the service.
 
@@ -26,6 +28,7 @@ from queue import Empty, SimpleQueue
 from .batch import Batch, BatchItem
 from .errors import FacadeError, NotAttempted, NotFound, is_permanent
 from .facade import Outcome
+from .runner_limit import RunnerLimit
 from .validation import Command
 
 log = logging.getLogger(__name__)
@@ -61,17 +64,26 @@ class ItemResult:
         return self.error is not None and not is_permanent(self.error)
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
+@dataclass(frozen=True)
+class Workers:
+    """The worker's threads for batch items and the limit on how many send at once."""
+
+    pool: ThreadPoolExecutor
+    limit: RunnerLimit
 
 
-def worker_pool(parallelism: int) -> ThreadPoolExecutor:
-    """The worker's pool for batch items (one per size; threads start on demand)."""
-    with _pools_lock:
-        pool = _pools.get(parallelism)
-        if pool is None:
-            pool = _pools[parallelism] = ThreadPoolExecutor(parallelism, thread_name_prefix="batch-item")
-        return pool
+_workers: dict[int, Workers] = {}
+_workers_lock = threading.Lock()
+
+
+def workers(parallelism: int) -> Workers:
+    """The worker's batch threads for a parallelism setting (one set per value; threads start on demand)."""
+    with _workers_lock:
+        found = _workers.get(parallelism)
+        if found is None:
+            found = _workers[parallelism] = Workers(
+                ThreadPoolExecutor(parallelism, thread_name_prefix="batch-item"), RunnerLimit(parallelism))
+        return found
 
 
 def _attempt(send: Send, item: BatchItem) -> ItemResult:
@@ -100,19 +112,24 @@ def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]
             claims.put((position, item))
             runnable += 1
 
-    def drain() -> None:
+    def drain(limit: RunnerLimit) -> None:
         # A few runners each take the next unclaimed item until none is left: one hand-off per
         # runner rather than per item, and a busy thread keeps going instead of being woken again.
-        while True:
-            try:
-                position, item = claims.get_nowait()
-            except Empty:
-                return
-            results[position] = _attempt(send, item)
+        # A slot first, then an item: a runner waiting for a slot holds no item back from the others.
+        with limit.slot():
+            while True:
+                try:
+                    position, item = claims.get_nowait()
+                except Empty:
+                    return
+                results[position] = _attempt(send, item)
+                if limit.over_limit():
+                    limit.step_back()
 
     if runnable:
-        pool = worker_pool(parallelism)
-        for runner in [pool.submit(drain) for _ in range(min(parallelism, runnable))]:
+        batch_workers = workers(parallelism)
+        runners = [batch_workers.pool.submit(drain, batch_workers.limit) for _ in range(min(parallelism, runnable))]
+        for runner in runners:
             runner.result()
     return [result if result is not None else ItemResult(item, error=FacadeError())  # a runner that died
             for item, result in zip(batch.items, results, strict=True)]
