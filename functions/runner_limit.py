@@ -9,10 +9,10 @@ about a third more CPU (`python -m bench --only batch_queue`, SIGNALR_BATCH_PARA
 against 16), for no gain in speed.
 
 So the limit follows the process's CPU use, measured over short windows: above ``BUSY``
-(nearly all of one core: the interpreter is saturated) it shrinks by a quarter, down to
-``floor``; below ``IDLE`` with runners waiting for a slot, it grows by half, up to the setting. It starts at
-the setting, so a slow service never waits for a ramp up. The window is checked when an
-item finishes, so an idle worker does no work for it.
+(nearly all of one core: the interpreter is saturated) it halves, down to ``floor``; below
+``IDLE`` with runners waiting for a slot, it grows by one, up to the setting. It starts at the
+setting, so a slow service never waits for a ramp up. The window is checked when an item
+finishes, so an idle worker does no work for it.
 """
 
 from __future__ import annotations
