@@ -76,9 +76,14 @@ def _messages(side: str, count: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def _producer_process(conn: str, queue: str, messages: list[str], seconds: float) -> Iterator[subprocess.Popen]:
+def _producer_process(conn: str, queue: str, messages: list[str], seconds: float
+                      ) -> Iterator[subprocess.Popen | None]:
     """``bench.queue_producer`` sending ``messages`` from its own process (its Storage SDK work
-    must not share the host's interpreter lock)."""
+    must not share the host's interpreter lock); None when there is nothing to send (the batch
+    side: a producer starting up would only take CPU from the host while the clock runs)."""
+    if not messages:
+        yield None
+        return
     with tempfile.TemporaryDirectory(prefix="bench-producer-") as tmp:
         connection_file, messages_file = Path(tmp) / "connection", Path(tmp) / "messages.json"
         connection_file.write_text(conn)
@@ -119,13 +124,13 @@ def _one_side(side: str, azurite: object, emulator: Emulator, count: int) -> dic
             while time.perf_counter() - started < deadline_s:
                 # The emulator's log is only read once the queue looks empty: reading it costs this process CPU.
                 remaining = depth(queue)
-                if remaining == 0 and producer.poll() is not None:
+                if remaining == 0 and (producer is None or producer.poll() is not None):
                     arrivals = emulator.deliveries(HUB)
                     delivered = len(arrivals)
                     if delivered >= count:
                         break
                 time.sleep(POLL_SECONDS)
-            producer_failed = producer.wait(timeout=30) != 0
+            producer_failed = producer is not None and producer.wait(timeout=30) != 0
         # The clock stops when the last command reached the emulator, not when this watcher saw it:
         # the watcher's polling interval would otherwise add up to POLL_SECONDS to each side.
         elapsed = max(arrivals) - started_at if delivered else time.perf_counter() - started
