@@ -42,7 +42,6 @@ class RunnerLimit:
         self.floor = min(floor, ceiling)
         self.limit = ceiling
         self.active = 0
-        self.peak = 0  # most runners at work at once (tests and diagnostics)
         self._waiting = 0
         self._clock = clock
         self._cpu = cpu
@@ -80,7 +79,6 @@ class RunnerLimit:
                 finally:
                     self._waiting -= 1
             self.active += 1
-            self.peak = max(self.peak, self.active)
 
     def _release(self) -> None:
         with self._condition:
