@@ -31,10 +31,11 @@ lint: $(PY_STAMP)
 test: setup lint
 	$(PY) -m pytest
 
-# `make run ENDPOINTS=2`: two SignalR emulators behind the facade (stop one to watch the failover).
+# `make run ENDPOINTS=2`: two SignalR emulators behind the facade (stop one to watch the failover);
+# `make run VERBOSE=1`: the Azure SDKs' HTTP traffic too.
 ENDPOINTS ?= 1
 run: $(PY_STAMP) $(NODE_STAMP)
-	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity) --endpoints $(ENDPOINTS)
+	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity) $(if $(VERBOSE),--verbose) --endpoints $(ENDPOINTS)
 
 # The proof (issue 7): each prints a report; bench also writes docs/benchmarks.md.
 bench: $(PY_STAMP) $(NODE_STAMP)

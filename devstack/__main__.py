@@ -3,6 +3,7 @@
     python -m devstack up [--managed-identity] [--host-port 7071] [--emulator-port 8888] [--queue-port 10001]
                           [--idp-port 7072] [--identity-port 7073] [--no-backend]
                           [--endpoints N]   N SignalR emulators on 8888, 8889, ... (several endpoints)
+                          [--verbose]       the Azure SDKs' HTTP traffic too
     python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
     python -m devstack openapi          the facade's OpenAPI document (docs/openapi.json)
 """
@@ -33,6 +34,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="do not run the sample chat backend (upstream events stay on the events queue)")
     up.add_argument("--endpoints", type=int, default=1, choices=range(1, 5), metavar="N",
                     help="SignalR emulators, one endpoint each, on consecutive ports (1-4, default 1)")
+    up.add_argument("--verbose", action="store_true",
+                    help="log everything, the Azure SDKs' HTTP traffic too (default: one line per event)")
 
     token = commands.add_parser("token", help="print one bearer token the running stack accepts")
     token.add_argument("--role", action="append", default=[], help="app role (repeatable)")
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port, args.identity_port)
         state_dir = Path(args.state_dir) if args.state_dir else ROOT / ".devstack"
         return up(ports, state_dir, managed_identity=args.managed_identity, backend=not args.no_backend,
-                  endpoints=args.endpoints)
+                  endpoints=args.endpoints, verbose=args.verbose)
     if args.command == "token":
         from devstack.idp import ALL_PERMISSIONS, mint_from_state
         from devstack.stack import ROOT

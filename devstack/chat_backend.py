@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import requests
 
+from devstack.console import configure_logging
 from devstack.stop_flag import StopFlag
 
 log = logging.getLogger("chat_backend")
@@ -37,7 +38,10 @@ log = logging.getLogger("chat_backend")
 BACKEND_IDENTITY = "00000000-0000-0000-0000-00000000b0b0"  # the sample backend's object id
 TOKEN_LIFETIME = 3600
 MAX_TRIES = 5
-POLL_INTERVAL = 0.1  # seconds between polls of an empty queue
+# An empty queue is polled less and less often, as the Functions queue listener does
+# (exponential back-off up to a ceiling); a message brings the pace back at once.
+MIN_POLL_INTERVAL = 0.1
+MAX_POLL_INTERVAL = 2.0
 
 
 def chat_broadcast(envelope: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -94,9 +98,13 @@ class ChatBackend:
         if response.status_code >= 400:
             log.warning("facade refused the broadcast: %s; dropping event %s", response.status_code,
                         envelope.get("id"))
+        else:
+            log.info("chat message from %r broadcast to hub %r (%s)", payload["arguments"][0], hub,
+                     response.status_code)
         return True
 
     def run(self) -> None:
+        interval = MIN_POLL_INTERVAL
         while not self.stopping.is_set():
             received = False
             for message in self.queue.receive_messages(max_messages=32, visibility_timeout=30):
@@ -105,8 +113,14 @@ class ChatBackend:
                     self.queue.delete_message(message)
                 if self.stopping.is_set():
                     break
+            interval = next_poll_interval(interval, received)
             if not received:
-                self.stopping.wait(POLL_INTERVAL)
+                self.stopping.wait(interval)
+
+
+def next_poll_interval(current: float, received: bool) -> float:
+    """Back to the fastest pace after a message; otherwise twice as long, up to the ceiling."""
+    return MIN_POLL_INTERVAL if received else min(MAX_POLL_INTERVAL, current * 2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storage", required=True, help="the events queue's storage connection string")
     parser.add_argument("--queue", default="signalr-events")
     parser.add_argument("--idp-state", required=True, help="the local identity provider's state directory")
+    parser.add_argument("--verbose", action="store_true", help="log everything, the Azure SDKs' HTTP traffic too")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="chat_backend: %(message)s")
+    configure_logging("chat_backend: %(message)s", verbose=args.verbose)
     backend = ChatBackend(args.facade, args.storage, args.queue, Path(args.idp_state))
     backend.stopping.on_signals()
     print(f"chat backend reading queue '{args.queue}', answering through {args.facade}", flush=True)

@@ -88,8 +88,9 @@ class Stack:
 
     def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
                  managed_identity: bool = False, backend: bool = True,
-                 extra_emulator_ports: tuple[int, ...] = ()) -> None:
+                 extra_emulator_ports: tuple[int, ...] = (), verbose: bool = False) -> None:
         self.ports = ports
+        self.verbose = verbose  # the Azure SDKs' HTTP traffic too (off: one line per event)
         self.managed_identity = managed_identity
         self.identity_header = secrets.token_urlsafe(24)  # the platform's IDENTITY_HEADER: per run
         self.backend = backend
@@ -211,22 +212,24 @@ class Stack:
             "--settings", str(settings_file), "--static", str(ROOT / "devstack/demo"),
             "--static-file", f"/signalr.min.js={SIGNALR_JS}",
             "--static-file", f"/config.js={self.state_dir / 'demo-config.js'}",
+            *(["--verbose"] if self.verbose else []),
         )
         wait_for_port(self.ports.host, host, timeout=60)
         if self.backend:
             self._spawn("devstack.chat_backend", "--facade", self.base_url, "--storage",
-                        self.azurite.connection_string, "--queue", EVENTS_QUEUE, "--idp-state", str(self.idp_state))
+                        self.azurite.connection_string, "--queue", EVENTS_QUEUE, "--idp-state", str(self.idp_state),
+                        *(["--verbose"] if self.verbose else []))
 
     def _create_queues(self) -> None:
+        from azure.core.exceptions import ResourceExistsError
         from azure.storage.queue import QueueServiceClient
 
         service = QueueServiceClient.from_connection_string(self.azurite.connection_string)
         for name in (COMMANDS_QUEUE, f"{COMMANDS_QUEUE}-invalid", f"{COMMANDS_QUEUE}-poison", EVENTS_QUEUE):
             try:
                 service.create_queue(name)
-            except Exception as e:  # ResourceExistsError on a warm Azurite
-                if "QueueAlreadyExists" not in str(e):
-                    raise
+            except ResourceExistsError:  # a restart on the same state directory: the queue is kept
+                pass
 
     def watch(self) -> int:
         """Block until a signal or a child's death; the exit status to report."""
@@ -289,13 +292,14 @@ Ctrl-C stops everything.
 
 
 def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False,
-       backend: bool = True, endpoints: int = 1) -> int:
+       backend: bool = True, endpoints: int = 1, verbose: bool = False) -> int:
     check_free(ports, skip=() if managed_identity else ("identity",))
     extra = tuple(ports.emulator + n for n in range(1, endpoints))
     for port in extra:
         if port_is_bound(port):
             raise SystemExit(f"port {port} (emulator for --endpoints) is in use")
-    stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra)
+    stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra,
+                  verbose=verbose)
     stack.stopping.on_signals()
     try:
         stack.start()

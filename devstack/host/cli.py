@@ -11,10 +11,10 @@ and stops gracefully on SIGTERM or SIGINT (exit 0).
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
+from devstack.console import configure_logging
 from devstack.host.config import ConfigError, read_local_settings
 from devstack.host.loader import AppLoadError
 from devstack.host.local_host import LocalHost
@@ -42,14 +42,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--static-file", type=_static_file, action="append", default=[], metavar="/URL=PATH")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--verbose", action="store_true", help="log everything, the Azure SDKs' HTTP traffic too")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="[%(asctime)s] %(levelname)s %(message)s")
-    # The Azure SDK logs every HTTP exchange of the queue pollers at INFO: keep it to warnings.
-    logging.getLogger("azure").setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging("[%(asctime)s] %(levelname)s %(message)s", level=args.log_level.upper(), verbose=args.verbose)
     settings = args.settings
     if settings is None and (args.app_dir / "local.settings.json").is_file():
         settings = args.app_dir / "local.settings.json"

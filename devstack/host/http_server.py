@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,12 @@ class StaticFiles:
         return candidate
 
 
+def _printable(path: str, limit: int = 160) -> str:
+    """A request path fit for one log line: no control characters (no forged lines), bounded, no query."""
+    text = path.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _joined(pairs: Any) -> dict[str, str]:
     merged: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -143,7 +150,11 @@ class HttpFrontEnd:
         if segments is not None:
             spec, values, path_known = self._router.find(segments, request.method)
             if spec is not None:
-                return await self._invoke(spec, values, request, query)
+                started = time.monotonic()
+                response = await self._invoke(spec, values, request, query)
+                log.info("%s %s %s -> %s (%d ms)", spec.name, request.method, _printable(raw_path), response.status,
+                         (time.monotonic() - started) * 1000)
+                return response
             if path_known:
                 return web.Response(status=self._limits.wrong_method_status)
         static = self._static.lookup(raw_path) if segments is None or not self._router.prefix else None

@@ -135,7 +135,7 @@ class Invoker:
         if spec.wants_context:
             kwargs["context"] = InvocationContext(spec.name, self._function_directory)
         started = time.monotonic()
-        log.info("Executing 'Functions.%s' (Reason='%s')", spec.name, reason)
+        log.debug("Executing 'Functions.%s' (Reason='%s')", spec.name, reason)
         try:
             if spec.is_async:
                 result = await spec.func(**kwargs)
@@ -149,9 +149,10 @@ class Invoker:
                 if value is not None:
                     await self._send(output, value)
         except BaseException:
-            log.info("Executed 'Functions.%s' (Failed, Duration=%dms)", spec.name, _ms(started))
+            log.warning("Executed 'Functions.%s' (Failed, Duration=%dms)", spec.name, _ms(started))
             raise
-        log.info("Executed 'Functions.%s' (Succeeded, Duration=%dms)", spec.name, _ms(started))
+        # One line per request is the HTTP server's; a queued message gets the app's own line.
+        log.debug("Executed 'Functions.%s' (Succeeded, Duration=%dms)", spec.name, _ms(started))
         return result, values
 
     async def _send(self, output: QueueOutputSpec, value: Any) -> None:

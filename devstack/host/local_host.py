@@ -142,7 +142,7 @@ class LocalHost:
             if isinstance(spec.trigger, QueueTriggerSpec):
                 self._start_listener(spec, invoker)
         for spec in self.functions:
-            log.info("Function %s: %s", spec.name, self.describe(spec))
+            log.debug("Function %s: %s", spec.name, self.describe(spec))  # the CLI prints the list once
 
     def _start_listener(self, spec: FunctionSpec, invoker: Invoker) -> None:
         trigger: QueueTriggerSpec = spec.trigger  # type: ignore[assignment]

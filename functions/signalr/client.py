@@ -160,7 +160,7 @@ class SignalRClient:
             return UpstreamResult(status)
         failure = spec.failures.get(status)
         if failure is not None:
-            log.info("SignalR %s answered %s", spec.name, status)
+            log.debug("SignalR %s answered %s", spec.name, status)
             detail = _error_message(response)
             raise failure(f"{failure.title}: {detail}" if detail else None)
         raise self._failure(response, spec.name)
