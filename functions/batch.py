@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import FacadeError, FieldError, PayloadTooLarge, ValidationError
-from .queue_commands import command_from_fields
-from .validation import Command
+from functions.errors import FacadeError, FieldError, PayloadTooLarge, ValidationError
+from functions.queue_commands import command_from_fields
+from functions.validation import Command
 
 MAX_BATCH_ITEMS = 1000
 BATCH_FIELDS = frozenset({"commands", "ordered"})

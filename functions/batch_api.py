@@ -23,13 +23,13 @@ from typing import Any
 
 import azure.functions as func
 
-from .batch import read_batch
-from .batch_runner import ItemResult, run_batch
-from .errors import FacadeError, FieldError, PermissionDenied, ValidationError
-from .facade import Outcome, get_facade
-from .http_request import read_json_body
-from .responses import NO_STORE, problem_body, problem_response
-from .validation import Command
+from functions.batch import read_batch
+from functions.batch_runner import ItemResult, run_batch
+from functions.errors import FacadeError, FieldError, PermissionDenied, ValidationError
+from functions.facade import Outcome, get_facade
+from functions.http_request import read_json_body
+from functions.responses import NO_STORE, problem_body, problem_response
+from functions.validation import Command
 
 bp = func.Blueprint()
 

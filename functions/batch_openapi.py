@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .batch import MAX_BATCH_ITEMS
-from .catalog import OPERATIONS, OperationSpec
-from .queue_commands import BATCH_OPERATIONS
-from .rules import CORRELATION_ID
+from functions.batch import MAX_BATCH_ITEMS
+from functions.catalog import OPERATIONS, OperationSpec
+from functions.queue_commands import BATCH_OPERATIONS
+from functions.rules import CORRELATION_ID
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 

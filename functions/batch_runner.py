@@ -25,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 
-from .batch import Batch, BatchItem
-from .errors import FacadeError, NotAttempted, NotFound, is_permanent
-from .facade import Outcome
-from .runner_limit import RunnerLimit
-from .validation import Command
+from functions.batch import Batch, BatchItem
+from functions.errors import FacadeError, NotAttempted, NotFound, is_permanent
+from functions.facade import Outcome
+from functions.runner_limit import RunnerLimit
+from functions.validation import Command
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from . import bodies, rules
-from .answer_schemas import CLIENT_RESULT_SCHEMA, GROUP_PAGE_SCHEMA, GROUP_USERS_SCHEMA
-from .errors import ClientInvocationFailed, ClientTimeout, ContinuationRefused, FacadeError
-from .rules import Rule
+from functions import bodies, rules
+from functions.answer_schemas import CLIENT_RESULT_SCHEMA, GROUP_PAGE_SCHEMA, GROUP_USERS_SCHEMA
+from functions.errors import ClientInvocationFailed, ClientTimeout, ContinuationRefused, FacadeError
+from functions.rules import Rule
 
 
 class Permission(StrEnum):

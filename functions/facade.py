@@ -14,22 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import paging
-from .batch import Batch, is_batch, read_batch
-from .catalog import Answer, OperationSpec, Permission, QueueOn404
-from .errors import ConfigurationError, FacadeError, PermissionDenied
-from .queue_commands import command_from_message, read_message
-from .settings import Settings, get_settings
-from .signalr.client import SignalRClient
-from .signalr.connection_string import parse_connection_string
-from .signalr.credentials import AccessKeyCredential, audience_for
-from .single_flight import SingleFlight
-from .validation import Command, validate_hub
+from functions import paging
+from functions.batch import Batch, is_batch, read_batch
+from functions.catalog import Answer, OperationSpec, Permission, QueueOn404
+from functions.errors import ConfigurationError, FacadeError, PermissionDenied
+from functions.queue_commands import command_from_message, read_message
+from functions.settings import Settings, get_settings
+from functions.signalr.client import SignalRClient
+from functions.signalr.connection_string import parse_connection_string
+from functions.signalr.credentials import AccessKeyCredential, audience_for
+from functions.single_flight import SingleFlight
+from functions.validation import Command, validate_hub
 
 if TYPE_CHECKING:
-    from .auth.principal import Principal
-    from .auth.validator import TokenValidator
-    from .signalr.router import EndpointRouter
+    from functions.auth.principal import Principal
+    from functions.auth.validator import TokenValidator
+    from functions.signalr.router import EndpointRouter
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Facade:
         """One endpoint: the client itself, as always. Several: a router over them (no threads otherwise)."""
         endpoints = self.settings.signalr_endpoints
         if len(endpoints) > 1:
-            from .signalr.router import EndpointRouter
+            from functions.signalr.router import EndpointRouter
 
             return EndpointRouter.from_configs(endpoints).start()
         info = endpoints[0].info if endpoints else parse_connection_string(self.settings.signalr_connection_string)
@@ -127,7 +127,7 @@ class Facade:
 
     @built_once
     def validator(self) -> TokenValidator:
-        from .auth.validator import TokenValidator
+        from functions.auth.validator import TokenValidator
 
         return TokenValidator(self.settings)
 

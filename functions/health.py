@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from .facade import get_facade
-from .responses import json_response
+from functions.facade import get_facade
+from functions.responses import json_response
 
 bp = func.Blueprint()
 

@@ -9,11 +9,11 @@ import logging
 
 import azure.functions as func
 
-from .catalog import OPERATIONS, OperationSpec
-from .errors import FacadeError, NotFound
-from .facade import get_facade
-from .http_request import command_from_request
-from .responses import empty_response, json_response, problem_response
+from functions.catalog import OPERATIONS, OperationSpec
+from functions.errors import FacadeError, NotFound
+from functions.facade import get_facade
+from functions.http_request import command_from_request
+from functions.responses import empty_response, json_response, problem_response
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
-from .catalog import Location, OperationSpec
-from .errors import FieldError, UnsupportedMediaType, ValidationError
-from .validation import Command, build_command, check_body_size, parse_json
+from functions.catalog import Location, OperationSpec
+from functions.errors import FieldError, UnsupportedMediaType, ValidationError
+from functions.validation import Command, build_command, check_body_size, parse_json
 
 JSON_MEDIA_TYPES = ("application/json",)
 

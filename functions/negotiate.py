@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from .errors import FacadeError
-from .facade import get_facade
-from .responses import json_response, problem_response
+from functions.errors import FacadeError
+from functions.facade import get_facade
+from functions.responses import json_response, problem_response
 
 bp = func.Blueprint()
 

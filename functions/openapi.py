@@ -12,9 +12,9 @@ from typing import Any
 
 import azure.functions as func
 
-from .batch_openapi import batch_operation, batch_schemas
-from .catalog import COMMAND_PERMISSIONS, HUB, OPERATIONS, Answer, OperationSpec, Param, Permission
-from .errors import GroupTooLarge
+from functions.batch_openapi import batch_operation, batch_schemas
+from functions.catalog import COMMAND_PERMISSIONS, HUB, OPERATIONS, Answer, OperationSpec, Param, Permission
+from functions.errors import GroupTooLarge
 
 bp = func.Blueprint()
 

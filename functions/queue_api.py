@@ -24,13 +24,13 @@ from typing import Any
 
 import azure.functions as func
 
-from .batch import Batch
-from .errors import FacadeError, PermissionDenied, RequestError, UpstreamRejected
-from .facade import Facade, get_facade
-from .queue_batch import run_queued_batch
-from .queue_commands import queued_attempt
-from .settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
-from .signalr.router import pending_endpoints
+from functions.batch import Batch
+from functions.errors import FacadeError, PermissionDenied, RequestError, UpstreamRejected
+from functions.facade import Facade, get_facade
+from functions.queue_batch import run_queued_batch
+from functions.queue_commands import queued_attempt
+from functions.settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
+from functions.signalr.router import pending_endpoints
 
 log = logging.getLogger(__name__)
 

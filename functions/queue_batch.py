@@ -25,11 +25,11 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from .batch import Batch
-from .batch_runner import ItemResult, run_batch
-from .errors import FacadeError, PermissionDenied
-from .facade import Facade
-from .signalr.router import pending_endpoints
+from functions.batch import Batch
+from functions.batch_runner import ItemResult, run_batch
+from functions.errors import FacadeError, PermissionDenied
+from functions.facade import Facade
+from functions.signalr.router import pending_endpoints
 
 log = logging.getLogger(__name__)
 

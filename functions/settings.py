@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import ConfigurationError
-from .signalr.endpoints import EndpointConfig, read_endpoints
+from functions.errors import ConfigurationError
+from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
 SIGNALR_CONNECTION_STRING = "AzureSignalRConnectionString"
@@ -168,7 +168,7 @@ class Settings:
 
     def problems(self) -> list[str]:
         """Every problem with the settings, each naming its setting; empty when the facade can run."""
-        from .signalr.connection_string import parse_connection_string
+        from functions.signalr.connection_string import parse_connection_string
 
         problems = [*self.read_problems, *self.auth_problems()]
         named_only = self.signalr_connection_string is None and self.signalr_endpoints

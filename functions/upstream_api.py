@@ -18,11 +18,11 @@ from functools import lru_cache
 
 import azure.functions as func
 
-from .errors import FacadeError
-from .facade import Facade, get_facade
-from .responses import empty_response, problem_response
-from .settings import COMMANDS_STORAGE_CONNECTION, EVENTS_QUEUE
-from .upstream.receiver import UpstreamReceiver
+from functions.errors import FacadeError
+from functions.facade import Facade, get_facade
+from functions.responses import empty_response, problem_response
+from functions.settings import COMMANDS_STORAGE_CONNECTION, EVENTS_QUEUE
+from functions.upstream.receiver import UpstreamReceiver
 
 log = logging.getLogger(__name__)
 

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .principal import Principal
+from functions.auth.principal import Principal
 
 if TYPE_CHECKING:
-    from .keys import SigningKeyCache
-    from .validator import TokenValidator
+    from functions.auth.keys import SigningKeyCache
+    from functions.auth.validator import TokenValidator
 
 __all__ = ["Principal", "SigningKeyCache", "TokenValidator"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "TokenValidator":
-        from .validator import TokenValidator
+        from functions.auth.validator import TokenValidator
 
         return TokenValidator
     if name == "SigningKeyCache":
-        from .keys import SigningKeyCache
+        from functions.auth.keys import SigningKeyCache
 
         return SigningKeyCache
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
-from ..errors import SigningKeysUnavailable
+from functions.errors import SigningKeysUnavailable
 
 SIGNING_ALGORITHM = "RS256"
 

@@ -34,12 +34,12 @@ from typing import Any
 
 import jwt
 
-from ..errors import ConfigurationError, InvalidToken, MissingToken
-from ..settings import ENTRA_METADATA_URL, Settings
-from .issuers import IssuerPolicy, metadata_url_for
-from .keys import SIGNING_ALGORITHM, SigningKey, SigningKeyCache, known_jwks_url
-from .principal import Principal
-from .ttl_cache import TTLCache
+from functions.auth.issuers import IssuerPolicy, metadata_url_for
+from functions.auth.keys import SIGNING_ALGORITHM, SigningKey, SigningKeyCache, known_jwks_url
+from functions.auth.principal import Principal
+from functions.auth.ttl_cache import TTLCache
+from functions.errors import ConfigurationError, InvalidToken, MissingToken
+from functions.settings import ENTRA_METADATA_URL, Settings
 
 MAX_TOKEN_LENGTH = 16 * 1024
 MAX_CLOCK_SKEW = 300

@@ -13,9 +13,9 @@ from urllib.parse import quote, urlencode
 
 import urllib3
 
-from ..catalog import Answer
-from ..concurrency import ThrottleGate
-from ..errors import (
+from functions.catalog import Answer
+from functions.concurrency import ThrottleGate
+from functions.errors import (
     PayloadTooLarge,
     UpstreamError,
     UpstreamMisconfigured,
@@ -24,11 +24,11 @@ from ..errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from ..json_input import JsonInputError, decode_json
-from ..validation import Command
-from .connection_string import ConnectionInfo
-from .credentials import Credential, credential_for
-from .transport import AnswerTimeout, RetryPolicy, Timeouts, Transport, TransportError
+from functions.json_input import JsonInputError, decode_json
+from functions.signalr.connection_string import ConnectionInfo
+from functions.signalr.credentials import Credential, credential_for
+from functions.signalr.transport import AnswerTimeout, RetryPolicy, Timeouts, Transport, TransportError
+from functions.validation import Command
 
 log = logging.getLogger(__name__)
 

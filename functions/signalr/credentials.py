@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from ..errors import ConfigurationError, UpstreamUnavailable
-from .connection_string import ConnectionInfo
+from functions.errors import ConfigurationError, UpstreamUnavailable
+from functions.signalr.connection_string import ConnectionInfo
 
 ENTRA_SCOPE = "https://signalr.azure.com/.default"
 ACCESS_TOKEN_LIFETIME = 3600  # the official SDK's default

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from ..errors import FacadeError, UpstreamServerError, UpstreamTimeout, UpstreamUnavailable
-from .transport import TransportError
+from functions.errors import FacadeError, UpstreamServerError, UpstreamTimeout, UpstreamUnavailable
+from functions.signalr.transport import TransportError
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..errors import ConfigurationError
-from .connection_string import ConnectionInfo, _normalise_url, parse_connection_string
+from functions.errors import ConfigurationError
+from functions.signalr.connection_string import ConnectionInfo, _normalise_url, parse_connection_string
 
 PREFIX = "Azure__SignalR__Endpoints__"
 MAIN_SETTING = "AzureSignalRConnectionString"

@@ -29,13 +29,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-from ..catalog import Answer
-from ..errors import ContinuationRefused, FacadeError, UpstreamError, UpstreamUnavailable
-from ..paging import upstream_token
-from ..validation import Command
-from .client import SignalRClient, UpstreamResult
-from .endpoint_health import PROBE_INTERVAL, EndpointState, HealthProber, outage_reason
-from .endpoints import EndpointConfig, EndpointType
+from functions.catalog import Answer
+from functions.errors import ContinuationRefused, FacadeError, UpstreamError, UpstreamUnavailable
+from functions.paging import upstream_token
+from functions.signalr.client import SignalRClient, UpstreamResult
+from functions.signalr.endpoint_health import PROBE_INTERVAL, EndpointState, HealthProber, outage_reason
+from functions.signalr.endpoints import EndpointConfig, EndpointType
+from functions.validation import Command
 
 log = logging.getLogger(__name__)
 

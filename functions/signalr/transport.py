@@ -29,7 +29,7 @@ import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
-from ..concurrency import ThrottleGate
+from functions.concurrency import ThrottleGate
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 USER_AGENT = "signalr-facade"
