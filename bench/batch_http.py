@@ -55,7 +55,7 @@ class Sides:
     def __init__(self, upstream: CountingUpstream | ExternalUpstream, idp: object) -> None:
         import azure.functions as func
 
-        from functions.facade import reset_facade
+        from functions.core.facade import reset_facade
 
         os.environ["AzureSignalRConnectionString"] = (
             f"Endpoint=http://127.0.0.1;Port={upstream.port};AccessKey={ACCESS_KEY};Version=1.0;")
@@ -135,7 +135,7 @@ def _speed(sides: Sides, sizes: Sizes, result: BenchResult) -> None:
 
 
 def sides_parallelism() -> int:
-    from functions.facade import get_facade
+    from functions.core.facade import get_facade
 
     return get_facade().settings.batch_parallelism
 
@@ -211,7 +211,7 @@ def _own_cpu(sides: Sides, sizes: Sizes, result: BenchResult) -> None:
         f"{name} {seconds * 1e6:.1f} µs" for name, seconds in steps.items()) +
         f"; {steps_total * 1e6:.1f} µs in all. The measured difference also holds the hand-off to the item "
         "runners and the threads' contention for the interpreter lock, which the facade's runner limit "
-        "(functions/runner_limit.py) cuts when the upstream answers faster than one interpreter can send.")
+        "(functions/core/runner_limit.py) cuts when the upstream answers faster than one interpreter can send.")
     rounds = len(cpu["facade"])
     result.checks.update({"cpu_delivered": ok, "cpu_expected": rounds * count})
     if ok != dict.fromkeys(calls, rounds * count):
@@ -235,11 +235,11 @@ def _in_process_cpu(sides: Sides, request: object, count: int, rounds: int = 5) 
 
 def _per_item_steps(sides: Sides, count: int) -> dict[str, float]:
     """Seconds per item of each step the facade adds, timed alone in one thread (no network, no pool)."""
-    from functions.batch import read_batch
     from functions.batch_api import result_entry
-    from functions.batch_runner import ItemResult
-    from functions.facade import Outcome, get_facade
-    from functions.json_input import decode_json
+    from functions.core.batch import read_batch
+    from functions.core.batch_runner import ItemResult
+    from functions.core.facade import Outcome, get_facade
+    from functions.core.json_input import decode_json
 
     items = [{"operation": "sendToUser", "hub": "chat", "user": f"u{i}", "payload": PAYLOAD} for i in range(count)]
     text = json.dumps(items).encode()
@@ -297,7 +297,7 @@ def run(sizes: Sizes) -> BenchResult:
     import logging
 
     from devstack.idp import DevIdentityProvider
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     logging.getLogger().setLevel(logging.ERROR)
     result = BenchResult("batch_http")

@@ -51,7 +51,7 @@ def _senders(base_url: str, idp: object) -> dict[str, object]:
     import requests
 
     import function_app
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     reset_facade()
     broadcast = {f.get_function_name(): f for f in function_app.app.get_functions()}["broadcast"].get_user_function()

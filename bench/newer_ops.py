@@ -96,8 +96,8 @@ def group_users_figure(pages: int, rounds: int = 5) -> str:
         os.environ["AzureSignalRConnectionString"] = (
             f"Endpoint=http://127.0.0.1;Port={upstream.port};AccessKey={ACCESS_KEY};Version=1.0;")
         from functions.catalog import OPERATIONS_BY_NAME
-        from functions.facade import get_facade
-        from functions.validation import build_command
+        from functions.core.command import build_command
+        from functions.core.facade import get_facade
 
         facade = get_facade()
         command = build_command(OPERATIONS_BY_NAME["listUsersInGroup"], {"hub": "chat", "group": "g"})

@@ -57,7 +57,7 @@ def prepare_commands_queue(side: str, azurite: object, emulator: object) -> tupl
     benchmark, and the settings that point the facade at it and the emulator; (connection, queue)."""
     from azure.storage.queue import QueueServiceClient
 
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     conn = azurite.connection_string  # type: ignore[attr-defined]
     queue = f"bench-{side}-{uuid.uuid4().hex[:8]}"

@@ -101,7 +101,7 @@ def answered_in_process(status: int = 202) -> Iterator[None]:
     answer, so a timing holds everything the facade does except the HTTP exchange itself."""
     import urllib3
 
-    from functions.facade import get_facade
+    from functions.core.facade import get_facade
 
     pool = get_facade().client.transport.pool
     answer = urllib3.HTTPResponse(body=b"", status=status, preload_content=True)

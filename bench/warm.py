@@ -47,7 +47,7 @@ def _per_call(fn: Callable[[], object], repeats: int = MICRO_REPEATS) -> float:
 def _facade_parts(request: object, authorization: str) -> dict[str, float]:
     """Seconds per call of each step the facade adds, timed without the network."""
     from functions.catalog import OPERATIONS
-    from functions.facade import get_facade
+    from functions.core.facade import get_facade
     from functions.http_request import command_from_request
 
     spec = next(op for op in OPERATIONS if op.name == "broadcast")
@@ -90,7 +90,7 @@ def run(sizes: Sizes) -> BenchResult:
         for name in ("ENTRA_ALLOWED_TENANTS", "SIGNALR_ALLOWED_HUBS", "ENTRA_ACCEPT_V1_TOKENS"):
             os.environ.pop(name, None)
         import function_app
-        from functions.facade import reset_facade
+        from functions.core.facade import reset_facade
 
         reset_facade()
         functions = {f.get_function_name(): f for f in function_app.app.get_functions()}

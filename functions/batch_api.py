@@ -23,13 +23,13 @@ from typing import Any
 
 import azure.functions as func
 
-from functions.batch import read_batch
-from functions.batch_runner import ItemResult, run_batch
-from functions.errors import FacadeError, FieldError, PermissionDenied, ValidationError
-from functions.facade import Outcome, get_facade
+from functions.core.batch import read_batch
+from functions.core.batch_runner import ItemResult, run_batch
+from functions.core.command import Command
+from functions.core.errors import FacadeError, FieldError, PermissionDenied, ValidationError
+from functions.core.facade import Outcome, get_facade
 from functions.http_request import read_json_body
 from functions.responses import NO_STORE, problem_body, problem_response
-from functions.validation import Command
 
 bp = func.Blueprint()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.batch import MAX_BATCH_ITEMS
 from functions.catalog import OPERATIONS, OperationSpec
-from functions.queue_commands import BATCH_OPERATIONS
+from functions.core.batch import MAX_BATCH_ITEMS
+from functions.core.queued import BATCH_OPERATIONS
 from functions.rules import CORRELATION_ID
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}

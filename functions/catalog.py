@@ -19,7 +19,7 @@ from typing import Any
 
 from functions import bodies, rules
 from functions.answer_schemas import CLIENT_RESULT_SCHEMA, GROUP_PAGE_SCHEMA, GROUP_USERS_SCHEMA
-from functions.errors import ClientInvocationFailed, ClientTimeout, ContinuationRefused, FacadeError
+from functions.core.errors import ClientInvocationFailed, ClientTimeout, ContinuationRefused, FacadeError
 from functions.rules import Rule
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions.facade import get_facade
+from functions.core.facade import get_facade
 from functions.responses import json_response
 
 bp = func.Blueprint()

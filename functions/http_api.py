@@ -10,8 +10,8 @@ import logging
 import azure.functions as func
 
 from functions.catalog import OPERATIONS, OperationSpec
-from functions.errors import FacadeError, NotFound
-from functions.facade import get_facade
+from functions.core.errors import FacadeError, NotFound
+from functions.core.facade import get_facade
 from functions.http_request import command_from_request
 from functions.responses import empty_response, json_response, problem_response
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 import azure.functions as func
 
 from functions.catalog import Location, OperationSpec
-from functions.errors import FieldError, UnsupportedMediaType, ValidationError
-from functions.validation import Command, build_command, check_body_size, parse_json
+from functions.core.command import Command, build_command, check_body_size, parse_json
+from functions.core.errors import FieldError, UnsupportedMediaType, ValidationError
 
 JSON_MEDIA_TYPES = ("application/json",)
 

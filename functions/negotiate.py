@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions.errors import FacadeError
-from functions.facade import get_facade
+from functions.core.errors import FacadeError
+from functions.core.facade import get_facade
 from functions.responses import json_response, problem_response
 
 bp = func.Blueprint()

@@ -14,7 +14,7 @@ import azure.functions as func
 
 from functions.batch_openapi import batch_operation, batch_schemas
 from functions.catalog import COMMAND_PERMISSIONS, HUB, OPERATIONS, Answer, OperationSpec, Param, Permission
-from functions.errors import GroupTooLarge
+from functions.core.errors import GroupTooLarge
 
 bp = func.Blueprint()
 

@@ -24,12 +24,12 @@ from typing import Any
 
 import azure.functions as func
 
-from functions.batch import Batch
-from functions.errors import FacadeError, PermissionDenied, RequestError, UpstreamRejected
-from functions.facade import Facade, get_facade
+from functions.core.batch import Batch
+from functions.core.errors import FacadeError, PermissionDenied, RequestError, UpstreamRejected
+from functions.core.facade import Facade, get_facade
+from functions.core.queued import queued_attempt
+from functions.core.settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
 from functions.queue_batch import run_queued_batch
-from functions.queue_commands import queued_attempt
-from functions.settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
 from functions.signalr.router import pending_endpoints
 
 log = logging.getLogger(__name__)

@@ -25,10 +25,10 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from functions.batch import Batch
-from functions.batch_runner import ItemResult, run_batch
-from functions.errors import FacadeError, PermissionDenied
-from functions.facade import Facade
+from functions.core.batch import Batch
+from functions.core.batch_runner import ItemResult, run_batch
+from functions.core.errors import FacadeError, PermissionDenied
+from functions.core.facade import Facade
 from functions.signalr.router import pending_endpoints
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import logging
 
 import azure.functions as func
 
-from functions.errors import ConfigurationError, FacadeError, ValidationError
+from functions.core.errors import ConfigurationError, FacadeError, ValidationError
 
 log = logging.getLogger(__name__)
 

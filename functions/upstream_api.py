@@ -18,10 +18,10 @@ from functools import lru_cache
 
 import azure.functions as func
 
-from functions.errors import FacadeError
-from functions.facade import Facade, get_facade
+from functions.core.errors import FacadeError
+from functions.core.facade import Facade, get_facade
+from functions.core.settings import COMMANDS_STORAGE_CONNECTION, EVENTS_QUEUE
 from functions.responses import empty_response, problem_response
-from functions.settings import COMMANDS_STORAGE_CONNECTION, EVENTS_QUEUE
 from functions.upstream.receiver import UpstreamReceiver
 
 log = logging.getLogger(__name__)

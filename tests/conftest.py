@@ -41,7 +41,7 @@ def registered_functions() -> dict:
 @pytest.fixture
 def facade_env(monkeypatch: pytest.MonkeyPatch, connection_string: str) -> Iterator[pytest.MonkeyPatch]:
     """Settings pointing the facade at the SignalR stand-in; the facade is rebuilt around each test."""
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     monkeypatch.setenv("AzureSignalRConnectionString", connection_string)
     monkeypatch.setenv("SIGNALR_COMMANDS_QUEUE", "signalr-commands")
@@ -63,7 +63,7 @@ def identity_provider() -> Iterator:
 @pytest.fixture
 def secured_env(facade_env: pytest.MonkeyPatch, identity_provider) -> pytest.MonkeyPatch:
     """The facade configured to trust the local identity provider."""
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     facade_env.setenv("ENTRA_TENANT_ID", identity_provider.tenant_id)
     facade_env.setenv("ENTRA_AUDIENCES", identity_provider.audience)

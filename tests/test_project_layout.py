@@ -9,7 +9,7 @@ from pathlib import Path
 from devstack.constants import DEV_ACCESS_KEY
 from devstack.stack import Ports
 from functions.catalog import OPERATIONS
-from functions.settings import APP_SETTING_NAMES, COMMANDS_STORAGE_CONNECTION
+from functions.core.settings import APP_SETTING_NAMES, COMMANDS_STORAGE_CONNECTION
 from functions.signalr.connection_string import parse_connection_string
 
 ROOT = Path(__file__).resolve().parents[1]

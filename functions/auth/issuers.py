@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from functions.errors import ConfigurationError, InvalidToken
-from functions.settings import ENTRA_METADATA_URL, Settings, is_guid
+from functions.core.errors import ConfigurationError, InvalidToken
+from functions.core.settings import ENTRA_METADATA_URL, Settings, is_guid
 
 TENANT_TEMPLATE = "{tenantid}"
 V1_ISSUER = "https://sts.windows.net/{tenantid}/"

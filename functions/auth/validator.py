@@ -38,8 +38,8 @@ from functions.auth.issuers import IssuerPolicy, metadata_url_for
 from functions.auth.keys import SIGNING_ALGORITHM, SigningKey, SigningKeyCache, known_jwks_url
 from functions.auth.principal import Principal
 from functions.auth.ttl_cache import TTLCache
-from functions.errors import ConfigurationError, InvalidToken, MissingToken
-from functions.settings import ENTRA_METADATA_URL, Settings
+from functions.core.errors import ConfigurationError, InvalidToken, MissingToken
+from functions.core.settings import ENTRA_METADATA_URL, Settings
 
 MAX_TOKEN_LENGTH = 16 * 1024
 MAX_CLOCK_SKEW = 300

@@ -15,7 +15,8 @@ import urllib3
 
 from functions.catalog import Answer
 from functions.concurrency import ThrottleGate
-from functions.errors import (
+from functions.core.command import Command
+from functions.core.errors import (
     PayloadTooLarge,
     UpstreamError,
     UpstreamMisconfigured,
@@ -24,11 +25,10 @@ from functions.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from functions.json_input import JsonInputError, decode_json
+from functions.core.json_input import JsonInputError, decode_json
 from functions.signalr.connection_string import ConnectionInfo
 from functions.signalr.credentials import Credential, credential_for
 from functions.signalr.transport import AnswerTimeout, RetryPolicy, Timeouts, Transport, TransportError
-from functions.validation import Command
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from functions.errors import ConfigurationError
+from functions.core.errors import ConfigurationError
 
 _VERSION = re.compile(r"1\.[0-9]+[A-Za-z0-9_\-.]*", re.ASCII)
 _PORT = re.compile(r"[0-9]{1,5}")

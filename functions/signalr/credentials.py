@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from functions.errors import ConfigurationError, UpstreamUnavailable
+from functions.core.errors import ConfigurationError, UpstreamUnavailable
 from functions.signalr.connection_string import ConnectionInfo
 
 ENTRA_SCOPE = "https://signalr.azure.com/.default"

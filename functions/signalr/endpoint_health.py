@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from functions.errors import FacadeError, UpstreamServerError, UpstreamTimeout, UpstreamUnavailable
+from functions.core.errors import FacadeError, UpstreamServerError, UpstreamTimeout, UpstreamUnavailable
 from functions.signalr.transport import TransportError
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from functions.errors import ConfigurationError
+from functions.core.errors import ConfigurationError
 from functions.signalr.connection_string import ConnectionInfo, _normalise_url, parse_connection_string
 
 PREFIX = "Azure__SignalR__Endpoints__"

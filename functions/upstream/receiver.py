@@ -17,13 +17,13 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from functions.errors import AuthenticationError, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
+from functions.core.command import MAX_BODY_BYTES
+from functions.core.errors import AuthenticationError, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
 from functions.upstream import events
 from functions.upstream.signature import is_signed
-from functions.validation import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
-    from functions.facade import Facade
+    from functions.core.facade import Facade
 
 MESSAGEPACK_TYPES = ("application/x-msgpack", "application/msgpack", "application/vnd.msgpack")
 NOT_FROM_THE_SERVICE = "The request does not prove that it comes from the SignalR Service"

@@ -12,7 +12,7 @@ import pytest
 from devstack.idp import DEV_AUDIENCE, DEV_TENANT_ID, DevIdentityProvider
 from functions.auth.keys import SigningKeyCache
 from functions.auth.validator import TokenValidator
-from functions.settings import Settings
+from functions.core.settings import Settings
 
 from .helpers import CountingServer, FakeClock
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from functions.auth.validator import TokenValidator
-from functions.errors import FacadeError, InvalidToken
+from functions.core.errors import FacadeError, InvalidToken
 
 OTHER_TENANT_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 THIRD_TENANT_ID = "1b2c3d4e-5f60-4718-89a0-b1c2d3e4f506"

@@ -23,7 +23,7 @@ from devstack.idp import (
 )
 from functions.auth import TokenValidator
 from functions.catalog import Permission
-from functions.settings import Settings
+from functions.core.settings import Settings
 
 from .helpers import segments
 

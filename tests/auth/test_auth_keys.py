@@ -11,7 +11,7 @@ import pytest
 from devstack.idp import DEV_AUDIENCE, DEV_TENANT_ID, DevIdentityProvider
 from functions.auth import TokenValidator
 from functions.auth.keys import known_jwks_url
-from functions.errors import InvalidToken, SigningKeysUnavailable
+from functions.core.errors import InvalidToken, SigningKeysUnavailable
 
 from .helpers import OTHER_TENANT_ID, THIRD_TENANT_ID, CountingServer, FakeClock, assert_no_token_in, refused
 

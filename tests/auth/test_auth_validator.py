@@ -9,8 +9,8 @@ import pytest
 from devstack.idp import DEV_AUDIENCE, DEV_CLIENT_ID, DEV_TENANT_ID, DevIdentityProvider
 from functions.auth import Principal, TokenValidator
 from functions.catalog import Permission
-from functions.errors import ConfigurationError, MissingToken
-from functions.settings import Settings
+from functions.core.errors import ConfigurationError, MissingToken
+from functions.core.settings import Settings
 
 from .helpers import FakeClock, refused
 

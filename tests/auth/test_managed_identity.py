@@ -39,7 +39,7 @@ def identity_endpoint(idp: DevIdentityProvider) -> Iterator[IdentityEndpoint]:
 def msi_env(secured_env: pytest.MonkeyPatch, signalr_emulator: EmulatorServer,
             identity_endpoint: IdentityEndpoint) -> pytest.MonkeyPatch:
     """The facade as on Azure: AuthType=azure.msi with a user-assigned identity's client id."""
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     for name, value in identity_endpoint.environ().items():
         secured_env.setenv(name, value)
@@ -165,8 +165,8 @@ def test_the_emulator_refuses_entra_tokens_when_not_configured(idp):
 def test_the_worker_warm_up_fetches_keys_and_token_before_the_first_request(
     call, msi_env: pytest.MonkeyPatch, idp: DevIdentityProvider, identity_endpoint
 ):
-    from functions import warmup
-    from functions.facade import get_facade
+    from functions.core import warmup
+    from functions.core.facade import get_facade
 
     msi_env.setenv("FUNCTIONS_WORKER_RUNTIME", "python")
     threads = warmup.start()
@@ -182,7 +182,7 @@ def test_the_worker_warm_up_fetches_keys_and_token_before_the_first_request(
 
 
 def test_no_warm_up_outside_a_functions_worker(msi_env: pytest.MonkeyPatch, identity_endpoint):
-    from functions import warmup
+    from functions.core import warmup
 
     msi_env.delenv("FUNCTIONS_WORKER_RUNTIME", raising=False)
     assert warmup.start() == []

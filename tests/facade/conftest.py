@@ -31,7 +31,7 @@ def three_endpoints(secured_env, upstream, more_upstream_servers):
     Returns the stand-ins by endpoint name; the router's probes are run by the tests (``probe_all``).
     """
     from devstack.constants import DEV_ACCESS_KEY
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     west, east = more_upstream_servers
     for server in (west, east):

@@ -8,8 +8,8 @@ import azure.functions as func
 import pytest
 
 from devstack.idp import ALL_PERMISSIONS
-from functions.batch import MAX_BATCH_ITEMS
 from functions.catalog import Permission
+from functions.core.batch import MAX_BATCH_ITEMS
 from support.recording_upstream import Answer, Rule
 
 PAYLOAD = {"target": "newMessage", "arguments": ["hi"]}
@@ -50,7 +50,7 @@ def test_each_item_gets_its_result_in_order_and_each_reaches_signalr_once(post_b
 
 def test_mixed_outcomes_are_reported_per_item_and_refused_items_are_never_sent(post_batch, upstream, secured_env):
     secured_env.setenv("SIGNALR_ALLOWED_HUBS", "chat,gone,slow,down")
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     reset_facade()
     upstream.add_rule(Rule("/api/v1/hubs/gone/", Answer(404)))
@@ -143,7 +143,7 @@ def test_operations_that_answer_with_data_are_refused_per_item_existence_checks_
 
 
 def test_a_calling_app_that_is_not_allowed_is_refused_whole_with_403(post_batch, upstream, secured_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     secured_env.setenv("ENTRA_ALLOWED_CLIENT_APPS", "11111111-aaaa-4bbb-8ccc-000000000001")
     reset_facade()
@@ -155,7 +155,7 @@ def test_a_calling_app_that_is_not_allowed_is_refused_whole_with_403(post_batch,
 
 def test_multi_tenant_batch_items_act_in_the_callers_tenant_and_may_not_name_one(post_batch, upstream, secured_env,
                                                                               identity_provider):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     secured_env.setenv("ENTRA_TENANT_ID", "organizations")
     secured_env.setenv("ENTRA_ALLOWED_TENANTS", identity_provider.tenant_id)

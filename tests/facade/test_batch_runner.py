@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-from functions.batch import read_batch
-from functions.batch_runner import run_batch
-from functions.errors import FacadeError, UpstreamUnavailable
-from functions.facade import Outcome
+from functions.core.batch import read_batch
+from functions.core.batch_runner import run_batch
+from functions.core.errors import FacadeError, UpstreamUnavailable
+from functions.core.facade import Outcome
 
 PAYLOAD = {"target": "t", "arguments": []}
 

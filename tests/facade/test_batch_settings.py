@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.settings import Settings
+from functions.core.settings import Settings
 
 
 def test_batches_default_to_sixteen_at_once_and_five_attempts():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.errors import ConfigurationError
+from functions.core.errors import ConfigurationError
 from functions.signalr.connection_string import parse_connection_string
 
 KEY = "s3cr3t-KEY-value-that-must-never-leak-000000"

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from devstack.constants import DEV_ACCESS_KEY, free_port
-from functions.facade import get_facade
+from functions.core.facade import get_facade
 from support.recording_upstream import Answer, RecordingUpstream, Rule
 
 BODY = {"target": "newMessage", "arguments": ["hi"]}
@@ -200,7 +200,7 @@ def test_an_endpoint_in_trouble_is_skipped_shown_down_and_used_again_when_back(
 
 def test_an_endpoint_refusing_connections_is_skipped_and_used_again_once_it_listens(
         call, secured_env, upstream, negotiate, registered_functions):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     port = free_port()
     secured_env.setenv("Azure__SignalR__Endpoints__late__primary",
@@ -221,8 +221,8 @@ def test_an_endpoint_refusing_connections_is_skipped_and_used_again_once_it_list
 
 
 def test_a_failure_on_a_healthy_endpoint_fails_the_send_and_names_where_it_is_owed(three_endpoints):
-    from functions.errors import UpstreamRejected
-    from functions.queue_commands import command_from_message
+    from functions.core.errors import UpstreamRejected
+    from functions.core.queued import command_from_message
     from functions.signalr.router import pending_endpoints
 
     three_endpoints["east"].add_rule(Rule("/api/v1/hubs/chat", Answer(400)))

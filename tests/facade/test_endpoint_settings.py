@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from functions.settings import Settings
+from functions.core.settings import Settings
 from functions.signalr.endpoints import EndpointType
 
 MAIN = "Endpoint=https://main.service.signalr.net;AccessKey=mainsecret;Version=1.0;"
@@ -61,7 +61,7 @@ def test_bad_and_conflicting_endpoint_settings_are_named_never_quoted():
 def test_one_endpoint_keeps_the_plain_client_without_threads():
     import threading
 
-    from functions.facade import Facade
+    from functions.core.facade import Facade
     from functions.signalr.client import SignalRClient
 
     before = threading.active_count()

@@ -163,7 +163,7 @@ def test_a_token_with_no_permissions_is_403(call, upstream):
 
 
 def test_disallowed_hub_is_403_without_an_upstream_call(call, upstream, secured_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     secured_env.setenv("SIGNALR_ALLOWED_HUBS", "chat, News")
     reset_facade()
@@ -183,7 +183,7 @@ def test_upstream_throttling_reaches_the_caller_as_503_with_retry_after(call, up
 
 def test_a_broken_connection_string_is_500_without_details_and_logged_by_key_name(call, upstream, secured_env,
                                                                                   caplog):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     secured_env.setenv("AzureSignalRConnectionString", "Endpoint=https://x;Port=99999;AccessKey=s3cr3t-value")
     reset_facade()

@@ -49,7 +49,7 @@ def test_negotiate_needs_a_valid_token_carrying_the_connect_permission(negotiate
 
 
 def test_negotiate_validates_and_restricts_the_hub(negotiate, identity_provider, secured_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     assert negotiate("9bad", identity_provider.mint(roles=CONNECT)).status_code == 400
     secured_env.setenv("SIGNALR_ALLOWED_HUBS", "chat")
@@ -59,7 +59,7 @@ def test_negotiate_validates_and_restricts_the_hub(negotiate, identity_provider,
 
 def test_negotiate_with_entra_upstream_asks_the_service_for_the_token(negotiate, identity_provider, upstream,
                                                                      secured_env):
-    from functions.facade import get_facade, reset_facade
+    from functions.core.facade import get_facade, reset_facade
 
     secured_env.setenv("AzureSignalRConnectionString",
                        f"Endpoint=http://127.0.0.1;Port={upstream.port};AuthType=azure.msi;Version=1.0;")
@@ -101,7 +101,7 @@ def test_health_is_healthy_when_settings_and_upstream_are(health, secured_env, u
 
 def test_health_reports_bad_settings_by_name_without_values(health, facade_env):
     facade_env.setenv("AzureSignalRConnectionString", "Endpoint=https://x;AccessKey=topsecret;Port=99999")
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     reset_facade()
     status, body = health()

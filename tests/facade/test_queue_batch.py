@@ -89,7 +89,7 @@ def test_transient_failures_go_back_as_one_message_with_the_remainder_and_the_ne
 
 def test_after_the_attempt_limit_what_still_fails_is_poisoned_one_record_each(execute, upstream, facade_env):
     facade_env.setenv("SIGNALR_BATCH_MAX_ATTEMPTS", "3")
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     reset_facade()
     upstream.add_rule(Rule("/api/v1/hubs/chat/users/", Answer(500)))
@@ -116,7 +116,7 @@ def test_a_batch_message_never_raises_so_the_host_never_reruns_what_was_sent(exe
 
 def test_items_for_a_hub_that_is_not_allowed_are_dead_lettered_unsent(execute, upstream, facade_env):
     facade_env.setenv("SIGNALR_ALLOWED_HUBS", "other")
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     reset_facade()
     written = execute([send_to("a"), {**send_to("b"), "hub": "other"}])

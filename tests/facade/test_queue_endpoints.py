@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from functions.errors import UpstreamUnavailable
+from functions.core.errors import UpstreamUnavailable
 from support.bindings import OutCapture, queue_message
 from support.recording_upstream import Answer, Rule
 
@@ -74,7 +74,7 @@ def test_a_command_failing_everywhere_raises_for_the_host_to_retry_whole(execute
 
 def test_a_command_owed_only_to_an_endpoint_now_down_is_done(execute, three_endpoints):
     three_endpoints["east"].default = Answer(503)
-    from functions.facade import get_facade
+    from functions.core.facade import get_facade
 
     get_facade().client.prober.probe_all()
     out = execute({**SEND, "endpoints": ["east"], "attempt": 2})
@@ -102,8 +102,8 @@ def test_a_batch_item_partly_delivered_is_requeued_naming_its_endpoints(execute,
 
 
 def test_only_the_queue_may_name_endpoints_or_an_attempt():
-    from functions.errors import ValidationError
-    from functions.queue_commands import command_from_fields
+    from functions.core.errors import ValidationError
+    from functions.core.queued import command_from_fields
 
     for field in ({"endpoints": ["west"]}, {"attempt": 2}):
         with pytest.raises(ValidationError):

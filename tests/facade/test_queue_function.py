@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from functions.errors import UpstreamServerError, UpstreamUnavailable
+from functions.core.errors import UpstreamServerError, UpstreamUnavailable
 from support.bindings import OutCapture, queue_message
 from support.queue_cases import CASES, PAYLOAD
 from support.recording_upstream import Answer
@@ -72,7 +72,7 @@ def test_field_errors_are_listed_in_the_dead_letter(execute):
 
 def test_a_disallowed_hub_is_dead_lettered_without_a_call(execute, upstream, facade_env):
     facade_env.setenv("SIGNALR_ALLOWED_HUBS", "other")
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     reset_facade()
     record = execute({"operation": "broadcast", "hub": "chat", "payload": PAYLOAD})

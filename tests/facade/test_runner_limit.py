@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from functions import batch_runner
-from functions.batch import read_batch
-from functions.batch_runner import run_batch
-from functions.facade import Outcome
-from functions.runner_limit import BUSY, IDLE, WINDOW_SECONDS, RunnerLimit
+from functions.core import batch_runner
+from functions.core.batch import read_batch
+from functions.core.batch_runner import run_batch
+from functions.core.facade import Outcome
+from functions.core.runner_limit import BUSY, IDLE, WINDOW_SECONDS, RunnerLimit
 
 
 class Clocks:

@@ -84,7 +84,7 @@ def test_an_app_only_token_is_held_to_its_app_roles(close_connection, identity_p
 
 def test_the_client_app_allow_list_refuses_other_applications(close_connection, identity_provider, upstream,
                                                               secured_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     secured_env.setenv("ENTRA_ALLOWED_CLIENT_APPS", CLIENT_APP)
     reset_facade()
@@ -101,7 +101,7 @@ def test_the_client_app_allow_list_refuses_other_applications(close_connection, 
 
 @pytest.fixture
 def multi_tenant(secured_env, identity_provider):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     secured_env.setenv("ENTRA_TENANT_ID", "organizations")
     secured_env.setenv("ENTRA_ALLOWED_TENANTS", f"{identity_provider.tenant_id},{TENANT_B}")
@@ -155,7 +155,7 @@ def test_single_tenant_queue_commands_may_name_only_the_facades_tenant(secured_e
 
 def test_the_application_setting_prefixes_every_upstream_call_and_negotiation(secured_env, send_to_user, negotiate,
                                                                               identity_provider, upstream):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     secured_env.setenv("SIGNALR_APPLICATION", "Shop")
     reset_facade()
@@ -252,7 +252,7 @@ MALFORMED = [
 def test_a_malformed_setting_is_reported_by_name_and_requests_fail_closed(
     registered_functions, secured_env, identity_provider, upstream, caplog, name, value, named
 ):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     secured_env.setenv(name, value)
     if name == "ENTRA_ALLOWED_TENANTS":
@@ -274,7 +274,7 @@ def test_a_malformed_setting_is_reported_by_name_and_requests_fail_closed(
 def test_the_client_and_validator_are_built_once_whatever_the_threads(secured_env, monkeypatch):
     # On Python 3.12+ cached_property no longer locks: the warm-up thread and a first request
     # must still share one client (one set of probe threads) and one validator (one key fetch).
-    from functions import facade as module
+    from functions.core import facade as module
 
     built: list[str] = []
     real = module.SignalRClient.__init__

@@ -8,7 +8,8 @@ import pytest
 
 from devstack.constants import DEV_ACCESS_KEY, free_port
 from functions.catalog import OPERATIONS_BY_NAME
-from functions.errors import (
+from functions.core.command import build_command
+from functions.core.errors import (
     UpstreamMisconfigured,
     UpstreamRejected,
     UpstreamServerError,
@@ -18,7 +19,6 @@ from functions.errors import (
 from functions.signalr.client import SignalRClient
 from functions.signalr.connection_string import parse_connection_string
 from functions.signalr.transport import RetryPolicy, Timeouts
-from functions.validation import build_command
 from support.recording_upstream import Answer
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.05, backoff_max=0.2, max_retry_after=2)

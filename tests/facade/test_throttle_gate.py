@@ -49,7 +49,7 @@ def test_an_open_gate_does_not_wait():
 def test_a_throttled_item_holds_back_the_rest_of_the_batch_until_retry_after(
         registered_functions, secured_env, identity_provider, upstream):
     secured_env.setenv("SIGNALR_BATCH_PARALLELISM", "3")
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     reset_facade()
     upstream.add_rule(Rule("/api/v1/hubs/chat/users/u0", Answer(429, {"Retry-After": "1"}), times=1))

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from functions.catalog import OPERATIONS_BY_NAME
-from functions.errors import PayloadTooLarge, ValidationError
-from functions.json_input import MAX_DEPTH, nesting_depth
-from functions.validation import MAX_BODY_BYTES, build_command, check_body_size, parse_json
+from functions.core.command import MAX_BODY_BYTES, build_command, check_body_size, parse_json
+from functions.core.errors import PayloadTooLarge, ValidationError
+from functions.core.json_input import MAX_DEPTH, nesting_depth
 
 BODY = {"target": "t", "arguments": []}
 

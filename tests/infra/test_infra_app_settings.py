@@ -6,7 +6,7 @@ import re
 
 from bicep_model import Partial, Unknown, text, walk
 
-from functions.settings import APP_SETTING_NAMES, COMMANDS_STORAGE_CONNECTION, ENTRA_METADATA_URL
+from functions.core.settings import APP_SETTING_NAMES, COMMANDS_STORAGE_CONNECTION, ENTRA_METADATA_URL
 
 # Read by the code for local development only (a dev identity provider); never deployed.
 DEV_ONLY_SETTINGS = {ENTRA_METADATA_URL}

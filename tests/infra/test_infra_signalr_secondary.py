@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bicep_model import Unknown
 
-from functions.settings import Settings
+from functions.core.settings import Settings
 from functions.signalr.endpoints import EndpointType
 
 SECOND = "westeurope"

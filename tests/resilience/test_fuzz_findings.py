@@ -12,8 +12,8 @@ import pytest
 
 from devstack.idp import ALL_PERMISSIONS
 from functions.catalog import GROUP, HUB, USER
+from functions.core.queued import parse_command
 from functions.openapi import openapi_document
-from functions.queue_commands import parse_command
 from functions.rules import PY_WHITESPACE
 from support.recording_upstream import Answer
 

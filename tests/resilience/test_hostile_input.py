@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from devstack.idp import ALL_PERMISSIONS
 from functions.catalog import OPERATIONS, Location, OperationSpec
-from functions.json_input import MAX_DEPTH, find_invalid_string, nesting_depth
+from functions.core.json_input import MAX_DEPTH, find_invalid_string, nesting_depth
 from functions.openapi import openapi_document
 from support.bindings import OutCapture, queue_message
 from support.recording_upstream import Answer
@@ -195,7 +195,7 @@ def test_no_queue_message_raises_it_is_executed_or_dead_lettered(registered_func
         upstream.default = Answer(success)
         deadletter = OutCapture()
         function(queue_message(body), deadletter, OutCapture(), OutCapture())  # raising here fails the test
-        if isinstance(deadletter.value, list):  # a batch (functions/batch.py): one record per refused item
+        if isinstance(deadletter.value, list):  # a batch (functions/core/batch.py): one record per refused item
             data = json.loads(body)
             items = data if isinstance(data, list) else data["commands"]
             assert len(upstream.requests) + len(deadletter.value) == len(items), "each item sent or dead-lettered"

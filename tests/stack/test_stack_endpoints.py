@@ -5,7 +5,7 @@ from __future__ import annotations
 from devstack.__main__ import parse_args
 from devstack.constants import DEV_ACCESS_KEY
 from devstack.stack import Ports, Stack
-from functions.settings import Settings
+from functions.core.settings import Settings
 
 
 def test_endpoints_flag_defaults_to_one_and_takes_up_to_four():

@@ -61,7 +61,7 @@ class Delivery:
 
 @pytest.fixture
 def upstream_env(secured_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     secured_env.setenv("SIGNALR_EVENTS_QUEUE", "signalr-events")
     secured_env.setenv("SIGNALR_UPSTREAM_IDENTITIES", SIGNALR_IDENTITY)

@@ -103,7 +103,7 @@ def test_the_url_must_name_what_the_headers_name(deliver):
 
 
 def test_a_hub_outside_the_allow_list_is_403(deliver, upstream_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     upstream_env.setenv("SIGNALR_ALLOWED_HUBS", "lobby")
     reset_facade()
@@ -114,7 +114,7 @@ def test_a_hub_outside_the_allow_list_is_403(deliver, upstream_env):
 
 
 def test_the_application_prefix_is_taken_off_the_hub(deliver, upstream_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     upstream_env.setenv("SIGNALR_APPLICATION", "shop")
     upstream_env.setenv("SIGNALR_ALLOWED_HUBS", "chat")

@@ -22,7 +22,7 @@ def test_the_signalr_identitys_token_is_accepted(deliver, identity_provider):
 
 
 def test_the_identity_may_be_named_by_its_app_id(deliver, identity_provider, upstream_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     upstream_env.setenv("SIGNALR_UPSTREAM_IDENTITIES", "00000000-0000-0000-0000-0000000000c1")
     reset_facade()
@@ -31,7 +31,7 @@ def test_the_identity_may_be_named_by_its_app_id(deliver, identity_provider, ups
 
 
 def test_a_token_of_another_app_id_is_403(deliver, identity_provider, upstream_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     upstream_env.setenv("SIGNALR_UPSTREAM_IDENTITIES", "00000000-0000-0000-0000-0000000000c1")
     reset_facade()
@@ -64,7 +64,7 @@ def test_a_delegated_user_token_is_never_the_service(deliver, identity_provider)
 
 
 def test_with_no_identity_listed_no_token_is_accepted(deliver, identity_provider, upstream_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     upstream_env.delenv("SIGNALR_UPSTREAM_IDENTITIES")
     reset_facade()
@@ -78,7 +78,7 @@ def test_a_token_does_not_fall_back_to_the_signature(deliver, identity_provider)
 
 
 def test_a_malformed_identity_list_fails_closed(deliver, identity_provider, upstream_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     upstream_env.setenv("SIGNALR_UPSTREAM_IDENTITIES", "signalr-resource")
     reset_facade()

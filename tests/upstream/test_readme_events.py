@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from functions.settings import EVENTS_QUEUE, UPSTREAM_IDENTITIES, UPSTREAM_KEYS
+from functions.core.settings import EVENTS_QUEUE, UPSTREAM_IDENTITIES, UPSTREAM_KEYS
 from functions.upstream.schema import EVENT_SCHEMA
 
 README = Path(__file__).parents[2] / "README.md"

@@ -86,7 +86,7 @@ def test_the_parser_reads_the_services_comma_separated_list():
 
 
 def test_events_from_a_second_signalr_endpoint_are_accepted_with_its_own_key(deliver, upstream_env):
-    from functions.facade import reset_facade
+    from functions.core.facade import reset_facade
 
     second_key = "SECONDENDPOINTKEY0123456789abcdefghijklmnop"
     upstream_env.setenv("Azure__SignalR__Endpoints__west__primary",

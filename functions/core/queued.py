@@ -12,9 +12,9 @@ import re
 from typing import Any
 
 from functions.catalog import OPERATIONS, OPERATIONS_BY_NAME
-from functions.errors import FieldError, OperationNotAllowed, ValidationError
+from functions.core.command import Command, build_command, check_body_size, parse_json
+from functions.core.errors import FieldError, OperationNotAllowed, ValidationError
 from functions.rules import CORRELATION_ID, TENANT, Invalid
-from functions.validation import Command, build_command, check_body_size, parse_json
 
 QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
 # An HTTP batch answers each item's status only: existence checks fit (200/404), data answers do not.
@@ -28,7 +28,7 @@ _ENDPOINT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 def read_message(text: str) -> Any:
-    """A message's JSON (size and I-JSON checked): one command object, or a batch (functions/batch.py)."""
+    """A message's JSON (size and I-JSON checked): one command object, or a batch (functions/core/batch.py)."""
     check_body_size(len(text.encode("utf-8", "surrogatepass")))
     return parse_json(text, "message")
 

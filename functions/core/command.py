@@ -12,8 +12,8 @@ from typing import Any
 
 from functions.bodies import Payload, check_payload
 from functions.catalog import OperationSpec, Permission
-from functions.errors import FieldError, PayloadTooLarge, ValidationError
-from functions.json_input import JsonInputError, decode_json
+from functions.core.errors import FieldError, PayloadTooLarge, ValidationError
+from functions.core.json_input import JsonInputError, decode_json
 from functions.rules import Invalid, check_hub
 
 __all__ = ["Command", "Payload", "build_command", "check_body_size", "check_payload", "parse_json", "validate_hub"]

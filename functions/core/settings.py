@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from functions.errors import ConfigurationError
+from functions.core.errors import ConfigurationError
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
@@ -34,7 +34,7 @@ COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
 EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
 UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
 UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
-# Batches (functions/batch_runner.py, functions/queue_batch.py).
+# Batches (functions/core/batch_runner.py, functions/queue_batch.py).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
 

@@ -15,16 +15,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from functions import paging
-from functions.batch import Batch, is_batch, read_batch
 from functions.catalog import Answer, OperationSpec, Permission, QueueOn404
-from functions.errors import ConfigurationError, FacadeError, PermissionDenied
-from functions.queue_commands import command_from_message, read_message
-from functions.settings import Settings, get_settings
+from functions.core.batch import Batch, is_batch, read_batch
+from functions.core.command import Command, validate_hub
+from functions.core.errors import ConfigurationError, FacadeError, PermissionDenied
+from functions.core.queued import command_from_message, read_message
+from functions.core.settings import Settings, get_settings
+from functions.core.single_flight import SingleFlight
 from functions.signalr.client import SignalRClient
 from functions.signalr.connection_string import parse_connection_string
 from functions.signalr.credentials import AccessKeyCredential, audience_for
-from functions.single_flight import SingleFlight
-from functions.validation import Command, validate_hub
 
 if TYPE_CHECKING:
     from functions.auth.principal import Principal

@@ -3,7 +3,7 @@
 Concurrency: items go to one thread pool per worker process whose size is the
 ``SIGNALR_BATCH_PARALLELISM`` setting, so concurrent batches share the bound instead of
 multiplying it. Fewer send at once while the worker's CPU is the bottleneck
-(functions/runner_limit.py: more threads would only wait for the interpreter lock). The
+(functions/core/runner_limit.py: more threads would only wait for the interpreter lock). The
 requests themselves share the SignalR client's connection pool and its throttle gate
 (functions/concurrency.py), so a 429/503 slows every item, not only its own.
 Per-item retries are the transport's (functions/signalr/transport.py): a send is never
@@ -25,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 
-from functions.batch import Batch, BatchItem
-from functions.errors import FacadeError, NotAttempted, NotFound, is_permanent
-from functions.facade import Outcome
-from functions.runner_limit import RunnerLimit
-from functions.validation import Command
+from functions.core.batch import Batch, BatchItem
+from functions.core.command import Command
+from functions.core.errors import FacadeError, NotAttempted, NotFound, is_permanent
+from functions.core.facade import Outcome
+from functions.core.runner_limit import RunnerLimit
 
 log = logging.getLogger(__name__)
 

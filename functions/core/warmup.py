@@ -33,7 +33,7 @@ def start() -> list[threading.Thread]:
     """Begin the warm-up (call once, at app load); the threads started, for tests."""
     if not in_functions_worker():
         return []
-    from functions.facade import get_facade
+    from functions.core.facade import get_facade
 
     facade = get_facade()  # built here, in the loading thread, so the warm-up fills the very one requests use
     threads = [threading.Thread(target=_quietly, args=(name, task), name=f"warmup-{name}", daemon=True)

@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from functions.errors import FacadeError, FieldError, PayloadTooLarge, ValidationError
-from functions.queue_commands import command_from_fields
-from functions.validation import Command
+from functions.core.command import Command
+from functions.core.errors import FacadeError, FieldError, PayloadTooLarge, ValidationError
+from functions.core.queued import command_from_fields
 
 MAX_BATCH_ITEMS = 1000
 BATCH_FIELDS = frozenset({"commands", "ordered"})
