@@ -2,7 +2,7 @@
 
 Side by side, printed (no goals: reported figures, like the fuzz summary):
 
-- the ``:execute`` filter check (``functions.odata_filter``) on a typical filter and on the
+- the ``:execute`` filter check (``functions.catalog.odata.filter``) on a typical filter and on the
   longest one allowed (2048 characters), against ``json.loads`` of a body of the same length
   (the decoding every request already pays);
 - who-is-in-the-group folding ``--pages`` pages of 200 connections through ``Facade.forward``,
@@ -76,7 +76,7 @@ def per_call(fn: Callable[[], object], repeats: int) -> float:
 
 
 def filter_figures() -> list[str]:
-    from functions.odata_filter import MAX_FILTER_LENGTH, check_filter
+    from functions.catalog.odata.filter import MAX_FILTER_LENGTH, check_filter
 
     longest = " or ".join(f"userId eq 'user{i:03d}'" for i in range(200))[:MAX_FILTER_LENGTH]
     longest = longest[:longest.rfind(" or ")]
@@ -95,7 +95,7 @@ def group_users_figure(pages: int, rounds: int = 5) -> str:
     with PagedUpstream(pages) as upstream:
         os.environ["AzureSignalRConnectionString"] = (
             f"Endpoint=http://127.0.0.1;Port={upstream.port};AccessKey={ACCESS_KEY};Version=1.0;")
-        from functions.catalog import OPERATIONS_BY_NAME
+        from functions.catalog.operations import OPERATIONS_BY_NAME
         from functions.core.command import build_command
         from functions.core.facade import get_facade
 

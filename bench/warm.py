@@ -46,7 +46,7 @@ def _per_call(fn: Callable[[], object], repeats: int = MICRO_REPEATS) -> float:
 
 def _facade_parts(request: object, authorization: str) -> dict[str, float]:
     """Seconds per call of each step the facade adds, timed without the network."""
-    from functions.catalog import OPERATIONS
+    from functions.catalog.operations import OPERATIONS
     from functions.core.facade import get_facade
     from functions.http_request import command_from_request
 

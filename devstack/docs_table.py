@@ -6,7 +6,7 @@ a test fails when the two drift apart.
 
 from __future__ import annotations
 
-from functions.catalog import COMMAND_PERMISSIONS, OPERATIONS, Answer, OperationSpec
+from functions.catalog.operations import COMMAND_PERMISSIONS, OPERATIONS, Answer, OperationSpec
 
 BEGIN = "<!-- operations:begin -->"
 END = "<!-- operations:end -->"

@@ -38,7 +38,7 @@ from devstack.idp_state import DevKey, SavedProvider, load_state, new_key, save_
 from devstack.idp_tokens import access_token_claims, merge
 from devstack.loopback import LoopbackHTTPServer
 from devstack.stop_flag import StopFlag
-from functions.catalog import Permission
+from functions.catalog.operations import Permission
 
 DEV_TENANT_ID = "5e7a1c0d-9b2f-4c3e-8d4a-1f2e3d4c5b6a"
 DEV_AUDIENCE = "api://signalr-facade-dev"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.catalog import OPERATIONS, OperationSpec
+from functions.catalog.operations import OPERATIONS, OperationSpec
+from functions.catalog.rules import CORRELATION_ID
 from functions.core.batch import MAX_BATCH_ITEMS
 from functions.core.queued import BATCH_OPERATIONS
-from functions.rules import CORRELATION_ID
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 

@@ -9,7 +9,7 @@ import logging
 
 import azure.functions as func
 
-from functions.catalog import OPERATIONS, OperationSpec
+from functions.catalog.operations import OPERATIONS, OperationSpec
 from functions.core.errors import FacadeError, NotFound
 from functions.core.facade import get_facade
 from functions.http_request import command_from_request

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
-from functions.catalog import Location, OperationSpec
+from functions.catalog.operations import Location, OperationSpec
 from functions.core.command import Command, build_command, check_body_size, parse_json
 from functions.core.errors import FieldError, UnsupportedMediaType, ValidationError
 

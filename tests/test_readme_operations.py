@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from devstack.docs_table import BEGIN, END, operations_table
-from functions.catalog import COMMAND_PERMISSIONS, OPERATIONS, Answer, Location
+from functions.catalog.operations import COMMAND_PERMISSIONS, OPERATIONS, Answer, Location
 
 README = Path(__file__).parents[1] / "README.md"
 

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from functions.bodies import Payload, check_payload
-from functions.catalog import OperationSpec, Permission
+from functions.catalog.bodies import Payload, check_payload
+from functions.catalog.operations import OperationSpec, Permission
+from functions.catalog.rules import Invalid, check_hub
 from functions.core.errors import FieldError, PayloadTooLarge, ValidationError
 from functions.core.json_input import JsonInputError, decode_json
-from functions.rules import Invalid, check_hub
 
 __all__ = ["Command", "Payload", "build_command", "check_body_size", "check_payload", "parse_json", "validate_hub"]
 

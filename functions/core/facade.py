@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from functions import paging
-from functions.catalog import Answer, OperationSpec, Permission, QueueOn404
+from functions.catalog import paging
+from functions.catalog.operations import Answer, OperationSpec, Permission, QueueOn404
 from functions.core.batch import Batch, is_batch, read_batch
 from functions.core.command import Command, validate_hub
 from functions.core.errors import ConfigurationError, FacadeError, PermissionDenied

@@ -21,7 +21,7 @@ import json
 import re
 from typing import Any
 
-from functions.rules import is_valid_unicode
+from functions.catalog.rules import is_valid_unicode
 
 MAX_DEPTH = 64
 

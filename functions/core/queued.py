@@ -11,10 +11,10 @@ import functools
 import re
 from typing import Any
 
-from functions.catalog import OPERATIONS, OPERATIONS_BY_NAME
+from functions.catalog.operations import OPERATIONS, OPERATIONS_BY_NAME
+from functions.catalog.rules import CORRELATION_ID, TENANT, Invalid
 from functions.core.command import Command, build_command, check_body_size, parse_json
 from functions.core.errors import FieldError, OperationNotAllowed, ValidationError
-from functions.rules import CORRELATION_ID, TENANT, Invalid
 
 QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
 # An HTTP batch answers each item's status only: existence checks fit (200/404), data answers do not.

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 import urllib3
 
-from functions.catalog import Answer
+from functions.catalog.operations import Answer
 from functions.concurrency import ThrottleGate
 from functions.core.command import Command
 from functions.core.errors import (

@@ -29,10 +29,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-from functions.catalog import Answer
+from functions.catalog.operations import Answer
+from functions.catalog.paging import upstream_token
 from functions.core.command import Command
 from functions.core.errors import ContinuationRefused, FacadeError, UpstreamError, UpstreamUnavailable
-from functions.paging import upstream_token
 from functions.signalr.client import SignalRClient, UpstreamResult
 from functions.signalr.endpoint_health import PROBE_INTERVAL, EndpointState, HealthProber, outage_reason
 from functions.signalr.endpoints import EndpointConfig, EndpointType

@@ -22,9 +22,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.catalog.rules import Invalid, check_hub, check_id, require_text
 from functions.core.errors import FieldError, ValidationError
 from functions.core.json_input import JsonInputError, decode_json
-from functions.rules import Invalid, check_hub, check_id, require_text
 
 RECORD_SEPARATOR = b"\x1e"
 CONNECTIONS, MESSAGES = "connections", "messages"

@@ -22,7 +22,7 @@ from devstack.idp import (
     mint_from_state,
 )
 from functions.auth import TokenValidator
-from functions.catalog import Permission
+from functions.catalog.operations import Permission
 from functions.core.settings import Settings
 
 from .helpers import segments

@@ -8,7 +8,7 @@ import pytest
 
 from devstack.idp import DEV_AUDIENCE, DEV_CLIENT_ID, DEV_TENANT_ID, DevIdentityProvider
 from functions.auth import Principal, TokenValidator
-from functions.catalog import Permission
+from functions.catalog.operations import Permission
 from functions.core.errors import ConfigurationError, MissingToken
 from functions.core.settings import Settings
 

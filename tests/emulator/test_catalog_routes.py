@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from devstack.emulator import rest_api
-from functions.catalog import OPERATIONS, OperationSpec
+from functions.catalog.operations import OPERATIONS, OperationSpec
 
 SAMPLE = {"hub": "chat", "group": "a/../b", "user": "u 1", "connectionId": "c?1"}
 

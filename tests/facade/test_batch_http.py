@@ -8,7 +8,7 @@ import azure.functions as func
 import pytest
 
 from devstack.idp import ALL_PERMISSIONS
-from functions.catalog import Permission
+from functions.catalog.operations import Permission
 from functions.core.batch import MAX_BATCH_ITEMS
 from support.recording_upstream import Answer, Rule
 

@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from functions.catalog import OPERATIONS_BY_NAME, Permission
-from functions.paging import MAX_GROUP_USERS_CONNECTIONS
+from functions.catalog.operations import OPERATIONS_BY_NAME, Permission
+from functions.catalog.paging import MAX_GROUP_USERS_CONNECTIONS
 from support.http_calls import ALL_PERMISSIONS, problem
 from support.recording_upstream import Answer
 

@@ -33,7 +33,7 @@ def sent(servers, prefix="/api/v1/hubs/") -> dict[str, list]:
 ])
 def test_sends_and_membership_changes_reach_every_endpoint_with_the_same_request(
         call, three_endpoints, name, method, params, path):
-    from functions.catalog import OPERATIONS_BY_NAME
+    from functions.catalog.operations import OPERATIONS_BY_NAME
 
     spec = OPERATIONS_BY_NAME[name]
     body = BODY if spec.has_body else None
@@ -246,7 +246,7 @@ def test_with_no_endpoint_healthy_a_send_is_503_with_retry_after(call, three_end
 @pytest.mark.parametrize("token", ["plain-upstream-token", 'endpoints:{"nowhere":"t"}', "endpoints:not json",
                                    'endpoints:{"west":7}'])
 def test_a_continuation_token_not_from_a_merged_page_is_refused_without_a_call(call, three_endpoints, token):
-    from functions.rules import encode_continuation_token
+    from functions.catalog.rules import encode_continuation_token
 
     response = call("listConnectionsInGroup", "GET", {"hub": "chat", "group": "g"},
                     f"continuationToken={encode_continuation_token(token)}")

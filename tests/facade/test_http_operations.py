@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from devstack.constants import DEV_ACCESS_KEY as KEY
-from functions.catalog import OPERATIONS
+from functions.catalog.operations import OPERATIONS
 from support.http_calls import ALL_PERMISSIONS, problem
 from support.recording_upstream import Answer
 

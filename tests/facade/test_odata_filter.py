@@ -7,7 +7,7 @@ import time
 import pytest
 
 from devstack.emulator.filter import FilterSyntaxError, compile_filter
-from functions.odata_filter import MAX_DEPTH, MAX_FILTER_LENGTH, FilterError, check_filter
+from functions.catalog.odata.filter import MAX_DEPTH, MAX_FILTER_LENGTH, FilterError, check_filter
 
 # Every example of the Web PubSub filter reference, and more.
 VALID = [

@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from devstack.constants import DEV_ACCESS_KEY, free_port
-from functions.catalog import OPERATIONS_BY_NAME
+from functions.catalog.operations import OPERATIONS_BY_NAME
 from functions.core.command import build_command
 from functions.core.errors import (
     UpstreamMisconfigured,

@@ -7,7 +7,7 @@ import json
 import azure.functions as func
 import pytest
 
-from functions.catalog import Permission
+from functions.catalog.operations import Permission
 from functions.concurrency import ThrottleGate
 from support.recording_upstream import Answer, Rule
 

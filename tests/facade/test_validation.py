@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from functions.catalog import OPERATIONS_BY_NAME
+from functions.catalog.operations import OPERATIONS_BY_NAME
 from functions.core.command import MAX_BODY_BYTES, build_command, check_body_size, parse_json
 from functions.core.errors import PayloadTooLarge, ValidationError
 from functions.core.json_input import MAX_DEPTH, nesting_depth

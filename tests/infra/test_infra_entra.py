@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from bicep_model import Evaluator, Unknown
 
-from functions.catalog import Permission
+from functions.catalog.operations import Permission
 
-# The permissions the facade checks in `roles` and `scp` (functions/catalog.py, README "Permissions").
+# The permissions the facade checks in `roles` and `scp` (functions/catalog/operations.py, README "Permissions").
 PERMISSIONS = {p.value for p in Permission}
 APPLICATION = "Microsoft.Graph/applications"
 

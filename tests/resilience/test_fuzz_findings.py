@@ -11,10 +11,10 @@ import jsonschema_rs
 import pytest
 
 from devstack.idp import ALL_PERMISSIONS
-from functions.catalog import GROUP, HUB, USER
+from functions.catalog.operations import GROUP, HUB, USER
+from functions.catalog.rules import PY_WHITESPACE
 from functions.core.queued import parse_command
 from functions.openapi import openapi_document
-from functions.rules import PY_WHITESPACE
 from support.recording_upstream import Answer
 
 

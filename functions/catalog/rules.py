@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.odata_filter import MAX_FILTER_LENGTH, FilterError, check_filter
+from functions.catalog.odata.filter import MAX_FILTER_LENGTH, FilterError, check_filter
 
 MAX_ID_LENGTH = 1024
 MAX_HUB_LENGTH = 128

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from functions.odata_tokens import FilterError, Token, tokenize
+from functions.catalog.odata.tokens import FilterError, Token, tokenize
 
 MAX_FILTER_LENGTH = 2048
 MAX_DEPTH = 32  # nested parentheses, nots and function calls

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from functions.rules import NOT_BLANK, Invalid, check_group, check_reason, require_text
+from functions.catalog.rules import NOT_BLANK, Invalid, check_group, check_reason, require_text
 
 MAX_EXECUTE_COMMANDS = 100
 

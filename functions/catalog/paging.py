@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from functions.catalog.rules import MAX_PAGE_SIZE, encode_continuation_token
 from functions.core.command import Command
 from functions.core.errors import GroupTooLarge, UpstreamError
-from functions.rules import MAX_PAGE_SIZE, encode_continuation_token
 
 ROUTE_PREFIX = "/api"
 # who-is-in-the-group reads at most this many connections (50 pages of 200); a larger group is
