@@ -14,7 +14,6 @@ from urllib.parse import quote, urlencode
 import urllib3
 
 from functions.catalog.operations import Answer
-from functions.concurrency import ThrottleGate
 from functions.core.command import Command
 from functions.core.errors import (
     PayloadTooLarge,
@@ -28,6 +27,7 @@ from functions.core.errors import (
 from functions.core.json_input import JsonInputError, decode_json
 from functions.signalr.connection_string import ConnectionInfo
 from functions.signalr.credentials import Credential, credential_for
+from functions.signalr.throttle import ThrottleGate
 from functions.signalr.transport import AnswerTimeout, RetryPolicy, Timeouts, Transport, TransportError
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class SignalRClient:
         self.credential = credential or credential_for(info)
         self.timeouts = timeouts
         self.retry = retry
-        # One pause shared by every request to this endpoint (functions/concurrency.py).
+        # One pause shared by every request to this endpoint (functions/signalr/throttle.py).
         self.gate = ThrottleGate()
         self.transport = Transport(_origin(info.server_url), retry, gate=self.gate)
 

@@ -14,7 +14,7 @@ Retries live here and only here. What is retried:
 A read timeout or a connection dropped after the request went out is never retried: the
 request may have reached the service.
 
-A 429/503 also pauses the transport's ``ThrottleGate`` (functions/concurrency.py): every
+A 429/503 also pauses the transport's ``ThrottleGate`` (functions/signalr/throttle.py): every
 request through it, not only the throttled one, waits for ``Retry-After`` (or the backoff)
 before it goes out, so concurrent batch items back off together.
 """
@@ -29,7 +29,7 @@ import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
-from functions.concurrency import ThrottleGate
+from functions.signalr.throttle import ThrottleGate
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 USER_AGENT = "signalr-facade"

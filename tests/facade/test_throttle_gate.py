@@ -8,7 +8,7 @@ import azure.functions as func
 import pytest
 
 from functions.catalog.operations import Permission
-from functions.concurrency import ThrottleGate
+from functions.signalr.throttle import ThrottleGate
 from support.recording_upstream import Answer, Rule
 
 PAYLOAD = {"target": "t", "arguments": []}
