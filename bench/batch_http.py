@@ -235,7 +235,7 @@ def _in_process_cpu(sides: Sides, request: object, count: int, rounds: int = 5) 
 
 def _per_item_steps(sides: Sides, count: int) -> dict[str, float]:
     """Seconds per item of each step the facade adds, timed alone in one thread (no network, no pool)."""
-    from functions.batch_api import result_entry
+    from functions.batch.trigger import result_entry
     from functions.core.batch import read_batch
     from functions.core.batch_runner import ItemResult
     from functions.core.facade import Outcome, get_facade

@@ -22,7 +22,7 @@ import requests
 
 from bench.faults import CORRELATION_PREFIX
 from functions.catalog.operations import OPERATIONS, OperationSpec
-from functions.openapi import openapi_document
+from functions.http.openapi import openapi_document
 
 CLIENT_TIMEOUT = 60.0  # longer than any answer the facade may take (3 retries, 10 s read timeout)
 

@@ -48,7 +48,7 @@ def _facade_parts(request: object, authorization: str) -> dict[str, float]:
     """Seconds per call of each step the facade adds, timed without the network."""
     from functions.catalog.operations import OPERATIONS
     from functions.core.facade import get_facade
-    from functions.http_request import command_from_request
+    from functions.http.request import command_from_request
 
     spec = next(op for op in OPERATIONS if op.name == "broadcast")
     facade = get_facade()

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             print("devstack: no running stack found (start it with `make run`)", file=sys.stderr)
             return 1
         return 0
-    from functions.openapi import openapi_document
+    from functions.http.openapi import openapi_document
 
     print(json.dumps(openapi_document(), indent=2))
     return 0

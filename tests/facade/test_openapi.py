@@ -5,7 +5,7 @@ from pathlib import Path
 
 import azure.functions as func
 
-from functions.openapi import openapi_document
+from functions.http.openapi import openapi_document
 
 DOCS_COPY = Path(__file__).parents[2] / "docs" / "openapi.json"
 

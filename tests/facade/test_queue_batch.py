@@ -73,7 +73,7 @@ def test_transient_failures_go_back_as_one_message_with_the_remainder_and_the_ne
     upstream.add_rule(Rule("/api/v1/hubs/chat/users/u3", Answer(500)))
     upstream.add_rule(Rule("/api/v1/hubs/chat/users/u7", Answer(503, {"Retry-After": "0"})))
     items = [send_to(f"u{i}") for i in range(10)]
-    with caplog.at_level(logging.INFO, logger="functions.queue_api"):
+    with caplog.at_level(logging.INFO, logger="functions.queue.trigger"):
         written = execute(items)
     assert written.dead_letters == []
     assert written.poison == []

@@ -106,9 +106,9 @@ def test_adding_a_missing_connection_to_a_group_is_dead_lettered(execute, upstre
 
 
 def test_every_outcome_is_logged_once_with_ids(execute, upstream, caplog):
-    with caplog.at_level(logging.INFO, logger="functions.queue_api"):
+    with caplog.at_level(logging.INFO, logger="functions.queue.trigger"):
         execute({"operation": "broadcast", "hub": "chat", "payload": PAYLOAD, "id": "corr-1"})
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "functions.queue_api"]
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "functions.queue.trigger"]
     assert "executed" in line
     assert "msg-1" in line
     assert "broadcast" in line

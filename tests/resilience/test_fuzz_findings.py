@@ -14,7 +14,7 @@ from devstack.idp import ALL_PERMISSIONS
 from functions.catalog.operations import GROUP, HUB, USER
 from functions.catalog.rules import PY_WHITESPACE
 from functions.core.queued import parse_command
-from functions.openapi import openapi_document
+from functions.http.openapi import openapi_document
 from support.recording_upstream import Answer
 
 

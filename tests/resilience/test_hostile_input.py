@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from devstack.idp import ALL_PERMISSIONS
 from functions.catalog.operations import OPERATIONS, Location, OperationSpec
 from functions.core.json_input import MAX_DEPTH, find_invalid_string, nesting_depth
-from functions.openapi import openapi_document
+from functions.http.openapi import openapi_document
 from support.bindings import OutCapture, queue_message
 from support.recording_upstream import Answer
 

@@ -28,8 +28,8 @@ from functions.core.batch_runner import ItemResult, run_batch
 from functions.core.command import Command
 from functions.core.errors import FacadeError, FieldError, PermissionDenied, ValidationError
 from functions.core.facade import Outcome, get_facade
-from functions.http_request import read_json_body
-from functions.responses import NO_STORE, problem_body, problem_response
+from functions.http.request import read_json_body
+from functions.http.responses import NO_STORE, problem_body, problem_response
 
 bp = func.Blueprint()
 

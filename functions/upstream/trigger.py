@@ -21,7 +21,7 @@ import azure.functions as func
 from functions.core.errors import FacadeError
 from functions.core.facade import Facade, get_facade
 from functions.core.settings import COMMANDS_STORAGE_CONNECTION, EVENTS_QUEUE
-from functions.responses import empty_response, problem_response
+from functions.http.responses import empty_response, problem_response
 from functions.upstream.receiver import UpstreamReceiver
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import azure.functions as func
 from functions.catalog.operations import OPERATIONS, OperationSpec
 from functions.core.errors import FacadeError, NotFound
 from functions.core.facade import get_facade
-from functions.http_request import command_from_request
-from functions.responses import empty_response, json_response, problem_response
+from functions.http.request import command_from_request
+from functions.http.responses import empty_response, json_response, problem_response
 
 log = logging.getLogger(__name__)
 

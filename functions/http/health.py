@@ -10,7 +10,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.core.facade import get_facade
-from functions.responses import json_response
+from functions.http.responses import json_response
 
 bp = func.Blueprint()
 

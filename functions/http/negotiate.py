@@ -13,7 +13,7 @@ import azure.functions as func
 
 from functions.core.errors import FacadeError
 from functions.core.facade import get_facade
-from functions.responses import json_response, problem_response
+from functions.http.responses import json_response, problem_response
 
 bp = func.Blueprint()
 

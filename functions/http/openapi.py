@@ -12,7 +12,7 @@ from typing import Any
 
 import azure.functions as func
 
-from functions.batch_openapi import batch_operation, batch_schemas
+from functions.batch.openapi import batch_operation, batch_schemas
 from functions.catalog.operations import COMMAND_PERMISSIONS, HUB, OPERATIONS, Answer, OperationSpec, Param, Permission
 from functions.core.errors import GroupTooLarge
 

@@ -29,7 +29,7 @@ from functions.core.errors import FacadeError, PermissionDenied, RequestError, U
 from functions.core.facade import Facade, get_facade
 from functions.core.queued import queued_attempt
 from functions.core.settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
-from functions.queue_batch import run_queued_batch
+from functions.queue.batch import run_queued_batch
 from functions.signalr.router import pending_endpoints
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def _describe(error: FacadeError) -> tuple[str, list[dict[str, str]]]:
 @bp.queue_trigger(arg_name="msg", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 @bp.queue_output(arg_name="deadletter", queue_name=f"%{COMMANDS_QUEUE}%-invalid",
                  connection=COMMANDS_STORAGE_CONNECTION)
-# Batches (functions/queue_batch.py): what is left after a transient failure goes back on the
+# Batches (functions/queue/batch.py): what is left after a transient failure goes back on the
 # commands queue as one new message; what still fails after the last attempt, to the poison queue.
 @bp.queue_output(arg_name="requeue", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 @bp.queue_output(arg_name="poison", queue_name=f"%{COMMANDS_QUEUE}%-poison",
