@@ -145,8 +145,8 @@ def test_reset_restores_the_starting_keys_availability_and_counts(idp: DevIdenti
 
 
 def test_keys_and_http_modules_know_nothing_of_the_provider():
-    for module in ("idp_state", "idp_http", "idp_tokens"):
-        tree = ast.parse((REPO / "devstack" / f"{module}.py").read_text())
+    for module in ("state", "http", "tokens"):
+        tree = ast.parse((REPO / "devstack" / "idp" / f"{module}.py").read_text())
         imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         assert "devstack.idp" not in imported

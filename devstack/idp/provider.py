@@ -13,8 +13,8 @@ runs as ``python -m devstack.idp --port N --audience A --state-dir DIR`` and wri
 private keys there (0600), so ``mint_from_state(DIR, ...)`` can mint tokens the running
 stack accepts. Development only: never deployed, keys are throwaway.
 
-Dependencies run one way: this module uses :mod:`devstack.idp_state` (keys and files) and
-:mod:`devstack.idp_http` (the HTTP face) and :mod:`devstack.idp_tokens` (claims), which
+Dependencies run one way: this module uses :mod:`devstack.idp.state` (keys and files) and
+:mod:`devstack.idp.http` (the HTTP face) and :mod:`devstack.idp.tokens` (claims), which
 know nothing of it.
 """
 
@@ -33,9 +33,9 @@ from typing import Any
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
-from devstack.idp_http import handler_for
-from devstack.idp_state import DevKey, SavedProvider, load_state, new_key, save_state
-from devstack.idp_tokens import access_token_claims, merge
+from devstack.idp.http import handler_for
+from devstack.idp.state import DevKey, SavedProvider, load_state, new_key, save_state
+from devstack.idp.tokens import access_token_claims, merge
 from devstack.loopback import LoopbackHTTPServer
 from devstack.stop_flag import StopFlag
 from functions.catalog.operations import Permission
@@ -314,6 +314,3 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         idp.stop()
 
-
-if __name__ == "__main__":
-    main()
