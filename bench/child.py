@@ -15,13 +15,13 @@ from bench.results import BenchResult
 from bench.sizes import FULL, SMOKE
 
 BENCHMARKS = {
-    "cold_start": "bench.cold_start",
-    "first_request": "bench.first_request",
+    "cold_start": "bench.cold_start.run",
+    "first_request": "bench.first_request.run",
     "warm": "bench.warm",
-    "queue": "bench.queue_throughput",
-    "fanout": "bench.fanout",
-    "batch_http": "bench.batch_http",
-    "batch_queue": "bench.batch_queue",
+    "queue": "bench.queue.throughput",
+    "fanout": "bench.fanout.run",
+    "batch_http": "bench.batch.http",
+    "batch_queue": "bench.batch.queue",
 }
 
 

@@ -1,4 +1,4 @@
-"""A SignalR stand-in on loopback that injects faults from a seeded mix, for ``bench.soak``.
+"""A SignalR stand-in on loopback that injects faults from a seeded mix, for ``bench.soak.run``.
 
 Each request draws one outcome: a normal answer (what the REST API v1 answers for that route),
 503, 429 with ``Retry-After: 1``, a slow answer, one slower than the facade's read timeout, or

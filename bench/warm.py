@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from bench.results import BenchResult, Row, median, us
 from bench.sizes import Sizes
-from bench.upstream import CountingUpstream, answered_in_process, bare_sender, bare_urllib3_sender
+from bench.stand_in import CountingUpstream, answered_in_process, bare_sender, bare_urllib3_sender
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
 PAYLOAD = {"target": "newMessage", "arguments": ["warm", 1]}

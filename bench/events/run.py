@@ -1,4 +1,4 @@
-"""What the upstream receiver costs: ``python -m bench.upstream_events [--requests N]``.
+"""What the upstream receiver costs: ``python -m bench.events.run [--requests N]``.
 
 Side by side, in process, the same signed ``messages`` request (a client's ``send`` with a
 chat-sized argument list) ``--requests`` times per side, median per request, printed (no
@@ -110,7 +110,7 @@ def per_request(call: Callable[[], None], requests: int, rounds: int = 5) -> flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.upstream_events", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.events.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000, help="requests per side per round (default 2000)")
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ import os  # noqa: E402
 import sys  # noqa: E402
 
 import function_app  # noqa: E402
-from bench.cold_invoke import invoke  # noqa: E402
+from bench.cold_start.invoke import invoke  # noqa: E402
 
 IMPORTED = time.perf_counter()
 status = invoke(function_app.app, "broadcast", f"Bearer {os.environ['BENCH_TOKEN']}")

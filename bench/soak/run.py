@@ -1,6 +1,6 @@
 """Resilience run (issue 7, item 3): steady load through the local host while things break.
 
-    python -m bench.soak [--seconds 95] [--rate 20] [--queue-rate 5] [--seed 1]
+    python -m bench.soak.run [--seconds 95] [--rate 20] [--queue-rate 5] [--seed 1]
 
 For ``--seconds`` the function app (a child process, so its memory can be read) gets ``--rate``
 authenticated HTTP requests per second (every operation, negotiate, health, some refusals) and
@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 import requests
 
 from bench.faults import FaultMix
-from bench.soak_load import HttpLoad, HttpResults, queue_command
-from bench.soak_stack import QUEUES, SoakStack
+from bench.soak.load import HttpLoad, HttpResults, queue_command
+from bench.soak.stack import QUEUES, SoakStack
 
 OUTAGE = (0.35, 0.60)  # share of the run during which the JWKS endpoint is down
 ENDPOINT_OUTAGE = (0.65, 0.85)  # share of the run during which the second SignalR endpoint is gone
@@ -270,7 +270,7 @@ def run_soak(seconds: float, rate: float, queue_rate: float, seed: int, drain_ti
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.soak.run", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=95.0,
                         help="load duration (default 95: with start-up and a drain of at most 20 s, under 2 min)")
     parser.add_argument("--rate", type=float, default=20.0, help="HTTP requests per second (default 20)")

@@ -1,6 +1,6 @@
 """Put prepared messages on a queue, never letting it grow past a depth, from its own process.
 
-``python -m bench.queue_producer --connection-file F --queue Q --messages FILE --seconds S``
+``python -m bench.queue.producer --connection-file F --queue Q --messages FILE --seconds S``
 sends the JSON array of message texts in FILE. A benchmark runs this as a child while the
 local host drains the queue, so the producer's Storage SDK work does not share the host's
 interpreter lock (in-process it slowed the host by about a third, which flattered whatever
@@ -63,7 +63,7 @@ def produce(connection_string: str, queue: str, messages: list[str], stop_at: fl
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.queue_producer")
+    parser = argparse.ArgumentParser(prog="python -m bench.queue.producer")
     parser.add_argument("--connection-file", type=Path, required=True, help="holds the Storage connection string")
     parser.add_argument("--queue", required=True)
     parser.add_argument("--messages", type=Path, required=True, help="a JSON array of message texts")

@@ -19,13 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-from bench.fanout_clients import Client, client_token
+from bench.fanout.clients import Client, client_token
 from bench.results import BenchResult, Row, ms, percentile
 from bench.sizes import Sizes
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 from devstack.constants import free_port as _free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 HUB = "fanout"
 CONNECT_CONCURRENCY = 50

@@ -7,7 +7,7 @@ the facade: Azurite's in-memory queue slows down badly as it grows deep; Azure S
 Every 100th command names an invalid hub, so the dead-letter path is
 exercised. The count check: sent = delivered (202s the emulator answered for the hub) +
 dead-lettered (``-invalid``) + poisoned (``-poison``). The baseline is a minimal hand-written
-queue function (:mod:`bench.queue_baseline_app`) through the same host, queue and emulator.
+queue function (:mod:`bench.queue.baseline_app`) through the same host, queue and emulator.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import uuid
 from collections import deque
 from pathlib import Path
 
-from bench.queue_producer import QueueDepth, produce
+from bench.queue.producer import QueueDepth, produce
 from bench.results import BenchResult, Row
 from bench.sizes import Sizes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HUB = "benchqueue"
 INVALID_EVERY = 100
 MAX_DEPTH = 500  # commands waiting in the queue at most while the producer runs
@@ -48,7 +48,7 @@ def _delivered(emulator: object, hub: str) -> int:
 def _baseline_dir() -> Path:
     app_dir = Path(tempfile.mkdtemp(prefix="bench-queue-baseline-"))
     shutil.copy(ROOT / "host.json", app_dir / "host.json")
-    shutil.copy(Path(__file__).with_name("queue_baseline_app.py"), app_dir / "function_app.py")
+    shutil.copy(Path(__file__).with_name("baseline_app.py"), app_dir / "function_app.py")
     return app_dir
 
 

@@ -15,15 +15,15 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.cold_start import _FACADE_SETTINGS, ACCESS_KEY, _cache_env, _run_child
+from bench.cold_start.run import _FACADE_SETTINGS, ACCESS_KEY, _cache_env, _run_child
 from bench.results import BenchResult, Row, median, ms
 from bench.sizes import Sizes
-from bench.upstream import CountingUpstream
+from bench.stand_in import CountingUpstream
 
 IDP_DELAY = 0.050
 LATE_ARRIVAL_MS = 300
 ARRIVALS = (("right after the app loaded", 0), (f"{LATE_ARRIVAL_MS} ms after the app loaded", LATE_ARRIVAL_MS))
-CHILD = "bench.first_request_child"
+CHILD = "bench.first_request.child"
 
 
 def run(sizes: Sizes) -> BenchResult:

@@ -2,7 +2,7 @@
 ``BENCH_ARRIVAL_MS`` after the load, and time that first authenticated broadcast alone.
 
 ``BENCH_SIDE`` is ``facade`` (``function_app``: its warm-up starts at load) or ``naive``
-(``bench.first_request_naive``). Prints one JSON line: status, load time, first-request latency.
+(``bench.first_request.naive``). Prints one JSON line: status, load time, first-request latency.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import importlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 
-from bench.cold_invoke import invoke  # noqa: E402
+from bench.cold_start.invoke import invoke  # noqa: E402
 
-MODULES = {"facade": "function_app", "naive": "bench.first_request_naive"}
+MODULES = {"facade": "function_app", "naive": "bench.first_request.naive"}
 
 module = importlib.import_module(MODULES[os.environ["BENCH_SIDE"]])
 LOADED = time.perf_counter()

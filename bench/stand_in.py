@@ -62,13 +62,13 @@ class CountingUpstream(LoopbackHTTPServer):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m bench.upstream --port N [--delay S]``: serve until terminated (its CPU stays out of ours)."""
+    """``python -m bench.stand_in --port N [--delay S]``: serve until terminated (its CPU stays out of ours)."""
     import argparse
     import signal
 
     from devstack.stop_flag import StopFlag
 
-    parser = argparse.ArgumentParser(prog="python -m bench.upstream")
+    parser = argparse.ArgumentParser(prog="python -m bench.stand_in")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args(argv)

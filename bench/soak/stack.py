@@ -1,4 +1,4 @@
-"""What ``bench.soak`` runs against: the function app in a child process we can measure, wired
+"""What ``bench.soak.run`` runs against: the function app in a child process we can measure, wired
 (with the settings names ``devstack/stack.py`` writes) to a fault-injecting SignalR stand-in,
 an in-process development identity provider (so its JWKS can be taken down) and Azurite.
 

@@ -5,7 +5,7 @@ Per side a fresh Azurite, the local host (this process, the real function_app, h
 queue settings) and the SignalR emulator (its own process); N broadcast commands go on the
 commands queue, either ``BATCH`` per message, all queued before the clock starts, or one per
 message: ``PRELOAD`` queued before the clock starts, the rest sent by a producer in its own
-process (:mod:`bench.queue_producer`) while the host drains the queue, kept at most
+process (:mod:`bench.queue.producer`) while the host drains the queue, kept at most
 ``MAX_DEPTH`` deep (Azurite slows down as its queue grows deep). The clock starts as the
 host starts and stops when the last command reached the emulator (its request log's
 timestamps), so the watcher's polling interval is in neither side's time. The count check is
@@ -24,13 +24,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.queue_producer import QueueDepth, produce
-from bench.queue_throughput import prepare_commands_queue
+from bench.queue.producer import QueueDepth, produce
+from bench.queue.throughput import prepare_commands_queue
 from bench.results import BenchResult, Row, median
 from bench.sizes import Sizes
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HUB = "benchbatch"
 BATCH = 100
 MAX_DEPTH = 500
@@ -78,7 +78,7 @@ def _messages(side: str, count: int) -> list[str]:
 @contextlib.contextmanager
 def _producer_process(conn: str, queue: str, messages: list[str], seconds: float
                       ) -> Iterator[subprocess.Popen | None]:
-    """``bench.queue_producer`` sending ``messages`` from its own process (its Storage SDK work
+    """``bench.queue.producer`` sending ``messages`` from its own process (its Storage SDK work
     must not share the host's interpreter lock); None when there is nothing to send (the batch
     side: a producer starting up would only take CPU from the host while the clock runs)."""
     if not messages:
@@ -89,7 +89,7 @@ def _producer_process(conn: str, queue: str, messages: list[str], seconds: float
         connection_file.write_text(conn)
         messages_file.write_text(json.dumps(messages))
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.queue_producer", "--connection-file", str(connection_file),
+            [sys.executable, "-m", "bench.queue.producer", "--connection-file", str(connection_file),
              "--queue", queue, "--messages", str(messages_file), "--seconds", str(seconds),
              "--max-depth", str(MAX_DEPTH)],
             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)

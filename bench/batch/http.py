@@ -30,10 +30,10 @@ from queue import Empty, SimpleQueue
 
 from bench.results import BenchResult, Row, median, ms, us
 from bench.sizes import Sizes
-from bench.upstream import CountingUpstream, answered_in_process, bare_sender, bare_urllib3_sender
+from bench.stand_in import CountingUpstream, answered_in_process, bare_sender, bare_urllib3_sender
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAYLOAD = {"target": "newMessage", "arguments": ["batch", 1]}
 ROUND_TRIP = 0.020
 CURVE_SIZES = (1, 2, 5, 10, 20, 50, 100, 200)
@@ -283,7 +283,7 @@ def external_upstream() -> Iterator[ExternalUpstream]:
     from devstack.stack import wait_for_port
 
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bench.upstream", "--port", str(port)], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "bench.stand_in", "--port", str(port)], cwd=ROOT,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, process)

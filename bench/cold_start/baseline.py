@@ -18,7 +18,7 @@ import azure.functions as func  # noqa: E402
 import jwt  # noqa: E402
 import requests  # noqa: E402
 
-from bench.cold_invoke import invoke  # noqa: E402
+from bench.cold_start.invoke import invoke  # noqa: E402
 
 ENDPOINT = os.environ["BENCH_UPSTREAM"]
 ACCESS_KEY = os.environ["BENCH_ACCESS_KEY"]

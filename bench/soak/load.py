@@ -1,4 +1,4 @@
-"""The steady load of ``bench.soak``: HTTP operations at a fixed rate, and queue commands.
+"""The steady load of ``bench.soak.run``: HTTP operations at a fixed rate, and queue commands.
 
 HTTP: a schedule of send times (``rate`` per second) shared by a pool of threads, so a slow
 answer delays no later request; every answer is counted by status and checked against the

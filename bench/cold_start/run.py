@@ -21,10 +21,10 @@ from pathlib import Path
 
 from bench.results import BenchResult, Row, median, ms
 from bench.sizes import Sizes
-from bench.upstream import CountingUpstream
+from bench.stand_in import CountingUpstream
 from devstack.constants import DEV_ACCESS_KEY as ACCESS_KEY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CHILD_TIMEOUT = 60
 # Settings a developer's shell might carry; the children get only what the benchmark sets.
@@ -131,7 +131,8 @@ def run(sizes: Sizes) -> BenchResult:
             "BENCH_TOKEN": token,
         }
         baseline_env = {**base_env, "BENCH_UPSTREAM": upstream.url, "BENCH_ACCESS_KEY": ACCESS_KEY}
-        sides = {"facade": ("bench.cold_facade", facade_env), "baseline": ("bench.cold_baseline", baseline_env)}
+        sides = {"facade": ("bench.cold_start.facade", facade_env),
+                 "baseline": ("bench.cold_start.baseline", baseline_env)}
         for index, (label, app_bytecode, _goal) in enumerate(modes):
             samples[label] = _measure(sides, sizes.cold_runs, Path(caches) / str(index), app_bytecode=app_bytecode)
         fetches = idp.metadata_fetches, idp.jwks_fetches

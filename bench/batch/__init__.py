@@ -1,0 +1,1 @@
+"""Batches: over HTTP (``http``) and on the commands queue (``queue``) against single commands."""

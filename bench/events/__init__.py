@@ -1,0 +1,1 @@
+"""Client events: upstream requests through the receiver onto the events queue (``run``)."""

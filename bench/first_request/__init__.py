@@ -1,0 +1,1 @@
+"""The first request of a new worker, the facade against a naive function (``run``)."""

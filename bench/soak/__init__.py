@@ -1,0 +1,1 @@
+"""Soak: the whole stack under steady load with faults injected (``python -m bench.soak``)."""
