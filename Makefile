@@ -6,7 +6,7 @@ NODE_STAMP  := node_modules/.installed
 CHECKOV     := .venv-checkov/bin/checkov
 CHECKOV_VER := 3.3.30
 
-.PHONY: setup test lint run bench soak fuzz package clean
+.PHONY: setup test test-unit lint run bench soak fuzz package clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV)
 
@@ -28,8 +28,13 @@ $(CHECKOV):
 lint: $(PY_STAMP)
 	$(PY) -m ruff check .
 
+# The whole gate (what CI runs): every lane, unit, integration, e2e and slow.
 test: setup lint
 	$(PY) -m pytest
+
+# The inner loop: the unit lane only (in-process; no Node, no Azurite, no checkov), under a minute.
+test-unit: $(PY_STAMP)
+	$(PY) -m pytest tests/unit -q
 
 # `make run ENDPOINTS=2`: two SignalR emulators behind the facade (stop one to watch the failover);
 # `make run VERBOSE=1`: the Azure SDKs' HTTP traffic too.

@@ -19,10 +19,10 @@ identity provider) on free loopback ports, mints a token holding all four permis
 Then, against the same stack, the hand-made hostile requests of ``bench.hostile`` (bodies
 nested thousands deep, lone surrogates, bytes that are not UTF-8 in a body, a path and a
 query), each of which must be refused with a 4xx; and finally the property-based test
-``tests/resilience/test_hostile_input.py`` with many more generated examples than
+``tests/slow/resilience/test_hostile_input.py`` with many more generated examples than
 ``make test`` gives it (``HYPOTHESIS_PROFILE=fuzz``).
 
-Exits non-zero when any phase fails. The CI test (tests/resilience/test_fuzz_short.py) runs
+Exits non-zero when any phase fails. The CI test (tests/slow/resilience/test_fuzz_short.py) runs
 the first two phases with a small budget (``make test`` runs the property test itself).
 """
 
@@ -127,7 +127,8 @@ def fuzz(max_examples: int, seed: int, workers: int = 1, max_time: float | None 
 def run_property_test(examples: int) -> int:
     """The hypothesis test of every entry point, with ``examples`` per property (pytest's exit code)."""
     env = {**os.environ, "HYPOTHESIS_PROFILE": "fuzz", "HYPOTHESIS_FUZZ_EXAMPLES": str(examples)}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/resilience/test_hostile_input.py"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               "tests/slow/resilience/test_hostile_input.py"]
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 

@@ -3,7 +3,7 @@
 Schemathesis generates from the document, so it never sends what the document cannot describe:
 bodies nested thousands deep, JSON holding lone UTF-16 surrogates, bytes that are not UTF-8 in a
 body, a path segment or a query. ``bench.fuzz`` sends these through the real local host after
-its schemathesis run; the unit-level property test (tests/resilience/test_hostile_input.py)
+its schemathesis run; the unit-level property test (tests/slow/resilience/test_hostile_input.py)
 drives the functions with generated ones.
 """
 

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.constants import DEV_ACCESS_KEY
+from support.lanes import lanes_of
 from support.recording_upstream import RecordingUpstream
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test is in exactly one lane (its folder's conftest says which)."""
+    stray = [item.nodeid for item in items if len(lanes_of(item)) != 1]
+    if stray:
+        raise pytest.UsageError(f"tests outside exactly one lane (tests/<lane>/...): {stray[:5]}")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ goal: a reported figure, like ``bench.newer_ops``):
   ``json.loads`` of the body, ``json.dumps`` of a dict of the same fields.
 
 The queue write itself (the host's, after the function returns) is the same on both sides and
-left out; ``tests/stack/test_upstream_events.py`` measures the whole path through Azurite.
+left out; ``tests/e2e/stack/test_upstream_events.py`` measures the whole path through Azurite.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@
   ``json_input``: I-JSON, the one place input text becomes data.
 
 The core imports no trigger package (``http``, ``batch``, ``queue``, ``upstream``) and no
-``azure.functions``: ``tests/test_architecture.py`` holds that. Import the modules directly
+``azure.functions``: ``tests/unit/test_architecture.py`` holds that. Import the modules directly
 (``from functions.core.facade import get_facade``): this package does not re-export them,
 so that importing one never drags in the rest.
 """

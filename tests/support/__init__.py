@@ -1,0 +1,1 @@
+"""Test helpers shared by every lane: stand-ins, bindings, waiting, the Bicep model."""
