@@ -34,7 +34,7 @@ test: setup lint
 
 # The inner loop: the unit lane only (in-process; no Node, no Azurite, no checkov), under a minute.
 test-unit: $(PY_STAMP)
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest -m unit -q
 
 # `make run ENDPOINTS=2`: two SignalR emulators behind the facade (stop one to watch the failover);
 # `make run VERBOSE=1`: the Azure SDKs' HTTP traffic too.
