@@ -1,16 +1,20 @@
-"""Azurite's queue service as a child process we own by PID.
+"""Azurite's queue and table services, each a child process we own by PID.
 
-``node_modules/.bin/azurite-queue`` is started directly (its ``#!/usr/bin/env node`` line execs
-node, so the PID we hold is the server), bound to 127.0.0.1 with ``--skipApiVersionCheck``
-(the Python SDK may speak a newer API version than Azurite knows), ``--loose``, ``--silent``
-and ``--disableTelemetry``. Data lives in memory unless ``location`` is given. With
-``port=0`` Azurite picks a free port, read back from its startup line.
+``node_modules/.bin/azurite-queue`` (and ``azurite-table``) is started directly (its
+``#!/usr/bin/env node`` line execs node, so the PID we hold is the server), bound to 127.0.0.1
+with ``--skipApiVersionCheck`` (the Python SDK may speak a newer API version than Azurite knows),
+``--loose``, ``--silent`` and ``--disableTelemetry``. Data lives in memory unless ``location`` is
+given. With ``port=0`` Azurite picks a free port, read back from its startup line.
+
+``Azurite`` runs both, as the facade needs them: the commands queues and the idempotency table
+(functions/core/idempotency) on one account, one connection string naming both endpoints.
 """
 
 from __future__ import annotations
 
 import collections
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -18,10 +22,14 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AZURITE_QUEUE = REPO_ROOT / "node_modules" / ".bin" / "azurite-queue"
+AZURITE_TABLE = REPO_ROOT / "node_modules" / ".bin" / "azurite-table"
 ACCOUNT = "devstoreaccount1"
 # Azurite's documented, public development key: not a secret.
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-_LISTENING = re.compile(r"Azurite Queue service successfully listens on http://[^:]+:(\d+)")
+# The queue service names the port it bound (port 0 included); the table service only echoes the
+# one it was given ("successfully started on 127.0.0.1:0"), so AzuriteTable picks a free port first.
+_LISTENING = re.compile(r"Azurite (?:Queue service successfully listens on http://|Table service successfully "
+                        r"started on )[^:]+:(\d+)")
 
 
 class AzuriteError(RuntimeError):
@@ -29,6 +37,11 @@ class AzuriteError(RuntimeError):
 
 
 class AzuriteQueue:
+    """Azurite's queue service (``AzuriteTable``: its table service)."""
+
+    service = "queue"
+    endpoint_key = "QueueEndpoint"
+
     def __init__(
         self,
         port: int = 0,
@@ -60,7 +73,7 @@ class AzuriteQueue:
     def connection_string(self) -> str:
         return (
             f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-            f"QueueEndpoint={self.endpoint};"
+            f"{self.endpoint_key}={self.endpoint};"
         )
 
     def __enter__(self) -> AzuriteQueue:
@@ -77,9 +90,9 @@ class AzuriteQueue:
             raise AzuriteError(f"{self.binary} not found; run `npm ci`")
         args = [
             str(self.binary),
-            "--queueHost",
+            f"--{self.service}Host",
             "127.0.0.1",
-            "--queuePort",
+            f"--{self.service}Port",
             str(self.requested_port),
             "--skipApiVersionCheck",
             "--loose",
@@ -87,7 +100,7 @@ class AzuriteQueue:
             "--disableTelemetry",
         ]
         if self.location is None:
-            args += ["--inMemoryPersistence", "--extentMemoryLimit", "256"]
+            args += ["--inMemoryPersistence", *(["--extentMemoryLimit", "256"] if self.service == "queue" else [])]
         else:
             self.location.mkdir(parents=True, exist_ok=True)
             args += ["--location", str(self.location)]
@@ -109,7 +122,7 @@ class AzuriteQueue:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 output = "\n".join(self._output)
                 self.stop()
-                raise AzuriteError(f"Azurite queue service did not start:\n{output}")
+                raise AzuriteError(f"Azurite {self.service} service did not start:\n{output}")
 
     def _read_output(self, found: threading.Event) -> None:
         # Drains the pipe for the process's whole life so Azurite never blocks on a full pipe.
@@ -138,3 +151,63 @@ class AzuriteQueue:
         self._reader.join(timeout)
         if process.stdout is not None and not self._reader.is_alive():
             process.stdout.close()
+
+
+class AzuriteTable(AzuriteQueue):
+    """Azurite's table service."""
+
+    service = "table"
+    endpoint_key = "TableEndpoint"
+
+    def __init__(self, port: int = 0, location: Path | None = None, *, binary: Path = AZURITE_TABLE,
+                 startup_timeout: float = 30.0) -> None:
+        super().__init__(port, location, binary=binary, startup_timeout=startup_timeout)
+
+    def start(self) -> None:
+        if self.requested_port == 0:  # it cannot report a port it picked: pick one (free at this moment)
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                self.requested_port = probe.getsockname()[1]
+        super().start()
+
+
+class Azurite:
+    """The queue and table services of one development account, with one connection string for both."""
+
+    def __init__(self, queue_port: int = 0, table_port: int = 0, location: Path | None = None) -> None:
+        self.queue = AzuriteQueue(queue_port, location)
+        self.table = AzuriteTable(table_port, location)
+
+    @property
+    def services(self) -> tuple[AzuriteQueue, AzuriteTable]:
+        return self.queue, self.table
+
+    @property
+    def processes(self) -> list[subprocess.Popen[str]]:
+        return [s.process for s in self.services if s.process is not None]
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"QueueEndpoint={self.queue.endpoint};TableEndpoint={self.table.endpoint};"
+        )
+
+    def __enter__(self) -> Azurite:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.queue.start()
+        try:
+            self.table.start()
+        except AzuriteError:
+            self.queue.stop()
+            raise
+
+    def stop(self) -> None:
+        for service in self.services:
+            service.stop()

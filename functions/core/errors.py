@@ -8,7 +8,8 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     │   ├── PayloadTooLarge         body over the limit (413)
     │   ├── UnsupportedMediaType    body is not JSON (415)
     │   ├── OperationNotAllowed     the operation is not offered on this path (400)
-    │   └── ContinuationRefused     SignalR refused a continuation token the caller sent back (400)
+    │   ├── ContinuationRefused     SignalR refused a continuation token the caller sent back (400)
+    │   └── IdempotencyKeyReused    an idempotency key already used for another request (422)
     ├── AuthenticationError       no usable credentials (401 + WWW-Authenticate)
     │   ├── MissingToken            no bearer token at all (bare ``Bearer`` challenge)
     │   └── InvalidToken            a token that fails validation (``invalid_token``)
@@ -16,6 +17,8 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     ├── NotFound                  the thing asked about does not exist (404)
     ├── NotAttempted              a batch item left unsent after an earlier one failed (424)
     ├── GroupTooLarge             a group is over the cap of who-is-in-the-group (422)
+    ├── IdempotencyKeyInUse       the first request with this key is still running (409 + Retry-After)
+    ├── IdempotencyUnavailable    the idempotency store cannot be reached: nothing sent (503 + Retry-After)
     ├── SigningKeysUnavailable    no token-signing keys could be had (503 + Retry-After)
     └── UpstreamError             SignalR did not do it (5xx)
         ├── UpstreamRejected        SignalR refused the request as bad (502)
@@ -129,6 +132,14 @@ class ContinuationRefused(RequestError):
     title = "The continuation token is not valid"
 
 
+class IdempotencyKeyReused(RequestError):
+    """Raised when an idempotency key comes back with another request than the one it was first used for."""
+
+    status = 422
+    slug = "idempotency-key-reused"
+    title = "The idempotency key was used for another request"
+
+
 class AuthenticationError(FacadeError):
     """Raised when the caller is not authenticated."""
 
@@ -196,6 +207,32 @@ class RetryAfterMixin:
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+
+
+class IdempotencyKeyInUse(RetryAfterMixin, FacadeError):
+    """Raised when a request's idempotency key is reserved by a request still running (or by a worker that
+    died, until its lease ends); retryable: the repeat is answered once the first one is."""
+
+    status = 409
+    slug = "idempotency-key-in-use"
+    title = "A request with this idempotency key is in progress"
+
+    def __init__(self, detail: str | None = None, retry_after: int | None = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class IdempotencyUnavailable(RetryAfterMixin, FacadeError):
+    """Raised when the idempotency store cannot be reached or refuses the facade: a keyed command is then
+    not sent at all (an unguarded send could repeat one already made)."""
+
+    status = 503
+    slug = "idempotency-unavailable"
+    title = "The idempotency store is unavailable"
+
+    def __init__(self, detail: str | None = None, retry_after: int | None = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class SigningKeysUnavailable(RetryAfterMixin, FacadeError):

@@ -29,6 +29,7 @@ from functions.signalr.credentials import AccessKeyCredential, audience_for
 if TYPE_CHECKING:
     from functions.auth.principal import Principal
     from functions.auth.validator import TokenValidator
+    from functions.core.idempotency.store import IdempotencyStore
     from functions.signalr.service import SignalRService
 
 
@@ -126,6 +127,14 @@ class Facade:
             raise ConfigurationError("; ".join(self.settings.read_problems))
 
     @built_once
+    def idempotency(self) -> IdempotencyStore:
+        """The idempotency records (built on the first keyed request or queued command; azure-data-tables
+        itself is imported on the store's first call)."""
+        from functions.core.idempotency.store import IdempotencyStore
+
+        return IdempotencyStore(self.settings.idempotency)
+
+    @built_once
     def validator(self) -> TokenValidator:
         from functions.auth.validator import TokenValidator
 
@@ -189,13 +198,18 @@ class Facade:
 
     # The pipelines.
 
+    def admit(self, authorization: str | None, read_command: Callable[[], Command]) -> tuple[Principal, Command]:
+        """Who asks and what, checked in order (401, then 400, then 403): ready to forward."""
+        principal = self.authenticate(authorization)
+        command = read_command()
+        self.authorize(principal, command)
+        return principal, command
+
     def serve(
         self, authorization: str | None, read_command: Callable[[], Command], *, method: str | None = None
     ) -> Outcome:
         """An authenticated caller's request: ``read_command`` parses and validates its input."""
-        principal = self.authenticate(authorization)
-        command = read_command()
-        self.authorize(principal, command)
+        principal, command = self.admit(authorization, read_command)
         return self.forward(command, tenant_id=principal.tenant_id, method=method)
 
     @staticmethod
@@ -290,5 +304,8 @@ def reset_facade() -> None:
         client = _facade.built("client") if _facade else None
         if client is not None:  # a router's probe thread and pool, the connections
             client.close()
+        store = _facade.built("idempotency") if _facade else None
+        if store is not None:
+            store.close()
         _facade = None
         get_settings.cache_clear()

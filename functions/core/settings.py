@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from functions.core.errors import ConfigurationError
+from functions.core.idempotency.config import IDEMPOTENCY_TABLE, IDEMPOTENCY_TTL, StoreSettings, read_store_settings
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
@@ -37,6 +38,9 @@ UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
 # Batches (functions/core/batch_runner.py, functions/queue/batch.py).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
+# Idempotency records (functions/core/idempotency): a table on the commands queue's storage account
+# (SIGNALR_COMMANDS_STORAGE, or its identity form with __tableServiceUri), and how long records last:
+# IDEMPOTENCY_TABLE, IDEMPOTENCY_TTL (functions/core/idempotency/config.py).
 
 APP_SETTING_NAMES: tuple[str, ...] = (
     SIGNALR_CONNECTION_STRING,
@@ -53,6 +57,8 @@ APP_SETTING_NAMES: tuple[str, ...] = (
     UPSTREAM_IDENTITIES,
     BATCH_PARALLELISM,
     BATCH_MAX_ATTEMPTS,
+    IDEMPOTENCY_TABLE,
+    IDEMPOTENCY_TTL,
 )
 
 DEFAULT_COMMANDS_QUEUE = "signalr-commands"
@@ -119,6 +125,8 @@ class Settings:
     # Malformed values met while reading, by setting name (never by value). Reading never raises:
     # /api/health must be able to report every problem, and requests then fail closed.
     read_problems: tuple[str, ...] = ()
+    idempotency: StoreSettings = StoreSettings()
+    commands_queue: str = DEFAULT_COMMANDS_QUEUE  # the queue's name scopes its commands' idempotency keys
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -137,6 +145,7 @@ class Settings:
             problems.append(f"{UPSTREAM_IDENTITIES} must list application or object ids")
         endpoints, endpoint_problems = read_endpoints(env)
         problems.extend(endpoint_problems)
+        idempotency = read_store_settings(env, COMMANDS_STORAGE_CONNECTION, problems)
         return cls(
             signalr_endpoints=endpoints,
             signalr_connection_string=env.get(SIGNALR_CONNECTION_STRING) or None,
@@ -155,6 +164,8 @@ class Settings:
             allowed_client_apps=client_apps or None,
             upstream_identities=identities,
             upstream_keys=_split(env.get(UPSTREAM_KEYS)),
+            idempotency=idempotency,
+            commands_queue=(env.get(COMMANDS_QUEUE) or "").strip() or DEFAULT_COMMANDS_QUEUE,
             read_problems=tuple(problems),
         )
 

@@ -54,6 +54,14 @@ param batchParallelism string = '16'
 @description('SIGNALR_BATCH_MAX_ATTEMPTS: attempts at a queued batch\'s failing items before they go to <queue>-poison (1-100).')
 param batchMaxAttempts string = '5'
 
+@minLength(3)
+@maxLength(63)
+@description('SIGNALR_IDEMPOTENCY_TABLE: the table of idempotency records (Idempotency-Key over HTTP, command ids on the queue), in the commands\' storage account.')
+param idempotencyTableName string = 'signalridempotency'
+
+@description('SIGNALR_IDEMPOTENCY_TTL: seconds an idempotency record is kept, the window in which a repeat is recognised (60-2592000).')
+param idempotencyTtlSeconds string = '86400'
+
 @description('Principal (object) ids of backends allowed to put commands on the queue (Storage Queue Data Message Sender on that queue only).')
 param commandsQueueSenderPrincipalIds array = []
 
@@ -140,6 +148,7 @@ var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var queueServiceUri = 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
+var tableServiceUri = 'https://${storageAccountName}.table.${environment().suffixes.storage}'
 // The commands queue, its dead letters and poison queue, and the client events queue.
 var queueNames = [
   commandsQueueName
@@ -186,6 +195,9 @@ module storage 'modules/storage.bicep' = {
     skuName: zoneRedundant ? 'Standard_ZRS' : storageSkuName
     deploymentContainerName: deploymentContainerName
     queueNames: queueNames
+    tableNames: [
+      idempotencyTableName
+    ]
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
@@ -233,6 +245,7 @@ module rbac 'modules/rbac.bicep' = {
     commandsQueueSenderPrincipalIds: commandsQueueSenderPrincipalIds
     eventsQueueName: eventsQueueName
     eventsQueueReaderPrincipalIds: eventsQueueReaderPrincipalIds
+    idempotencyTableName: idempotencyTableName
     commandsQueueSenderPrincipalType: commandsQueueSenderPrincipalType
     signalRName: signalR.outputs.name
     secondarySignalRName: empty(signalRSecondaryLocation) ? '' : signalRSecondaryName
@@ -262,7 +275,11 @@ var facadeSettings = {
 
   SIGNALR_BATCH_PARALLELISM: batchParallelism
   SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts
+  SIGNALR_IDEMPOTENCY_TABLE: idempotencyTableName
+  SIGNALR_IDEMPOTENCY_TTL: idempotencyTtlSeconds
   SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri
+  // The idempotency records' table, on the same account with the same identity (functions/core/idempotency).
+  SIGNALR_COMMANDS_STORAGE__tableServiceUri: tableServiceUri
   SIGNALR_COMMANDS_STORAGE__credential: 'managedidentity'
   SIGNALR_COMMANDS_STORAGE__clientId: identity.outputs.clientId
 }

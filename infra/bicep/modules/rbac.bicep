@@ -26,6 +26,9 @@ param eventsQueueName string
 @description('Principals (backends) that may read and delete client events, and only on the events queue.')
 param eventsQueueReaderPrincipalIds array
 
+@description('The idempotency records\' table (in that account): the app reads and writes it, and only it, with Storage Table Data Contributor.')
+param idempotencyTableName string
+
 @description('The SignalR Service.')
 param signalRName string
 
@@ -77,6 +80,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
       name: eventsQueueName
     }
   }
+
+  resource tableService 'tableServices' existing = {
+    name: 'default'
+
+    resource idempotencyTable 'tables' existing = {
+      name: idempotencyTableName
+    }
+  }
 }
 
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = {
@@ -95,6 +106,23 @@ resource storageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04
   for roleId in storageRoles: {
     name: guid(storage.id, principalId, roleId)
     scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+// The idempotency records (functions/core/idempotency): on the table itself, not the account.
+var idempotencyTableRoles = [
+  storageTableDataContributor
+]
+
+resource idempotencyTableRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in idempotencyTableRoles: {
+    name: guid(storage::tableService::idempotencyTable.id, principalId, roleId)
+    scope: storage::tableService::idempotencyTable
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
       principalId: principalId

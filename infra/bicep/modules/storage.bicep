@@ -25,6 +25,9 @@ param deploymentContainerName string
 @description('Queues created up front: the commands queue, its dead-letter and poison queues, and the events queue.')
 param queueNames array
 
+@description('Tables created up front: the idempotency records.')
+param tableNames array
+
 @description('Log Analytics workspace that receives the queue service\'s resource logs (who put, read and deleted which message).')
 param logAnalyticsWorkspaceId string
 
@@ -78,12 +81,23 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   resource queueService 'queueServices' = {
     name: 'default'
   }
+
+  resource tableService 'tableServices' = {
+    name: 'default'
+  }
 }
 
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
   for queueName in queueNames: {
     parent: storage::queueService
     name: queueName
+  }
+]
+
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [
+  for tableName in tableNames: {
+    parent: storage::tableService
+    name: tableName
   }
 ]
 

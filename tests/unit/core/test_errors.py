@@ -18,6 +18,9 @@ RETRYABLE = {
     "ConfigurationError": True,  # an operator fixes the settings; the message waits
     "RequestError": False, "ValidationError": False, "PayloadTooLarge": False, "UnsupportedMediaType": False,
     "OperationNotAllowed": False, "ContinuationRefused": False,
+    "IdempotencyKeyReused": False,  # the same key for another command: it will never be the same command
+    "IdempotencyKeyInUse": True,  # the first one finishes (or its lease ends): then the repeat is answered
+    "IdempotencyUnavailable": True,  # nothing was sent: sending once the store answers is safe
     "AuthenticationError": False, "MissingToken": False, "InvalidToken": False,
     "PermissionDenied": False, "NotFound": False, "GroupTooLarge": False,
     "NotAttempted": True,  # never sent: sending it later is safe

@@ -10,9 +10,11 @@ from support.bicep_model import Partial, Unknown, text, walk
 # Read by the code for local development only (a dev identity provider); never deployed.
 DEV_ONLY_SETTINGS = {ENTRA_METADATA_URL}
 
-# The commands queue connection in identity-based form (how the Functions host resolves it).
+# The commands queue connection in identity-based form (how the Functions host resolves it), and its
+# table service for the idempotency records (functions/core/idempotency/config.py reads it the same way).
 COMMANDS_QUEUE_CONNECTION = {
     f"{COMMANDS_STORAGE_CONNECTION}__queueServiceUri",
+    f"{COMMANDS_STORAGE_CONNECTION}__tableServiceUri",
     f"{COMMANDS_STORAGE_CONNECTION}__credential",
     f"{COMMANDS_STORAGE_CONNECTION}__clientId",
 }
@@ -70,6 +72,17 @@ def test_the_commands_queue_connection_is_identity_based(app_settings):
     assert app_settings[f"{COMMANDS_STORAGE_CONNECTION}__clientId"] == APP_IDENTITY_CLIENT_ID
     uri = app_settings[f"{COMMANDS_STORAGE_CONNECTION}__queueServiceUri"]
     assert re.fullmatch(r"https://st\{[^}]+\}\.queue\.\{environment\(\)\.suffixes\.storage\}", uri)
+    tables = app_settings[f"{COMMANDS_STORAGE_CONNECTION}__tableServiceUri"]
+    assert tables == uri.replace(".queue.", ".table.")
+
+
+def test_the_idempotency_settings_follow_their_parameters(resources_of_type, app_settings):
+    assert (app_settings["SIGNALR_IDEMPOTENCY_TABLE"], app_settings["SIGNALR_IDEMPOTENCY_TTL"]) == (
+        "signalridempotency", "86400")
+    [config] = resources_of_type("Microsoft.Web/sites/config", idempotencyTableName="records",
+                                 idempotencyTtlSeconds="3600")
+    assert (config.properties["SIGNALR_IDEMPOTENCY_TABLE"], config.properties["SIGNALR_IDEMPOTENCY_TTL"]) == (
+        "records", "3600")
 
 
 def test_host_storage_and_telemetry_use_the_app_identity(app_settings):

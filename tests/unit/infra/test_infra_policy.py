@@ -46,6 +46,11 @@ def test_the_commands_queue_its_dead_letters_and_poison_queue_are_created(resour
                                                              "signalr-events"])
 
 
+def test_the_idempotency_table_is_created_under_its_parameter(resources_of_type):
+    tables = resources_of_type("Microsoft.Storage/storageAccounts/tableServices/tables", idempotencyTableName="records")
+    assert [t.body["name"] for t in tables] == ["records"]
+
+
 def test_the_events_queue_is_created_under_its_parameter(resources_of_type):
     queues = resources_of_type("Microsoft.Storage/storageAccounts/queueServices/queues", eventsQueueName="clients")
     assert "clients" in {q.body["name"] for q in queues}

@@ -21,7 +21,9 @@ MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 APP_IDENTITY_ROLES = {
     ("Microsoft.Storage/storageAccounts", STORAGE_BLOB_DATA_OWNER),
     ("Microsoft.Storage/storageAccounts", STORAGE_QUEUE_DATA_CONTRIBUTOR),
-    ("Microsoft.Storage/storageAccounts", STORAGE_TABLE_DATA_CONTRIBUTOR),
+    ("Microsoft.Storage/storageAccounts", STORAGE_TABLE_DATA_CONTRIBUTOR),  # the host's diagnostic events
+    # The idempotency records: on their table only (functions/core/idempotency).
+    ("Microsoft.Storage/storageAccounts/tableServices/tables", STORAGE_TABLE_DATA_CONTRIBUTOR),
     ("Microsoft.SignalRService/signalR", SIGNALR_REST_API_OWNER),
     ("Microsoft.Insights/components", MONITORING_METRICS_PUBLISHER),
 }
@@ -118,3 +120,15 @@ def test_event_readers_may_only_process_messages_and_only_on_the_events_queue(re
     assert assignment.body["scope"].text == "storage::queueService::eventsQueue"
     scope = scope_declaration(assignment.template.file, assignment.body["scope"].text)
     assert scope.resource_type == "Microsoft.Storage/storageAccounts/queueServices/queues"
+
+
+def test_the_app_reads_and_writes_the_idempotency_table_by_a_grant_on_that_table(resources_of_type):
+    assignments = [a for a in resources_of_type(ROLE_ASSIGNMENT, idempotencyTableName="records")
+                   if a.body["scope"].text == "storage::tableService::idempotencyTable"]
+    assert len(assignments) == 1
+    [assignment] = assignments
+    assert assignment.properties["roleDefinitionId"].rsplit("/", 1)[-1] == STORAGE_TABLE_DATA_CONTRIBUTOR
+    assert assignment.properties["principalId"] == Unknown("identity.outputs.principalId")
+    rbac = assignment.template
+    [table] = rbac.instances(scope_declaration(rbac.file, assignment.body["scope"].text))
+    assert table["name"] == "records"
