@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from functions.catalog.operations import OPERATIONS, OperationSpec
@@ -50,8 +51,10 @@ def batch_schemas() -> dict[str, Any]:
     }
 
 
-def batch_operation(responses: dict[str, Any]) -> dict[str, Any]:
-    """``POST /api/v1/batch``; ``responses``: the shared problem answers for the whole request."""
+def batch_operation(responses: dict[str, Any], idempotency_key: dict[str, Any],
+                    keyed: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """``POST /api/v1/batch``; ``responses``: the shared problem answers for the whole request;
+    ``idempotency_key`` the header's parameter and ``keyed`` what it adds to the answers."""
     return {
         "operationId": "batch",
         "summary": f"Run up to {MAX_BATCH_ITEMS} commands in one call (1 MB in all), concurrently or in order; "
@@ -60,11 +63,12 @@ def batch_operation(responses: dict[str, Any]) -> dict[str, Any]:
                        "their slot and are never sent, the others run. The caller needs each item's own permission.",
         "security": [{"entra": []}],
         "x-required-permission": "each item's own",
+        "parameters": [idempotency_key],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/BatchRequest"}}}},
-        "responses": {
+        "responses": keyed({
             "207": {"description": "The batch ran: each item's outcome", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/BatchResponse"}}}},
             **responses,
-        },
+        }),
     }

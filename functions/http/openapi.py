@@ -23,7 +23,9 @@ from functions.catalog.operations import (
     Param,
     Permission,
 )
-from functions.core.errors import GroupTooLarge
+from functions.core.errors import GroupTooLarge, IdempotencyKeyInUse, IdempotencyKeyReused
+from functions.core.idempotency.keys import HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER
+from functions.http.idempotency import CHANGING_METHODS
 
 bp = func.Blueprint()
 
@@ -33,9 +35,40 @@ STATUS_TEXT = {
     414: "The URL is longer than the host accepts (8 KB request line, as Kestrel)",
     415: "Body is not JSON", 422: "The group has more connections than this answer reads; page the list",
     500: "The facade is misconfigured", 502: "SignalR Service refused or failed",
-    503: "SignalR Service or the signing keys are unavailable; see Retry-After", 504: "SignalR Service timed out",
+    503: "SignalR Service, the signing keys or (with an Idempotency-Key) the idempotency store are unavailable; "
+         "see Retry-After", 504: "SignalR Service timed out",
 }
 PROBLEM = {"$ref": "#/components/responses/Problem"}
+PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
+
+# Idempotency-Key (functions/http/idempotency.py, docs/guides/idempotency.md) on everything that changes something.
+IDEMPOTENCY_KEY = {
+    "name": HEADER, "in": "header", "required": False,
+    "description": "Makes the request safe to repeat: the first request with this key runs and its answer is "
+                   "recorded (for SIGNALR_IDEMPOTENCY_TTL seconds, a day by default); a repeat from the same caller "
+                   "gets that answer again with `Idempotent-Replayed: true` and nothing is sent. The same key with "
+                   "another request is 422; a repeat while the first still runs is 409; with the idempotency store "
+                   "unreachable the request is 503 and nothing is sent.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[\\x20-\\x7E]+$"},
+}
+REPLAYED = {REPLAYED_HEADER: {"description": "Present (`true`) when the answer is the one recorded for the "
+                                             "Idempotency-Key, replayed: nothing was sent this time",
+                              "schema": {"type": "string", "enum": ["true"]}}}
+
+
+def keyed_responses(responses: dict[str, Any]) -> dict[str, Any]:
+    """An operation's answers when it takes an Idempotency-Key: 409 and 422 of its own, and the replay header."""
+    for code, response in responses.items():
+        if code.startswith("2"):
+            responses[code] = {**response, "headers": REPLAYED}
+    responses[str(IdempotencyKeyInUse.status)] = {
+        "description": "A request with this Idempotency-Key is still running: try again after Retry-After to get "
+                       "its answer", "headers": RETRY_AFTER, "content": PROBLEM_CONTENT}
+    responses[str(IdempotencyKeyReused.status)] = {
+        "description": "This Idempotency-Key was first used for another request (operation, route, query or body)",
+        "content": PROBLEM_CONTENT}
+    return dict(sorted(responses.items()))
 
 
 def _parameter(param: Param) -> dict[str, Any]:
@@ -76,11 +109,13 @@ def _operation(spec: OperationSpec, method: str) -> dict[str, Any]:
     if spec.answer is Answer.GROUP_USERS:
         codes.append(GroupTooLarge.status)
     answer = dict(spec.answer_schema) if spec.answer_schema is not None and method != "HEAD" else None
+    takes_key = method in CHANGING_METHODS
+    responses = _responses(sorted(set(codes)), answer)
     operation: dict[str, Any] = {
         "operationId": spec.name if method == spec.method else f"{spec.name}Head",
         "summary": spec.summary,
-        "parameters": [_parameter(p) for p in spec.params],
-        "responses": _responses(sorted(set(codes)), answer),
+        "parameters": [_parameter(p) for p in spec.params] + ([IDEMPOTENCY_KEY] if takes_key else []),
+        "responses": keyed_responses(responses) if takes_key else responses,
         "security": [{"entra": []}],
         **_permission(spec),
     }
@@ -117,7 +152,8 @@ def _extra_paths() -> dict[str, Any]:
     return {
         f"{ROUTE_PREFIX}/upstream/{{hub}}/{{category}}/{{event}}": {"post": upstream},
         f"{ROUTE_PREFIX}/v1/hubs/{{hub}}/negotiate": {"post": negotiate},
-        f"{ROUTE_PREFIX}/v1/batch": {"post": batch_operation(_responses([400, 401, 413, 415, 500]))},
+        f"{ROUTE_PREFIX}/v1/batch": {"post": batch_operation(_responses([400, 401, 413, 415, 500, 503]),
+                                                             IDEMPOTENCY_KEY, keyed_responses)},
         f"{ROUTE_PREFIX}/health": {"get": health},
         f"{ROUTE_PREFIX}/openapi.json": {"get": spec},
     }

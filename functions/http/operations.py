@@ -1,6 +1,7 @@
 """HTTP triggers: one function per catalog operation, generated from the catalog.
 
-The decorators only configure; every request runs through ``handle_operation``.
+The decorators only configure; every request runs through ``handle_operation`` (a request with an
+``Idempotency-Key`` on an operation that changes something: under its record, functions/http/idempotency.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import azure.functions as func
 
 from functions.catalog.operations import OPERATIONS, OperationSpec
 from functions.core.errors import FacadeError, NotFound
-from functions.core.facade import get_facade
+from functions.core.facade import Outcome, get_facade
+from functions.http.idempotency import keyed, serve_keyed_operation, takes_key
 from functions.http.request import command_from_request
 from functions.http.responses import empty_response, json_response, problem_response
 
@@ -23,13 +25,20 @@ bp = func.Blueprint()
 def handle_operation(spec: OperationSpec, req: func.HttpRequest) -> func.HttpResponse:
     head = req.method.upper() == "HEAD"
     try:
-        outcome = get_facade().serve(
+        facade = get_facade()
+        if takes_key(spec) and keyed(req):
+            return serve_keyed_operation(facade, spec, req, lambda outcome: respond(spec, outcome))
+        outcome = facade.serve(
             req.headers.get("Authorization"), lambda: command_from_request(spec, req), method="HEAD" if head else None
         )
     except FacadeError as error:
         if error.status >= 500:
             log.warning("%s failed: %s %s", spec.name, error.status, error.slug)
         return problem_response(error, head=head)
+    return respond(spec, outcome, head=head)
+
+
+def respond(spec: OperationSpec, outcome: Outcome, *, head: bool = False) -> func.HttpResponse:
     if outcome.not_found:
         return problem_response(NotFound(spec.not_found.detail), head=head)
     if outcome.body is not None:

@@ -26,7 +26,8 @@ def test_send_to_group_is_documented_as_written_by_hand():
     operation = openapi_document()["paths"]["/api/v1/hubs/{hub}/groups/{group}"]["post"]
     assert operation["operationId"] == "sendToGroup"
     assert operation["x-required-permission"] == "SignalR.Send"
-    assert parameters(operation) == {"hub": ("path", True), "group": ("path", True), "excluded": ("query", False)}
+    assert parameters(operation) == {"hub": ("path", True), "group": ("path", True), "excluded": ("query", False),
+                                     "Idempotency-Key": ("header", False)}
     excluded = next(p for p in operation["parameters"] if p["name"] == "excluded")
     assert (excluded["style"], excluded["explode"], excluded["schema"]["maxItems"]) == ("form", True, 100)
     assert operation["requestBody"]["required"] is True
@@ -85,3 +86,24 @@ def test_registered_routes_match_the_document(registered_functions):
         for method in f.get_trigger().methods
     }
     assert registered == documented
+
+
+def test_every_operation_that_changes_something_and_the_batch_document_the_idempotency_key():
+    keyed = []
+    for path, item in openapi_document()["paths"].items():
+        for method, operation in item.items():
+            has_key = ("Idempotency-Key", ("header", False)) in parameters(operation).items() \
+                if "parameters" in operation else False
+            unkeyed = path.endswith(("/negotiate", "/upstream/{hub}/{category}/{event}"))
+            if method in ("post", "put", "delete") and not unkeyed:
+                assert has_key, (method, path)
+                responses = operation["responses"]
+                assert {"409", "422", "503"} <= set(responses), (method, path)
+                assert "Retry-After" in responses["409"]["headers"]
+                success = [code for code in responses if code.startswith("2")]
+                assert all("Idempotent-Replayed" in responses[code]["headers"] for code in success), (method, path)
+                keyed.append(operation["operationId"])
+            else:
+                assert not has_key, (method, path)
+    assert {"broadcast", "executeCommands", "invokeConnection", "addUserToGroup", "closeConnection", "batch"} <= \
+        set(keyed)
