@@ -1,7 +1,7 @@
 """``python -m devstack``: the local development stack (never deployed).
 
     python -m devstack up [--managed-identity] [--host-port 7071] [--emulator-port 8888] [--queue-port 10001]
-                          [--idp-port 7072] [--identity-port 7073] [--no-backend]
+                          [--table-port 10002] [--idp-port 7072] [--identity-port 7073] [--no-backend]
                           [--endpoints N]   N SignalR emulators on 8888, 8889, ... (several endpoints)
                           [--verbose]       the Azure SDKs' HTTP traffic too
     python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
@@ -24,6 +24,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     up.add_argument("--host-port", type=int, default=7071, help="function app (default 7071)")
     up.add_argument("--emulator-port", type=int, default=8888, help="SignalR emulator (default 8888)")
     up.add_argument("--queue-port", type=int, default=10001, help="Azurite queue service (default 10001)")
+    up.add_argument("--table-port", type=int, default=10002, help="Azurite table service (default 10002)")
     up.add_argument("--idp-port", type=int, default=7072, help="development identity provider (default 7072)")
     up.add_argument("--identity-port", type=int, default=7073,
                     help="managed-identity endpoint stand-in, with --managed-identity (default 7073)")
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         from devstack.stack import ROOT, Ports, up
 
-        ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port, args.identity_port)
+        ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port, args.identity_port,
+                      args.table_port)
         state_dir = Path(args.state_dir) if args.state_dir else ROOT / ".devstack"
         return up(ports, state_dir, managed_identity=args.managed_identity, backend=not args.no_backend,
                   endpoints=args.endpoints, verbose=args.verbose)

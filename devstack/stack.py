@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.azurite import AzuriteQueue
+from devstack.azurite import Azurite
 from devstack.constants import DEV_ACCESS_KEY
 from devstack.stop_flag import StopFlag
 from functions.core.settings import DEFAULT_COMMANDS_QUEUE, DEFAULT_EVENTS_QUEUE
@@ -52,6 +52,7 @@ class Ports:
     queue: int = 10001
     idp: int = 7072
     identity: int = 7073
+    table: int = 10002  # Azurite's table service: the idempotency records
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 30.0) -> None:
@@ -101,7 +102,7 @@ class Stack:
         self.extra_emulators: list[subprocess.Popen] = []
         self.state_dir = state_dir
         self.quiet = quiet
-        self.azurite = AzuriteQueue(ports.queue, state_dir / "azurite")
+        self.azurite = Azurite(ports.queue, ports.table, state_dir / "azurite")
         self.children: list[subprocess.Popen] = []
         self.stopping = StopFlag()
 
@@ -236,7 +237,7 @@ class Stack:
     def watch(self) -> int:
         """Block until a signal or a child's death; the exit status to report."""
         while not self.stopping.wait(0.5):
-            for process in [*self.children, self.azurite.process]:
+            for process in [*self.children, *self.azurite.processes]:
                 # An extra emulator may stop: that is an endpoint outage, and the facade fails over.
                 if process is not None and process not in self.extra_emulators and process.poll() is not None:
                     print(f"devstack: process {process.pid} exited with {process.returncode}; stopping",
@@ -274,6 +275,7 @@ signalr-facade local stack is up.
   Demo chat page          {self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}{self._extra_banner()}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
+  Azurite tables          http://127.0.0.1:{self.ports.table}/devstoreaccount1 (idempotency records)
                           (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')
   Dev identity provider   http://127.0.0.1:{self.ports.idp}
   SignalR credential      {self.credential_line()}

@@ -145,7 +145,7 @@ def _one_side(side: str, azurite: object, emulator: Emulator, count: int) -> dic
 
 
 def run(sizes: Sizes) -> BenchResult:
-    from devstack.azurite import AzuriteQueue
+    from devstack.azurite import Azurite
     from devstack.child_stack import free_port
     from devstack.stack import wait_for_port
 
@@ -162,7 +162,7 @@ def run(sizes: Sizes) -> BenchResult:
         for i in range(sizes.queue_batch_rounds):
             sides: dict[str, dict[str, float | int]] = {}
             for side in (("batch", "single") if i % 2 == 0 else ("single", "batch")):
-                with AzuriteQueue(port=0) as azurite:  # fresh per side: Azurite slows with what it has held
+                with Azurite() as azurite:  # fresh per side: Azurite slows with what it has held
                     sides[side] = _one_side(side, azurite, emulator, count)
             rounds.append(sides)
     finally:

@@ -105,7 +105,7 @@ def _one_side(side: str, app_dir: Path, azurite: object, emulator: object, count
 
 
 def run(sizes: Sizes) -> BenchResult:
-    from devstack.azurite import AzuriteQueue
+    from devstack.azurite import Azurite
     from devstack.emulator import EmulatorServer
 
     # The facade logs every dead-lettered command; the numbers, not the log, are the point here.
@@ -121,7 +121,7 @@ def run(sizes: Sizes) -> BenchResult:
             for side, app_dir in (("facade", ROOT), ("baseline", baseline_dir)):
                 # A fresh Azurite per side: it slows down with every message it has ever held,
                 # so a shared one would hand the second side a slower queue.
-                with AzuriteQueue(port=0) as azurite:
+                with Azurite() as azurite:
                     sides[side] = _one_side(side, app_dir, azurite, emulator, count)
     finally:
         shutil.rmtree(baseline_dir, ignore_errors=True)

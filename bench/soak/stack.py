@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.faults import FaultMix, FaultyUpstream
-from devstack.azurite import AzuriteQueue
+from devstack.azurite import Azurite
 from devstack.constants import DEV_ACCESS_KEY, free_port
 from devstack.idp import ALL_PERMISSIONS, DevIdentityProvider
 from devstack.stack import COMMANDS_QUEUE, ROOT, wait_for_port
@@ -42,7 +42,7 @@ class SoakStack:
         # A second SignalR instance (issue 12), healthy but for the soak's endpoint outage.
         self.second = FaultyUpstream(FaultMix(0, 0, 0, 0, 0), seed + 1)
         self.idp = DevIdentityProvider()
-        self.azurite = AzuriteQueue(0)
+        self.azurite = Azurite()  # the queues and the idempotency table
         self.host: subprocess.Popen[bytes] | None = None
         self.port = free_port()
         self.log_path = self._tmp / "host.log"

@@ -5,6 +5,7 @@ what was delivered), so this path never raises after it starts sending. Each ite
 exactly one place:
 
 - delivered: SignalR accepted it (or answered a 404 the catalog calls done);
+- duplicate: its ``id`` was executed before (functions/queue/once.py): not sent again;
 - dead-lettered: it can never succeed (invalid, hub not allowed, refused by SignalR, a 404
   the catalog calls final): one record per item on ``<queue>-invalid`` with the original
   item, its index in the original batch and the reason;
@@ -14,8 +15,9 @@ exactly one place:
 - poisoned: what would be re-queued after ``SIGNALR_BATCH_MAX_ATTEMPTS`` attempts goes to
   ``<queue>-poison`` instead, one record per item.
 
-So for every batch: items = delivered + dead-lettered + re-queued + poisoned (logged as
-the count check), and over all attempts: items sent = delivered + dead-lettered + poisoned.
+So for every batch: items = delivered + duplicates + dead-lettered + re-queued + poisoned (logged
+as the count check), and over all attempts: items sent = delivered + duplicates + dead-lettered +
+poisoned.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from functions.core.batch import Batch
 from functions.core.batch_runner import ItemResult, run_batch
 from functions.core.errors import PermissionDenied
 from functions.core.facade import Facade
+from functions.queue.once import reserve_items, settle_items
 from functions.queue.records import Origin, item_record, plan_retry, reason_of
 from functions.signalr.router import pending_endpoints
 
@@ -37,6 +40,7 @@ class QueuedBatchResult:
     """What the trigger writes to its output bindings, and the counts it logs."""
 
     delivered: int = 0
+    duplicates: int = 0
     dead_letters: list[str] = field(default_factory=list)
     requeue: str | None = None
     requeued: int = 0
@@ -44,7 +48,7 @@ class QueuedBatchResult:
 
     def counts(self) -> dict[str, int]:
         return {"delivered": self.delivered, "deadLettered": len(self.dead_letters),
-                "requeued": self.requeued, "poisoned": len(self.poison)}
+                "requeued": self.requeued, "poisoned": len(self.poison), "duplicates": self.duplicates}
 
 
 def _record(result: ItemResult, reason: str, origin: Origin) -> str:
@@ -54,9 +58,13 @@ def _record(result: ItemResult, reason: str, origin: Origin) -> str:
 def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> QueuedBatchResult:
     """Run a batch message's items; never raises once sending starts (a re-run would resend)."""
     facade.require_sound_settings()  # raises before anything is sent: the host retries the message
-    batch = _admit(facade, batch)
+    total = len(batch.items)
+    # Raises (IdempotencyUnavailable) before anything is sent: the host retries the message.
+    reserved = reserve_items(facade, _admit(facade, batch), message_id)
+    batch = reserved.batch
     results = run_batch(batch, facade.forward_queued, parallelism=facade.settings.batch_parallelism)
-    outcome = QueuedBatchResult()
+    settle_items(facade, reserved, results)  # releases what will be re-queued, records the rest
+    outcome = QueuedBatchResult(duplicates=reserved.duplicates)
     origin = Origin(message_id, attempt=batch.attempt)
     retry: list[ItemResult] = []
     for result in results:
@@ -71,8 +79,8 @@ def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> Qu
             outcome.delivered += 1
     if retry:
         _retry_later(retry, batch, origin, facade.settings.batch_max_attempts, outcome)
-    total = len(batch.items)
-    counted = outcome.delivered + len(outcome.dead_letters) + outcome.requeued + len(outcome.poison)
+    counted = (outcome.delivered + outcome.duplicates + len(outcome.dead_letters) + outcome.requeued
+               + len(outcome.poison))
     if counted != total:  # cannot happen by construction; said loudly if it ever does
         log.error("queue batch count check failed: message_id=%s items=%s counted=%s", message_id, total, counted)
     return outcome

@@ -7,6 +7,8 @@ Outcomes, each logged once with the message id, operation, hub and correlation i
 - retried: a transient failure (throttling, 5xx, timeout, connection, credentials) raises,
   so the host makes it visible again and, after ``maxDequeueCount`` tries, moves it to
   ``<queue>-poison``;
+- duplicate: a command whose id (or message id) was executed before is not sent again
+  (functions/queue/once.py): logged, and the message is deleted;
 - re-queued where owed: with several SignalR endpoints, a command that some endpoints took
   but a healthy one failed transiently goes back on the queue as a new message naming only
   the endpoints still owed (``endpoints``, ``attempt`` + 1); after ``SIGNALR_BATCH_MAX_ATTEMPTS``
@@ -27,6 +29,7 @@ from functions.core.facade import Facade, get_facade
 from functions.core.queued import queued_attempt
 from functions.core.settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
 from functions.queue.batch import run_queued_batch
+from functions.queue.once import run_once
 from functions.queue.records import Origin, message_record, plan_retry, reason_of
 from functions.signalr.router import pending_endpoints
 
@@ -91,7 +94,7 @@ def execute_command(
             return
         # Every value here has passed its rule (no control characters): the line cannot be forged.
         ids += f" operation={command.spec.name} hub={command.hub} id={command.correlation_id!r}"
-        outcome = facade.run_queued(command)
+        outcome = run_once(facade, command, text, msg.id)
     except FacadeError as error:
         if not error.retryable:  # the one retry rule (functions.core.errors): refused for good
             deadletter.set(message_record(reason_of(error), _origin(msg), msg.get_body() or b"", error))
@@ -107,6 +110,9 @@ def execute_command(
         log.warning("queue command failed, will be retried: %s dequeue_count=%s error=%s",
                     ids, getattr(msg, "dequeue_count", None), error.slug)
         raise
+    if outcome is None:
+        log.info("queue command duplicate, executed before, not sent again: %s", ids)
+        return
     if outcome.dead_letter_on_queue:
         deadletter.set(message_record(f"not-found: {outcome.spec.not_found.detail}", _origin(msg),
                                       msg.get_body() or b""))

@@ -33,6 +33,9 @@ class StoreSettings:
     client_id: str | None = None
     table: str = DEFAULT_TABLE
     ttl: int = DEFAULT_TTL
+    # Any form of the connection is set: the commands queue can run, so its commands are guarded
+    # (without a table endpoint in it, the store fails closed: ConfigurationError, retried).
+    named: bool = False
 
     @property
     def configured(self) -> bool:
@@ -67,4 +70,5 @@ def read_store_settings(env: Mapping[str, str], connection: str, problems: list[
         client_id=_setting(env, f"{connection}__clientId"),
         table=table,
         ttl=ttl,
+        named=any(value and (name == connection or name.startswith(connection + "__")) for name, value in env.items()),
     )

@@ -14,7 +14,7 @@ import pytest
 from azure.storage.queue import QueueClient, QueueServiceClient
 
 from clients.node_client import node_available
-from devstack.azurite import AzuriteQueue
+from devstack.azurite import Azurite
 from devstack.child_stack import free_port
 from devstack.constants import DEV_ACCESS_KEY as KEY
 from support.recording_upstream import RecordingUpstream
@@ -32,7 +32,7 @@ HOST_OVERRIDES = {
 
 @dataclass
 class QueueSystem:
-    azurite: AzuriteQueue
+    azurite: Azurite
     upstream: RecordingUpstream
     host: subprocess.Popen
 
@@ -55,7 +55,7 @@ def queue_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueueSyst
     if not node_available():
         pytest.skip("node_modules not installed (run make setup)")
     upstream = RecordingUpstream().start()
-    azurite = AzuriteQueue(0)
+    azurite = Azurite()  # the queues and the idempotency table
     azurite.start()
     service = QueueServiceClient.from_connection_string(azurite.connection_string)
     for name in (QUEUE, f"{QUEUE}-invalid", f"{QUEUE}-poison"):
