@@ -22,6 +22,7 @@ BENCHMARKS = {
     "fanout": "bench.fanout.run",
     "batch_http": "bench.batch.http",
     "batch_queue": "bench.batch.queue",
+    "idempotency": "bench.idempotency.run",
 }
 
 

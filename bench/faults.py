@@ -79,6 +79,9 @@ class FaultyUpstream(LoopbackHTTPServer):
         self.down = False  # a SignalR instance that is gone: every connection is closed unanswered
         self.outcomes: Counter[str] = Counter()  # by fault kind ("ok" included)
         self.accepted: Counter[str] = Counter()  # correlation id -> 2xx answers carrying it
+        # Correlation ids accepted but answered after the facade stopped waiting: the answer was lost, so
+        # the facade counts the command as not executed and a retry may deliver it again (by design).
+        self.answer_lost: set[str] = set()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         # A deep backlog: the facade opens a pooled connection per worker.
@@ -90,11 +93,13 @@ class FaultyUpstream(LoopbackHTTPServer):
             self.outcomes[kind] += 1
             return kind, success_status(method, path, self._rng)
 
-    def _record(self, body: bytes) -> None:
+    def _record(self, body: bytes, *, answer_lost: bool = False) -> None:
         ids = correlation_ids(body)
         if ids:
             with self._lock:
                 self.accepted.update(ids)
+                if answer_lost:
+                    self.answer_lost.update(ids)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         upstream = self
@@ -139,7 +144,7 @@ class FaultyUpstream(LoopbackHTTPServer):
                     time.sleep(upstream.mix.too_slow_seconds)
                 if 200 <= status < 300:
                     # Counted as accepted even when the facade stopped waiting: the service did it.
-                    upstream._record(body)
+                    upstream._record(body, answer_lost=kind == "too_slow")
                 try:
                     self._answer(status)
                 except OSError:

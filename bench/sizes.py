@@ -19,6 +19,8 @@ class Sizes:
     batch_cpu_items: int = 1_000  # items per batch when measuring the facade's own CPU per item
     queue_batch_commands: int = 3_000  # per side: as single-command messages, and as 100-item batches
     queue_batch_rounds: int = 3  # rounds of both sides, the order alternating
+    idempotency_requests: int = 1_500  # per side: HTTP commands with a key, without one, and replays
+    idempotency_rounds: int = 6  # rounds the requests are split into, the order rotating
 
     def with_overrides(self, **changes: Any) -> Sizes:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -27,4 +29,4 @@ class Sizes:
 FULL = Sizes()
 SMOKE = Sizes(cold_runs=3, warm_requests=200, warm_rounds=4, queue_messages=200, fanout_clients=20,
               fanout_broadcasts=3, batch_items=20, batch_rounds=2, batch_cpu_items=100, queue_batch_commands=200,
-              queue_batch_rounds=1)
+              queue_batch_rounds=1, idempotency_requests=60, idempotency_rounds=3)

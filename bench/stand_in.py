@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from devstack.loopback import LoopbackHTTPServer
+
+STATS_PATH = "/_stand_in/stats"  # GET: {"received": n, "lastAt": epoch seconds}; not counted
 
 
 class CountingUpstream(LoopbackHTTPServer):
@@ -24,6 +27,7 @@ class CountingUpstream(LoopbackHTTPServer):
         self.delay = delay  # seconds before each answer: a realistic round trip to the service
         self._counter = itertools.count()
         self._seen = 0
+        self.last_at = 0.0
         super().__init__(self._handler_class(), name="bench-upstream", backlog=backlog, port=port)
 
     @property
@@ -33,6 +37,7 @@ class CountingUpstream(LoopbackHTTPServer):
     def _count(self) -> None:
         # itertools.count is atomic under the GIL: no lock on the hot path.
         self._seen = next(self._counter) + 1
+        self.last_at = time.time()  # when the last request arrived (a benchmark's clock stops there)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         upstream = self
@@ -49,6 +54,13 @@ class CountingUpstream(LoopbackHTTPServer):
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
                     self.rfile.read(length)
+                if self.path == STATS_PATH:  # what it got, for a benchmark running it as a process
+                    stats = json.dumps({"received": upstream.received, "lastAt": upstream.last_at}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(stats)))
+                    self.end_headers()
+                    self.wfile.write(stats)
+                    return
                 upstream._count()
                 if delay:
                     time.sleep(delay)

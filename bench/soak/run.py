@@ -12,11 +12,13 @@ with the known key must keep working, and tokens signed with a brand-new key mus
 closed unanswered): ``/api/health`` must show it down, sends go on through the first, and once it
 is back it must be used again. Then the upstream recovers and the queues drain (bounded); every command sent must be
 accounted for: delivered (a SignalR endpoint accepted it), dead-lettered or poison. At-least-once: a command
-may be delivered twice (a retry after a timeout); duplicates are reported, not failed.
+may be delivered twice only when the service did it but its answer was lost (a retry after a timeout:
+docs/guides/idempotency.md); every soak command carries an ``id``, so any other duplicate is a failure.
 
 Must be 0: 500s, requests without an answer, undocumented statuses, 401s to valid tokens,
-brand-new-key tokens accepted, lost queue commands, an endpoint outage unseen or an endpoint
-left unused after it came back. Memory "levels off": a least-squares line
+brand-new-key tokens accepted, lost queue commands, duplicate deliveries of commands with ids whose
+answer was not lost, an endpoint outage unseen or an endpoint left unused after it came back.
+Memory "levels off": a least-squares line
 through the host's RSS samples of the last third of the run rises by less than
 max(MEMORY_GROWTH_MIB, MEMORY_GROWTH_SHARE of the RSS) over that third (judged for runs of at
 least MEMORY_MIN_SECONDS). Exit status 1 when any of these fails.
@@ -61,9 +63,17 @@ class QueueResults:
     def lost(self) -> set[str]:
         return set(self.sent) - set(self.delivered) - self.dead_lettered - self.poisoned
 
+    answer_lost: set[str] = field(default_factory=set)  # accepted by the service after the facade gave up
+
     @property
     def duplicates(self) -> int:
         return sum(count - 1 for count in self.delivered.values() if count > 1)
+
+    @property
+    def strict_duplicates(self) -> int:
+        """Repeat deliveries that idempotency must prevent: every soak command has an id, and its first
+        answer reached the facade (an answer lost in a timeout is the documented exception)."""
+        return sum(count - 1 for cid, count in self.delivered.items() if count > 1 and cid not in self.answer_lost)
 
 
 @dataclass
@@ -105,6 +115,7 @@ class SoakReport:
             "brand-new-key tokens not refused with 401/503": sum(
                 c for s, c in self.new_key_probes.items() if s not in (401, 503)),
             "queue commands lost": len(queue.lost),
+            "queue commands with ids delivered twice": queue.strict_duplicates,
             "host process died": 0 if self.host_alive else 1,
             "endpoint outage not shown down in /api/health": 0 if self.endpoint_down_seen else 1,
             "second endpoint not used after its outage": 0 if self.second_after_outage else 1,
@@ -131,7 +142,9 @@ class SoakReport:
             f"{self.second_after_outage} commands once back   (both must be > 0; gone "
             f"{ENDPOINT_OUTAGE[0]:.0%}-{ENDPOINT_OUTAGE[1]:.0%})",
             f"  queue sent:          {len(queue.sent)} ({valid} valid, {len(queue.sent) - valid} invalid)",
-            f"  queue delivered:     {len(queue.delivered)} (+{queue.duplicates} duplicates, at-least-once)",
+            f"  queue delivered:     {len(queue.delivered)} (+{queue.duplicates} duplicates, of which "
+            f"{queue.duplicates - queue.strict_duplicates} after an answer lost in a timeout)",
+            f"  queue duplicates:    {queue.strict_duplicates}   (must be 0: every command has an id)",
             f"  queue dead-lettered: {len(queue.dead_lettered)}, poison: {len(queue.poisoned)}, "
             f"still queued: {queue.pending}, drained in {queue.drain_seconds:.1f} s",
             f"  queue lost:          {len(queue.lost)}   (must be 0)",
@@ -255,6 +268,7 @@ def run_soak(seconds: float, rate: float, queue_rate: float, seed: int, drain_ti
             # Delivered: accepted by an endpoint (a down one is skipped); duplicates: per endpoint.
             accepted = stack.upstream.accepted | stack.second.accepted
             queue.delivered = Counter({c: n for c, n in accepted.items() if c in queue.sent})
+            queue.answer_lost = stack.upstream.answer_lost | stack.second.answer_lost
             queue.pending = commands.get_queue_properties().approximate_message_count
             if not queue.lost and queue.pending == 0:
                 break

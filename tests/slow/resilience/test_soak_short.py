@@ -33,6 +33,7 @@ def test_faults_and_a_jwks_outage_cost_no_500s_and_no_queue_commands():
     assert done.returncode == 0, output  # every must-be-0 figure was 0
     assert figure(output, "500s") == 0, output
     assert figure(output, "queue lost") == 0, output
+    assert figure(output, "queue duplicates") == 0, output  # every command carries an id (issue 25)
     assert figure(output, "401 to valid tokens") == 0, output  # cached keys carried the outage
     assert re.search(r"new-key tokens:\s+\{(401|503): \d+", output), output  # fail closed, and probed
     assert figure(output, "queue sent") > 50, output
