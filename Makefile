@@ -25,8 +25,10 @@ $(CHECKOV):
 	python3 -m venv .venv-checkov
 	.venv-checkov/bin/python -m pip install -q "checkov==$(CHECKOV_VER)"
 
+# ruff over everything; mypy over the deployed app (pyproject.toml [tool.mypy] names the files).
 lint: $(PY_STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # The whole gate (what CI runs): every lane, unit, integration, e2e and slow.
 test: setup lint
@@ -57,4 +59,4 @@ package: $(PY_STAMP)
 	$(PY) -m devstack.package dist/signalr-facade.zip
 
 clean:
-	rm -rf dist $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .devstack
+	rm -rf dist $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .mypy_cache .devstack
