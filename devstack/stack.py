@@ -34,11 +34,13 @@ from devstack.azurite import AzuriteQueue
 from devstack.constants import DEV_ACCESS_KEY
 from devstack.core_tools import AppSettingsFile, CoreToolsError, find_func, func_command, func_environment
 from devstack.stop_flag import StopFlag
+from functions.core.settings import DEFAULT_COMMANDS_QUEUE, DEFAULT_EVENTS_QUEUE
 
 ROOT = Path(__file__).resolve().parents[1]
 
-COMMANDS_QUEUE = "signalr-commands"
-EVENTS_QUEUE = "signalr-events"
+# The app's defaults, as Bicep names the queues too.
+COMMANDS_QUEUE = DEFAULT_COMMANDS_QUEUE
+EVENTS_QUEUE = DEFAULT_EVENTS_QUEUE
 UPSTREAM_TEMPLATE = "http://127.0.0.1:{port}/api/upstream/{{hub}}/{{category}}/{{event}}"
 # With --managed-identity the emulator authenticates its upstream calls as this identity (the
 # SignalR resource's, on Azure), with tokens from the dev identity provider.

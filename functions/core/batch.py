@@ -48,10 +48,6 @@ class Batch:
     ordered: bool = False
     attempt: int = 1
 
-    @property
-    def runnable(self) -> list[BatchItem]:
-        return [item for item in self.items if item.command is not None]
-
 
 def is_batch(data: Any) -> bool:
     """Whether a decoded queue message is a batch rather than one command object.

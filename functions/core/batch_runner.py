@@ -27,7 +27,7 @@ from queue import Empty, SimpleQueue
 
 from functions.core.batch import Batch, BatchItem
 from functions.core.command import Command
-from functions.core.errors import FacadeError, NotAttempted, NotFound, is_permanent
+from functions.core.errors import FacadeError, NotAttempted, NotFound
 from functions.core.facade import Outcome
 from functions.core.runner_limit import RunnerLimit
 
@@ -61,7 +61,7 @@ class ItemResult:
     @property
     def retryable(self) -> bool:
         """Failed, and trying again later might succeed (the queue re-queues these)."""
-        return self.error is not None and not is_permanent(self.error)
+        return self.error is not None and self.error.retryable
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from functions.signalr.credentials import AccessKeyCredential, audience_for
 if TYPE_CHECKING:
     from functions.auth.principal import Principal
     from functions.auth.validator import TokenValidator
-    from functions.signalr.router import EndpointRouter
+    from functions.signalr.service import SignalRService
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Facade:
         return self.__dict__.get(BUILT_PREFIX + name)
 
     @built_once
-    def client(self) -> SignalRClient | EndpointRouter:
+    def client(self) -> SignalRService:
         """One endpoint: the client itself, as always. Several: a router over them (no threads otherwise)."""
         endpoints = self.settings.signalr_endpoints
         if len(endpoints) > 1:
@@ -117,8 +117,8 @@ class Facade:
     def upstream_health(self) -> dict[str, Any]:
         """The service's health, from a check made at most once per ``UPSTREAM_CHECK_TTL`` seconds
         (several endpoints: each one's state from the background probes, which cost callers nothing)."""
-        report = getattr(self.client, "report", None)
-        return report() if report is not None else self._upstream_check.get()
+        report = self.client.report()
+        return report if report is not None else self._upstream_check.get()
 
     def require_sound_settings(self) -> None:
         """Fail closed (500, details only in the log) while a setting is malformed."""
@@ -287,8 +287,8 @@ def reset_facade() -> None:
     """Forget the cached settings and clients (tests that change the environment call it)."""
     global _facade
     with _lock:
-        close = getattr(_facade.built("client") if _facade else None, "close", None)
-        if close is not None:  # a router's probe thread and pool
-            close()
+        client = _facade.built("client") if _facade else None
+        if client is not None:  # a router's probe thread and pool, the connections
+            client.close()
         _facade = None
         get_settings.cache_clear()

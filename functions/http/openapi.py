@@ -13,12 +13,20 @@ from typing import Any
 import azure.functions as func
 
 from functions.batch.openapi import batch_operation, batch_schemas
-from functions.catalog.operations import COMMAND_PERMISSIONS, HUB, OPERATIONS, Answer, OperationSpec, Param, Permission
+from functions.catalog.operations import (
+    COMMAND_PERMISSIONS,
+    HUB,
+    OPERATIONS,
+    ROUTE_PREFIX,
+    Answer,
+    OperationSpec,
+    Param,
+    Permission,
+)
 from functions.core.errors import GroupTooLarge
 
 bp = func.Blueprint()
 
-ROUTE_PREFIX = "/api"
 STATUS_TEXT = {
     200: "Success", 202: "Accepted", 204: "Done", 400: "Invalid input", 401: "Missing or invalid access token",
     403: "Missing permission or hub not allowed", 404: "Not found", 413: "Body over 1 MB (or a batch over 1,000 items)",

@@ -111,8 +111,8 @@ class EndpointRouter:
         return {"status": status, "endpoints": [
             {"name": e.name, "type": str(e.config.type), **e.state.report()} for e in self.endpoints]}
 
-    def generate_client_token(self, *args: Any, **kwargs: Any) -> str:
-        return self.for_negotiate().generate_client_token(*args, **kwargs)
+    def generate_client_token(self, hub: str, user_id: str, minutes: int, application: str | None = None) -> str:
+        return self.for_negotiate().generate_client_token(hub, user_id, minutes, application)
 
     # Commands.
 

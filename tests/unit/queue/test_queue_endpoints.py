@@ -50,7 +50,7 @@ def test_a_requeued_command_still_owed_after_the_last_attempt_is_poisoned(execut
     three_endpoints["west"].add_rule(Rule("/api/v1/hubs/chat/groups/g", Answer(429, {"Retry-After": "0"})))
     out = execute({**SEND, "endpoints": ["west", "east"], "attempt": 5})
     record = json.loads(out["poison"][0])
-    assert record["reason"].startswith("attempts-exhausted: still failing on endpoints west after 5 attempts")
+    assert record["reason"].startswith("attempts-exhausted: still failing after 5 attempts on endpoints west")
     assert out["requeue"] is None
     assert {name: _sends(s) > 0 for name, s in three_endpoints.items()} == {
         "default": False, "west": True, "east": True}
