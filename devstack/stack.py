@@ -9,7 +9,7 @@ that PID on Ctrl-C / SIGTERM or when any of them dies:
                                                  events POSTed to the function app's receiver
     function app (local host)  127.0.0.1:7071    /api/... routes, queue trigger, demo page at /
                                                  (``--core-tools``: ``func start`` instead, no demo
-                                                 page; devstack/core_tools.py)
+                                                 page; devstack/host/core_tools.py)
     sample chat backend        (no port)         reads the events queue, broadcasts through the facade
                                                  (``--no-backend`` leaves the events on the queue)
     identity endpoint          127.0.0.1:7073    with --managed-identity only: the platform's
@@ -29,12 +29,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devstack.azurite import AzuriteQueue
 from devstack.constants import DEV_ACCESS_KEY
-from devstack.core_tools import AppSettingsFile, CoreToolsError, find_func, func_command, func_environment
 from devstack.stop_flag import StopFlag
 from functions.core.settings import DEFAULT_COMMANDS_QUEUE, DEFAULT_EVENTS_QUEUE
+
+if TYPE_CHECKING:
+    from devstack.host.core_tools import AppSettingsFile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,7 +102,8 @@ class Stack:
         self.app_dir = app_dir
         # The path of `func` when the app runs under Core Tools (opt-in), else the in-process host.
         self.core_tools = core_tools
-        self.app_settings = AppSettingsFile(app_dir, state_dir / "core-tools-settings.json")
+        self.core_tools_marker = state_dir / "core-tools-settings.json"
+        self.app_settings: AppSettingsFile | None = None  # placed under Core Tools only
         # Started in a process group of their own (func from npm is a launcher with a child).
         self.group_leaders: set[int] = set()
         self.verbose = verbose  # the Azure SDKs' HTTP traffic too (off: one line per event)
@@ -236,6 +240,10 @@ class Stack:
         demo_config = {"tokenUrl": f"http://127.0.0.1:{self.ports.idp}/dev/token", "facadeUrl": self.base_url}
         (self.state_dir / "demo-config.js").write_text(f"window.DEVSTACK = {json.dumps(demo_config)};\n")
         if self.core_tools is not None:
+            # Imported here: devstack.host loads the whole in-process host, which `devstack token` never needs.
+            from devstack.host.core_tools import AppSettingsFile, func_command, func_environment
+
+            self.app_settings = AppSettingsFile(self.app_dir, self.core_tools_marker)
             # The same settings, where `func start` reads them; the first start may download the
             # extension bundle, hence the longer wait.
             self.app_settings.place(settings_file.read_text())
@@ -294,7 +302,7 @@ class Stack:
                 process.wait(timeout=5)
         self.children.clear()
         self.group_leaders.clear()
-        if self.core_tools is not None:
+        if self.app_settings is not None:
             self.app_settings.remove()
         self.azurite.stop()
 
@@ -343,6 +351,8 @@ def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: boo
        core_tools: bool = False) -> int:
     func: str | None = None
     if core_tools:  # before anything starts: a missing `func` or a foreign settings file fails at once
+        from devstack.host.core_tools import AppSettingsFile, CoreToolsError, find_func
+
         try:
             func = find_func()
             AppSettingsFile(app_dir, state_dir / "core-tools-settings.json").check()
