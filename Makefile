@@ -39,10 +39,11 @@ test-unit: $(PY_STAMP)
 	$(PY) -m pytest -m unit -q
 
 # `make run ENDPOINTS=2`: two SignalR emulators behind the facade (stop one to watch the failover);
-# `make run VERBOSE=1`: the Azure SDKs' HTTP traffic too.
+# `make run VERBOSE=1`: the Azure SDKs' HTTP traffic too; `make run CORE_TOOLS=1`: the function app under
+# Azure Functions Core Tools (`func start`, installed separately; docs/local-host.md).
 ENDPOINTS ?= 1
 run: $(PY_STAMP) $(NODE_STAMP)
-	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity) $(if $(VERBOSE),--verbose) --endpoints $(ENDPOINTS)
+	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity) $(if $(VERBOSE),--verbose) $(if $(CORE_TOOLS),--core-tools) --endpoints $(ENDPOINTS)
 
 # The proof (issue 7): each prints a report; bench also writes docs/benchmarks.md.
 bench: $(PY_STAMP) $(NODE_STAMP)
