@@ -2,7 +2,7 @@
 
 Azure Functions Core Tools cannot be installed here, so this package stands in for
 ``func start``: it imports ``function_app``, indexes its functions once, serves HTTP triggers
-by route template and feeds queue triggers from Storage (Azurite). See docs/local-host.md for
+by route template and feeds queue triggers from Storage (Azurite). See docs/development/local-host.md for
 what it does like the Functions host and where it differs.
 
     from devstack.host import LocalHost

@@ -1,6 +1,6 @@
 """Queue commands: parse a message into the same ``Command`` the HTTP path builds.
 
-Format (README, "Queue commands"): one JSON object per message, e.g.
+Format (docs/guides/queue-commands.md): one JSON object per message, e.g.
 ``{"operation": "sendToGroup", "hub": "chat", "group": "room-1",
 "payload": {"target": "newMessage", "arguments": ["hello"]}, "excluded": ["c1"], "id": "abc"}``.
 """
