@@ -24,7 +24,7 @@ FIX = "regenerate with: .venv/bin/python -m devstack docs"
 @pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.name)
 def test_each_generated_section_is_what_the_code_generates(section):
     text = (DOCS / section.page).read_text()
-    assert text.count(section.begin) == 1 and text.count(section.end) == 1, section.page
+    assert (text.count(section.begin), text.count(section.end)) == (1, 1), section.page
     assert section.shown(text) == section.render().strip(), FIX
 
 
@@ -46,8 +46,10 @@ def test_regenerating_replaces_a_stale_section_and_keeps_the_prose(tmp_path):
     section = next(s for s in SECTIONS if s.name == "errors")
     page = tmp_path / section.page
     text = regenerate(tmp_path)[page]
-    assert text.startswith("# errors\n\nbefore\n\n") and text.endswith("\n\nafter\n")
-    assert "| stale |" not in text and section.shown(text) == docs_table.errors_table()
+    assert text.startswith("# errors\n\nbefore\n\n")
+    assert text.endswith("\n\nafter\n")
+    assert "| stale |" not in text
+    assert section.shown(text) == docs_table.errors_table()
 
 
 def test_the_check_command_reports_drift_and_writes_nothing(tmp_path, monkeypatch, capsys):
@@ -97,7 +99,8 @@ def test_every_setting_a_binding_reads_is_described(registered_functions):
             bound |= set(re.findall(r"%(\w+)%", json.dumps(binding)))
             if "connection" in binding:
                 bound.add(binding["connection"])
-    assert bound and bound - described == set()
+    assert bound
+    assert bound - described == set()
 
 
 def test_every_described_setting_is_read_by_the_code():
@@ -109,4 +112,6 @@ def test_every_described_setting_is_read_by_the_code():
 def test_each_setting_is_described_in_one_line():
     assert len({doc.name for doc in SETTINGS_REFERENCE}) == len(SETTINGS_REFERENCE)
     for doc in SETTINGS_REFERENCE:
-        assert doc.meaning and doc.unset and "\n" not in doc.meaning + doc.unset and "|" not in doc.meaning, doc.name
+        assert doc.meaning, doc.name
+        assert doc.unset, doc.name
+        assert not {"\n", "|"} & set(doc.meaning + doc.unset), doc.name

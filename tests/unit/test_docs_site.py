@@ -59,7 +59,8 @@ def test_every_page_under_docs_is_in_the_nav_once():
 def test_the_readme_is_a_landing_page_naming_the_two_commands():
     text = README.read_text()
     assert len(text.encode()) < 10 * 1024
-    assert "make test " in text and "make run " in text
+    assert "make test " in text
+    assert "make run " in text
     assert "`make test` is what CI runs" in text
 
 
