@@ -46,7 +46,7 @@ run: $(PY_STAMP) $(NODE_STAMP)
 docs: $(PY_STAMP)
 	$(PY) -m mkdocs serve
 
-# The proof (issue 7): each prints a report; bench also writes docs/operations/benchmarks.md.
+# The proof: each prints a report; bench also writes docs/operations/benchmarks.md.
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m bench
 

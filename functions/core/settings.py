@@ -35,7 +35,7 @@ COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
 EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
 UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
 UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
-# Batches (functions/core/batch_runner.py, functions/queue/batch.py).
+# Batches (functions.core.batch_runner, functions.queue.batch).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
 
@@ -186,7 +186,7 @@ class Settings:
     events_queue: str = DEFAULT_EVENTS_QUEUE
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
-    # Every SignalR instance (functions/signalr/endpoints.py): AzureSignalRConnectionString as
+    # Every SignalR instance (functions.signalr.endpoints): AzureSignalRConnectionString as
     # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
     signalr_endpoints: tuple[EndpointConfig, ...] = ()
     # Malformed values met while reading, by setting name (never by value). Reading never raises:

@@ -45,7 +45,7 @@ def start() -> list[threading.Thread]:
 
 
 def _prefetch_credentials(client: object) -> None:
-    # Several SignalR endpoints (functions/signalr/router.py): each has its own credential.
+    # Several SignalR endpoints (functions.signalr.router): each has its own credential.
     for one in getattr(client, "clients", (client,)):
         _prefetch_credential(one.credential)
 

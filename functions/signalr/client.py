@@ -111,12 +111,12 @@ class SignalRClient:
         self.credential = credential or credential_for(info)
         self.timeouts = timeouts
         self.retry = retry
-        # One pause shared by every request to this endpoint (functions/signalr/throttle.py).
+        # One pause shared by every request to this endpoint (functions.signalr.throttle).
         self.gate = ThrottleGate()
         self.transport = Transport(_origin(info.server_url), retry, gate=self.gate)
 
     def for_negotiate(self) -> SignalRClient:
-        """The endpoint a client is sent to (functions/signalr/router.py picks among several)."""
+        """The endpoint a client is sent to (functions.signalr.router picks among several)."""
         return self
 
     def url_for(self, command: Command) -> str:
