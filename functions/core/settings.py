@@ -108,14 +108,15 @@ SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
                "SignalR's `application` name (a letter, then letters, digits or `_`; at most 64): passed on every "
                "upstream call and prefixed to negotiated hubs, so several apps share one instance",
                "none"),
-    SettingDoc(COMMANDS_QUEUE, "the commands queue (the queue trigger's binding reads it, so set it)",
-               f"`{DEFAULT_COMMANDS_QUEUE}`"),
+    SettingDoc(COMMANDS_QUEUE, "the commands queue, read by the queue trigger's bindings (`<name>-invalid` and "
+               "`<name>-poison` beside it)",
+               f"required (the bindings cannot resolve it); `{DEFAULT_COMMANDS_QUEUE}` in Bicep and the sample"),
     SettingDoc(COMMANDS_STORAGE_CONNECTION,
                "the commands and events queues' connection: a connection string, or identity-based "
                f"`{COMMANDS_STORAGE_CONNECTION}__queueServiceUri` (+ `__credential=managedidentity`, `__clientId`)",
                "required"),
-    SettingDoc(EVENTS_QUEUE, "the client events queue (the upstream receiver's output binding reads it)",
-               f"`{DEFAULT_EVENTS_QUEUE}`"),
+    SettingDoc(EVENTS_QUEUE, "the client events queue, read by the upstream receiver's output binding",
+               f"required (the binding cannot resolve it); `{DEFAULT_EVENTS_QUEUE}` in Bicep and the sample"),
     SettingDoc(UPSTREAM_IDENTITIES,
                "comma-separated object or app ids of the SignalR resource's managed identity, whose tokens the "
                "upstream receiver accepts",
@@ -178,12 +179,10 @@ class Settings:
     entra_metadata_url: str | None = None
     entra_accept_v1_tokens: bool = False
     allowed_hubs: frozenset[str] | None = None
-    commands_queue: str = DEFAULT_COMMANDS_QUEUE
     batch_parallelism: int = DEFAULT_BATCH_PARALLELISM
     batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
     application: str | None = None  # SignalR's `application` prefix: several apps share one instance
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
-    events_queue: str = DEFAULT_EVENTS_QUEUE
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
     # Every SignalR instance (functions.signalr.endpoints): AzureSignalRConnectionString as
@@ -220,14 +219,12 @@ class Settings:
             entra_accept_v1_tokens=_flag(ENTRA_ACCEPT_V1_TOKENS, env.get(ENTRA_ACCEPT_V1_TOKENS), problems),
             # Hub names are case-insensitive upstream, so the allow-list is too.
             allowed_hubs=frozenset(h.lower() for h in hubs) if hubs else None,
-            commands_queue=(env.get(COMMANDS_QUEUE) or "").strip() or DEFAULT_COMMANDS_QUEUE,
             batch_parallelism=_bounded_int(BATCH_PARALLELISM, env.get(BATCH_PARALLELISM),
                                            DEFAULT_BATCH_PARALLELISM, 1, 32, problems),
             batch_max_attempts=_bounded_int(BATCH_MAX_ATTEMPTS, env.get(BATCH_MAX_ATTEMPTS),
                                             DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
             application=application.lower() if application else None,
             allowed_client_apps=client_apps or None,
-            events_queue=(env.get(EVENTS_QUEUE) or "").strip() or DEFAULT_EVENTS_QUEUE,
             upstream_identities=identities,
             upstream_keys=_split(env.get(UPSTREAM_KEYS)),
             read_problems=tuple(problems),

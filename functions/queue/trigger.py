@@ -65,7 +65,7 @@ def _requeue_where_owed(facade: Facade, text: str, owed: tuple[str, ...], msg: f
 # typing.List, not list: the worker's queue converter only recognises the typing form.
 def execute_command(
     msg: func.QueueMessage,
-    deadletter: func.Out[typing.List[str]],  # noqa: UP006 - a str for one command, a list for a batch
+    deadletter: func.Out[typing.List[str]],  # noqa: UP006
     requeue: func.Out[str],
     poison: func.Out[typing.List[str]],  # noqa: UP006
 ) -> None:
@@ -94,7 +94,7 @@ def execute_command(
         outcome = facade.run_queued(command)
     except FacadeError as error:
         if not error.retryable:  # the one retry rule (functions.core.errors): refused for good
-            deadletter.set(message_record(reason_of(error), _origin(msg), msg.get_body() or b"", error))
+            deadletter.set([message_record(reason_of(error), _origin(msg), msg.get_body() or b"", error)])
             log.warning("queue command dead-lettered: %s reason=%s", ids, error.slug)
             return
         owed = pending_endpoints(error)
@@ -107,9 +107,9 @@ def execute_command(
         log.warning("queue command failed, will be retried: %s dequeue_count=%s error=%s",
                     ids, getattr(msg, "dequeue_count", None), error.slug)
         raise
-    if outcome.dead_letter_on_queue:
-        deadletter.set(message_record(f"not-found: {outcome.spec.not_found.detail}", _origin(msg),
-                                      msg.get_body() or b""))
+    if outcome.dead_letter_on_queue and outcome.not_found is not None:
+        deadletter.set([message_record(f"not-found: {outcome.not_found.detail}", _origin(msg),
+                                       msg.get_body() or b"")])
         log.warning("queue command dead-lettered: %s reason=not-found", ids)
         return
     log.info("queue command executed: %s status=%s", ids, outcome.status)
