@@ -8,6 +8,7 @@
                           [--app-dir DIR]   the function app's directory (default: the repository root)
     python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
     python -m devstack openapi          the facade's OpenAPI document (docs/openapi.json)
+    python -m devstack docs [--check]   rewrite the docs' sections generated from the code (devstack.docs_table)
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     token.add_argument("--state-dir", default=None, help=argparse.SUPPRESS)
 
     commands.add_parser("openapi", help="print the OpenAPI document")
+    docs = commands.add_parser("docs", help="rewrite the docs' sections generated from the code")
+    docs.add_argument("--check", action="store_true", help="only say which pages drifted; exit 1 if any")
     return parser.parse_args(argv)
 
 
@@ -80,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             print("devstack: no running stack found (start it with `make run`)", file=sys.stderr)
             return 1
         return 0
+    if args.command == "docs":
+        from devstack import docs_table
+
+        return docs_table.main(["--check"] if args.check else [])
     from functions.http.openapi import openapi_document
 
     print(json.dumps(openapi_document(), indent=2))

@@ -110,7 +110,7 @@ class Stack:
         self.managed_identity = managed_identity
         self.identity_header = secrets.token_urlsafe(24)  # the platform's IDENTITY_HEADER: per run
         self.backend = backend
-        # More SignalR instances (issue 12): each an emulator, configured as a named primary endpoint.
+        # More SignalR instances: each an emulator, configured as a named primary endpoint.
         self.extra_emulator_ports = extra_emulator_ports
         self.extra_emulators: list[subprocess.Popen] = []
         self.state_dir = state_dir
@@ -183,7 +183,7 @@ class Stack:
         } | self.endpoint_settings()
 
     def endpoint_settings(self) -> dict[str, str]:
-        """The extra emulators as named primary endpoints (functions/signalr/endpoints.py), with the
+        """The extra emulators as named primary endpoints (functions.signalr.endpoints), with the
         main connection string's credential."""
         from devstack.identity_endpoint import DEV_IDENTITY_CLIENT_ID
 

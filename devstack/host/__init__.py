@@ -7,7 +7,7 @@ queue triggers from Storage (Azurite). Azure Functions Core Tools installs from 
 downloads the extension bundle, from Microsoft's CDN; neither works on a machine limited to the
 package registries (this project's CI). Where Core Tools can be installed,
 ``python -m devstack up --core-tools`` runs the same stack with ``func start`` instead.
-See docs/local-host.md for what this host does like the Functions host and where it differs.
+See docs/development/local-host.md for what this host does like the Functions host and where it differs.
 
     from devstack.host import LocalHost
     with LocalHost("function_app", Path("."), port=0) as host:

@@ -4,7 +4,7 @@ The stack is the same (Azurite, the identity provider, the SignalR emulator, the
 only the function app runs under ``func start`` instead of ``devstack.host``. It is opt-in
 because Core Tools cannot be installed from the package registries alone: the npm package
 ``azure-functions-core-tools`` downloads the ``func`` binary at install, and ``func start``
-downloads the extension bundle named in host.json, both from Microsoft's CDN (docs/local-host.md).
+downloads the extension bundle named in host.json, both from Microsoft's CDN (docs/development/local-host.md).
 
 ``func start`` reads its settings only from ``local.settings.json`` in the app directory, so the
 stack's settings file is copied there for the run and removed at the end. A file there that the

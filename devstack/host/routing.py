@@ -84,7 +84,7 @@ def _parse_segment(raw: str, template: str) -> str | Param:
         return Param(found.group(1))
     raise RouteTemplateError(
         f"route {template!r}: {_unsupported(raw)} in segment {raw!r} is not supported by the local host "
-        "(it serves literal segments and {name} parameters only; see docs/local-host.md)"
+        "(it serves literal segments and {name} parameters only; see docs/development/local-host.md)"
     )
 
 

@@ -11,7 +11,7 @@
   surface, as :class:`SigningKeysUnavailable` (fail closed, 503), and retries are throttled
   by ``unavailable_retry_interval`` so a down endpoint is not hammered by every request.
 - A fast first request: ``prefetch()`` loads the keys when the worker loads the app (see
-  ``functions/core/warmup.py``), and when the key URL is known in advance (``jwks_url``; Entra's
+  ``functions.core.warmup``), and when the key URL is known in advance (``jwks_url``; Entra's
   is ``{authority}/{tenant}/discovery/v2.0/keys``) the keys are fetched at the same time as
   the OpenID configuration instead of after it: one round trip, not two. They are used only
   if the configuration then names that same ``jwks_uri``; otherwise its own is fetched.

@@ -3,10 +3,10 @@
 Concurrency: items go to one thread pool per worker process whose size is the
 ``SIGNALR_BATCH_PARALLELISM`` setting, so concurrent batches share the bound instead of
 multiplying it. Fewer send at once while the worker's CPU is the bottleneck
-(functions/core/runner_limit.py: more threads would only wait for the interpreter lock). The
+(functions.core.runner_limit: more threads would only wait for the interpreter lock). The
 requests themselves share the SignalR client's connection pool and its throttle gate
-(functions/signalr/throttle.py), so a 429/503 slows every item, not only its own.
-Per-item retries are the transport's (functions/signalr/transport.py): a send is never
+(functions.signalr.throttle), so a 429/503 slows every item, not only its own.
+Per-item retries are the transport's (functions.signalr.transport): a send is never
 repeated after it may have reached the service.
 
 Ordered batches run in the calling thread, one item after another, in array order. The

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from functions.core.errors import ConfigurationError
+from functions.signalr.endpoints import PREFIX as ENDPOINTS_PREFIX
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
@@ -34,7 +35,7 @@ COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
 EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
 UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
 UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
-# Batches (functions/core/batch_runner.py, functions/queue/batch.py).
+# Batches (functions.core.batch_runner, functions.queue.batch).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
 
@@ -62,6 +63,77 @@ DEFAULT_EVENTS_QUEUE = "signalr-events"
 DEFAULT_BATCH_PARALLELISM = 16
 DEFAULT_BATCH_MAX_ATTEMPTS = 5  # as host.json's maxDequeueCount for single-command messages
 MULTI_TENANT_IDS = frozenset({"organizations", "common"})
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """One setting as the configuration reference shows it (``python -m devstack docs`` writes the page)."""
+
+    name: str
+    meaning: str
+    unset: str  # what leaving it out means
+
+
+# Every setting the code and the bindings read, one line each. The reference page is generated from
+# this table and a test fails when a setting is read that the table does not describe.
+SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
+    SettingDoc(SIGNALR_CONNECTION_STRING,
+               "the SignalR instance: `Endpoint=https://<name>.service.signalr.net;AuthType=azure.msi;"
+               "ClientId=<client id>;Version=1.0;` (managed identity) or `Endpoint=…;AccessKey=…;Version=1.0;`; "
+               "also `AuthType=azure` or `azure.app`, `Port`, `ClientEndpoint`, `ServerEndpoint`, parsed with "
+               "the official SDKs' rules",
+               "required, unless named endpoints are set"),
+    SettingDoc(f"{ENDPOINTS_PREFIX}<name>__<type>",
+               "one more SignalR instance (a connection string); `<type>` is `primary` or `secondary`",
+               "one instance only"),
+    SettingDoc(f"{ENDPOINTS_PREFIX}<name>__<type>__serviceUri",
+               "the identity form of an instance, with `__credential=managedidentity` and `__clientId`, or "
+               "`__clientId` + `__tenantId` + `__clientSecret`, or neither (DefaultAzureCredential)",
+               "one instance only"),
+    SettingDoc(ENTRA_TENANT_ID, "the tenant GUID, or `organizations` for multi-tenant", "required"),
+    SettingDoc(ENTRA_AUDIENCES, "comma-separated accepted `aud` values, e.g. `api://<client-id>,<client-id>`",
+               "required"),
+    SettingDoc(ENTRA_ALLOWED_TENANTS, "comma-separated tenant GUIDs allowed in multi-tenant mode",
+               "required when multi-tenant"),
+    SettingDoc(ENTRA_ACCEPT_V1_TOKENS, "`true` to also accept v1.0 tokens (issuer `https://sts.windows.net/{tid}/`)",
+               "`false`"),
+    SettingDoc(ENTRA_ALLOWED_CLIENT_APPS,
+               "comma-separated application (client) ids allowed to call (`azp`, v1 `appid`)",
+               "any client app of an allowed tenant"),
+    SettingDoc(ENTRA_METADATA_URL,
+               "the OpenID configuration URL instead of Entra's (the local identity provider, tests)",
+               "the tenant's Entra configuration"),
+    SettingDoc(SIGNALR_ALLOWED_HUBS, "comma-separated allow-list of hubs (case-insensitive)", "any hub"),
+    SettingDoc(SIGNALR_APPLICATION,
+               "SignalR's `application` name (a letter, then letters, digits or `_`; at most 64): passed on every "
+               "upstream call and prefixed to negotiated hubs, so several apps share one instance",
+               "none"),
+    SettingDoc(COMMANDS_QUEUE, "the commands queue, read by the queue trigger's bindings (`<name>-invalid` and "
+               "`<name>-poison` beside it)",
+               f"required (the bindings cannot resolve it); `{DEFAULT_COMMANDS_QUEUE}` in Bicep and the sample"),
+    SettingDoc(COMMANDS_STORAGE_CONNECTION,
+               "the commands and events queues' connection: a connection string, or identity-based "
+               f"`{COMMANDS_STORAGE_CONNECTION}__queueServiceUri` (+ `__credential=managedidentity`, `__clientId`)",
+               "required"),
+    SettingDoc(EVENTS_QUEUE, "the client events queue, read by the upstream receiver's output binding",
+               f"required (the binding cannot resolve it); `{DEFAULT_EVENTS_QUEUE}` in Bicep and the sample"),
+    SettingDoc(UPSTREAM_IDENTITIES,
+               "comma-separated object or app ids of the SignalR resource's managed identity, whose tokens the "
+               "upstream receiver accepts",
+               "no token is accepted"),
+    SettingDoc(UPSTREAM_KEYS,
+               "access keys the upstream receiver checks signatures with besides the connection string's "
+               "(both keys during a rotation); access-key deployments only",
+               "the connection string's key only"),
+    SettingDoc(BATCH_PARALLELISM,
+               "most batch items one worker sends to SignalR at once, shared by its batches (1–32; fewer while "
+               "the worker's CPU is saturated)",
+               f"{DEFAULT_BATCH_PARALLELISM}"),
+    SettingDoc(BATCH_MAX_ATTEMPTS,
+               "attempts at what the facade re-queues (a batch's remaining items, a command still owed to some "
+               "endpoints) before `<queue>-poison` (1–100)",
+               f"{DEFAULT_BATCH_MAX_ATTEMPTS}"),
+)
 # The service's rule for the application name (and for hubs): a letter, then letters, digits, '_'.
 _APPLICATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -113,7 +185,7 @@ class Settings:
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
-    # Every SignalR instance (functions/signalr/endpoints.py): AzureSignalRConnectionString as
+    # Every SignalR instance (functions.signalr.endpoints): AzureSignalRConnectionString as
     # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
     signalr_endpoints: tuple[EndpointConfig, ...] = ()
     # Malformed values met while reading, by setting name (never by value). Reading never raises:

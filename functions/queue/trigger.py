@@ -57,7 +57,7 @@ def _requeue_where_owed(facade: Facade, text: str, owed: tuple[str, ...], msg: f
 @bp.queue_trigger(arg_name="msg", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 @bp.queue_output(arg_name="deadletter", queue_name=f"%{COMMANDS_QUEUE}%-invalid",
                  connection=COMMANDS_STORAGE_CONNECTION)
-# Batches (functions/queue/batch.py): what is left after a transient failure goes back on the
+# Batches (functions.queue.batch): what is left after a transient failure goes back on the
 # commands queue as one new message; what still fails after the last attempt, to the poison queue.
 @bp.queue_output(arg_name="requeue", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 @bp.queue_output(arg_name="poison", queue_name=f"%{COMMANDS_QUEUE}%-poison",

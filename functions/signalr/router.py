@@ -13,7 +13,7 @@ https://learn.microsoft.com/azure/azure-signalr/signalr-howto-scale-multi-instan
 
 Calls to several endpoints run concurrently (the caller's thread takes the first, a small pool
 the others), so a fan-out takes as long as the slowest endpoint, not the sum. An endpoint that
-fails to connect, times out or answers 5xx is marked down (functions/signalr/endpoint_health.py)
+fails to connect, times out or answers 5xx is marked down (functions.signalr.endpoint_health)
 and its failure does not fail the call; a failure on an endpoint still up does, and the error
 carries the endpoints still owed the command (``pending_endpoints``) so a queue retries only there.
 """

@@ -71,7 +71,7 @@ def parse_claims(header: str | None) -> list[dict[str, str]]:
     """``type: value, type: value`` as the service joins ``Claim.ToString()`` values.
 
     A value holding ``", "`` cannot be told from two claims; like the Functions extension, the
-    header is split on it, so such a value arrives in parts (documented in the README).
+    header is split on it, so such a value arrives in parts (documented in docs/guides/client-events.md).
     """
     claims = []
     for part in (header or "").split(", "):

@@ -39,7 +39,7 @@ class UpstreamReceiver:
     @cached_property
     def signature_keys(self) -> tuple[str, ...]:
         """Every SignalR endpoint's access key (the connection string's and those of
-        ``Azure__SignalR__Endpoints__*``, functions/signalr/endpoints.py) and the extra keys, for
+        ``Azure__SignalR__Endpoints__*``, functions.signalr.endpoints) and the extra keys, for
         rotation. A malformed connection string gives none: /api/health reports it."""
         access_keys = [e.info.access_key for e in self.settings.signalr_endpoints if e.info.access_key]
         return tuple(dict.fromkeys([*access_keys, *self.settings.upstream_keys]))

@@ -1,4 +1,4 @@
-"""The JSON schema of an events-queue message (README "Events from clients" shows it)."""
+"""The JSON schema of an events-queue message (docs/guides/client-events.md shows it)."""
 
 from __future__ import annotations
 

@@ -133,9 +133,9 @@ def test_every_transitive_runtime_dependency_is_pinned_at_the_installed_version(
     assert runtime_closure() == constraints()
 
 
-def test_the_readme_layout_names_every_module_of_the_app_and_the_stack():
-    readme = (ROOT / "README.md").read_text()
-    layout = readme[readme.index("## Project layout"):]
+def test_the_documented_layout_names_every_module_of_the_app_and_the_stack():
+    page = (ROOT / "docs" / "development" / "contributing.md").read_text()
+    layout = page[page.index("## Project layout"):]
     layout = layout[:layout.index("```", layout.index("```") + 3)]
     for folder in ("functions", "devstack"):
         for path in sorted((ROOT / folder).iterdir()):
@@ -143,4 +143,4 @@ def test_the_readme_layout_names_every_module_of_the_app_and_the_stack():
                 continue
             name = path.name if path.suffix == ".py" else path.name + "/"
             if path.is_dir() or path.suffix == ".py":
-                assert name in layout, f"README layout misses {folder}/{name}"
+                assert name in layout, f"the layout in docs/development/contributing.md misses {folder}/{name}"

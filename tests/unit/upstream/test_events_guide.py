@@ -1,4 +1,4 @@
-"""The README's "Events from clients" section shows the schema the code documents."""
+"""The "Events from clients" guide (docs/guides/client-events.md) shows the schema the code documents."""
 
 from __future__ import annotations
 
@@ -8,23 +8,22 @@ from pathlib import Path
 from functions.core.settings import EVENTS_QUEUE, UPSTREAM_IDENTITIES, UPSTREAM_KEYS
 from functions.upstream.schema import EVENT_SCHEMA
 
-README = Path(__file__).parents[3] / "README.md"
-BEGIN, END = "<!-- BEGIN events-schema", "<!-- END events-schema -->"
+GUIDE = Path(__file__).parents[3] / "docs" / "guides" / "client-events.md"
+BEGIN, END = "<!-- events-schema:begin -->", "<!-- events-schema:end -->"
 
 
 def section() -> str:
-    text = README.read_text()
-    return text[text.index("## Events from clients"):]
+    return GUIDE.read_text()
 
 
-def test_the_readme_schema_is_the_codes():
-    text = README.read_text()
+def test_the_guides_schema_is_the_codes():
+    text = GUIDE.read_text()
     block = text[text.index(BEGIN):text.index(END)]
     shown = block[block.index("```json") + len("```json"):block.rindex("```")]
     assert json.loads(shown) == EVENT_SCHEMA
 
 
-def test_the_readme_example_envelope_matches_the_schema():
+def test_the_guides_example_envelope_matches_the_schema():
     import jsonschema_rs
 
     text = section()
@@ -33,7 +32,7 @@ def test_the_readme_example_envelope_matches_the_schema():
     jsonschema_rs.validate(EVENT_SCHEMA, json.loads(example))
 
 
-def test_the_section_names_every_events_setting_and_the_route():
+def test_the_guide_names_every_events_setting_and_the_route():
     text = section()
     for name in (EVENTS_QUEUE, UPSTREAM_IDENTITIES, UPSTREAM_KEYS, "/api/upstream/{hub}/{category}/{event}"):
         assert f"`{name}`" in text or name in text, name
