@@ -36,8 +36,6 @@ from . import protocol
 from .connection import Connection
 
 _PLACEHOLDER = re.compile(r"\{(hub|category|event)\}")
-# Token claims that describe the token itself, not the user; not passed on as user claims.
-_TOKEN_CLAIMS = frozenset({"aud", "exp", "iat", "nbf", "iss"})
 # Query parameters the service consumes itself (the token and the connection token).
 _SERVICE_QUERY = frozenset({"access_token", "id", "hub", "negotiateVersion"})
 MAX_RESPONSE = 16 * 1024 * 1024  # the official emulator's limit on an invocation's answer
@@ -50,11 +48,15 @@ def signature(connection_id: str, access_key: str) -> str:
 
 
 def claim_strings(claims: Mapping[str, Any]) -> list[str]:
-    """``type: value`` per claim (``Claim.ToString()``), a list claim once per value."""
+    """``type: value`` per claim (``Claim.ToString()``), a list claim once per value.
+
+    Every claim of the client's token, as the official emulator forwards ``user.Claims``
+    (Azure/azure-signalr ``src/Microsoft.Azure.SignalR.Emulator/HubEmulator/
+    HttpUpstreamPropertiesFeature.cs``): ``aud``, ``exp``, ``iat`` and ``asrs.*`` included. The
+    claim types are the token's own names (not ASP.NET Core's inbound-mapped URIs).
+    """
     strings = []
     for name, value in claims.items():
-        if name in _TOKEN_CLAIMS or name.startswith("asrs."):
-            continue
         for item in value if isinstance(value, list) else [value]:
             strings.append(f"{name}: {item}")
     return strings

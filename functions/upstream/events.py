@@ -68,18 +68,25 @@ def _checked(field: str, value: str | None, check: Any) -> str | None:
 
 
 def parse_claims(header: str | None) -> list[dict[str, str]]:
-    """``type: value, type: value`` as the service joins ``Claim.ToString()`` values.
+    """``X-ASRS-User-Claims``, split as the Functions extension splits it.
 
-    A value holding ``", "`` cannot be told from two claims; like the Functions extension, the
-    header is split on it, so such a value arrives in parts (documented in the README).
+    The service joins ``Claim.ToString()`` values (``type: value``) with ``", "``. The extension
+    (Azure/azure-sdk-for-net ``sdk/signalr/Microsoft.Azure.WebJobs.Extensions.SignalRService/src/
+    TriggerBindings/Utils/SignalRTriggerUtils.cs`` ``GetClaimDictionary``) splits the header on
+    ``,`` dropping empty entries, splits each entry on ``": "`` dropping empty parts, keeps only
+    entries of exactly two parts (so ``a:b``, ``a: b: c`` or a bare ``a`` are dropped), and trims
+    type and value; so does this. A value holding ``,`` or ``": "`` cannot be told apart from
+    the separators and is cut or dropped, there and here.
+
+    Deliberate difference (docs/reference/fidelity.md): the extension builds a dictionary in which
+    the first value of a repeated type wins; the envelope keeps a list of every claim, in order
+    (``role: a, role: b`` gives both roles). Its first entry of a type is the extension's value.
     """
     claims = []
-    for part in (header or "").split(", "):
-        kind, separator, value = part.partition(": ")
-        if part and separator:
-            claims.append({"type": kind, "value": value})
-        elif part:
-            claims.append({"type": part, "value": ""})
+    for entry in (header or "").split(","):
+        parts = [part for part in entry.split(": ") if part]
+        if entry and len(parts) == 2:
+            claims.append({"type": parts[0].strip(), "value": parts[1].strip()})
     return claims
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.contract_data import load_functions_extension
+from functions.upstream.events import parse_claims
 from functions.upstream.signature import is_signed, sign
 
 FACTS = load_functions_extension()
@@ -29,3 +30,12 @@ def test_each_key_signs_as_the_extension_computes(key, expected):
     # and one entry of the two the service sends is enough, with either key alone
     header = ",".join(SIGNATURES["signatures"])
     assert is_signed(SIGNATURES["connection_id"], header, (key,))
+
+
+@pytest.mark.parametrize("case", FACTS["claims_vectors"]["cases"], ids=lambda case: case["header"])
+def test_the_extensions_claims_cases(case):
+    claims = parse_claims(case["header"])
+    first_of_each: dict[str, str] = {}
+    for claim in claims:  # the extension's dictionary: the first value of a type wins
+        first_of_each.setdefault(claim["type"], claim["value"])
+    assert first_of_each == case["expected"]

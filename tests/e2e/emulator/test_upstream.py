@@ -56,6 +56,8 @@ def test_a_client_session_posts_connected_messages_and_disconnected_in_order(emu
         assert post.headers["X-ASRS-User-Id"] == "ana"
         assert post.headers["X-ASRS-Client-Query"] == "?room=blue"
         assert "nameid: ana" in post.headers["X-ASRS-User-Claims"]
+        # every claim of the token, as the official emulator forwards user.Claims
+        assert any(c.startswith("exp: ") for c in post.headers["X-ASRS-User-Claims"].split(", "))
         assert post.headers["Content-Type"] == "application/json"
         assert is_signed(client.connection_id, post.headers["X-ASRS-Signature"], [DEV_ACCESS_KEY])
     assert json.loads(posts[0].body) == {"type": 10}

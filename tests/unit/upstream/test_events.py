@@ -121,3 +121,20 @@ def test_the_application_prefix_is_taken_off_the_hub(deliver, upstream_env):
     reset_facade()
     assert deliver(service_headers(hub="shop_chat"), CONNECTED).envelope["hub"] == "chat"
 
+
+
+@pytest.mark.parametrize(("header", "claims"), [
+    ("nameid: ana,role: admin", [("nameid", "ana"), ("role", "admin")]),
+    ("nameid: ana, role: a, role: b", [("nameid", "ana"), ("role", "a"), ("role", "b")]),
+    ("a:b, bare, a: b: c, nameid: ana", [("nameid", "ana")]),
+    ("k: : v", [("k", "v")]),
+    ("name: Doe, Jane", [("name", "Doe")]),
+    (",,nameid:  ana  ,", [("nameid", "ana")]),
+    ("k: ", []),
+], ids=["comma without space", "repeated type kept", "not two parts dropped", "empty parts dropped",
+        "a comma cuts the value", "empty entries and spaces", "empty value dropped"])
+def test_claims_are_split_as_the_functions_extension_splits_them(deliver, header, claims):
+    # SignalRTriggerUtils.GetClaimDictionary: ',' (empty entries dropped), then ': ' (empty parts
+    # dropped), exactly two parts, both trimmed; the envelope keeps repeated types (documented).
+    envelope = deliver(service_headers(**{"X-ASRS-User-Claims": header}), CONNECTED).envelope
+    assert [(c["type"], c["value"]) for c in envelope["claims"]] == claims
