@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import quote
 
 import aiohttp
 
@@ -36,8 +36,6 @@ from . import protocol
 from .connection import Connection
 
 _PLACEHOLDER = re.compile(r"\{(hub|category|event)\}")
-# Query parameters the service consumes itself (the token and the connection token).
-_SERVICE_QUERY = frozenset({"access_token", "id", "hub", "negotiateVersion"})
 MAX_RESPONSE = 16 * 1024 * 1024  # the official emulator's limit on an invocation's answer
 OPEN_CONNECTION, CLOSE_CONNECTION = 10, 11  # serverless protocol message types
 
@@ -62,11 +60,15 @@ def claim_strings(claims: Mapping[str, Any]) -> list[str]:
     return strings
 
 
-def client_query(query: Mapping[str, str] | str) -> str:
-    """The client's own query parameters, as ``?a=b`` (empty when there are none)."""
-    pairs = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else list(query.items())
-    kept = [(k, v) for k, v in pairs if k not in _SERVICE_QUERY]
-    return "?" + urlencode(kept) if kept else ""
+def client_query(query: str) -> str:
+    """The client's query string as the client sent it, as ``?a=b`` (empty when there is none).
+
+    Raw, ``access_token``, ``id`` and ``hub`` included: the official emulator forwards
+    ``Request.QueryString`` unchanged (Azure/azure-signalr ``src/Microsoft.Azure.SignalR.Emulator/
+    HubEmulator/HttpUpstreamPropertiesFeature.cs``) and nothing documents that the service
+    filters it, so the receiver must remove the token itself (functions/upstream/events.py).
+    """
+    return "?" + query if query else ""
 
 
 class Upstream:

@@ -12,8 +12,9 @@ HttpServerlessMessageHandler.cs``):
 
 Headers: ``X-ASRS-Hub``, ``X-ASRS-Category``, ``X-ASRS-Event``, ``X-ASRS-Connection-Id``, and
 when known ``X-ASRS-User-Id``, ``X-ASRS-User-Claims`` (``type: value`` strings joined by
-``, ``), ``X-ASRS-Client-Query`` (the client's query string). Every value is checked;
-anything else is a 400 naming the field.
+``, ``), ``X-ASRS-Client-Query`` (the client's query string, as the client sent it: it may hold
+the client's ``access_token``, which ``client_query`` removes). Every value is checked; anything
+else is a 400 naming the field.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 from functions.catalog.rules import Invalid, check_hub, check_id, require_text
 from functions.core.errors import FieldError, ValidationError
@@ -88,6 +90,34 @@ def parse_claims(header: str | None) -> list[dict[str, str]]:
         if entry and len(parts) == 2:
             claims.append({"type": parts[0].strip(), "value": parts[1].strip()})
     return claims
+
+
+# Query parameters that belong to the service, not to the app: the client's bearer token (browsers
+# put it in the WebSocket URL), the connection token, and the service's own ``asrs.*`` values.
+_SERVICE_PARAMETERS = frozenset({"access_token", "id"})
+
+
+def _is_service_parameter(pair: str) -> bool:
+    # ASP.NET Core reads query names case-insensitively and decodes them (``%5F`` is ``_``), so
+    # the comparison does too: ``Access%5FToken=`` is the same token.
+    name = unquote_plus(pair.split("=", 1)[0]).strip().lower()
+    return name in _SERVICE_PARAMETERS or name.startswith("asrs.")
+
+
+def client_query(header: str | None) -> str | None:
+    """The client's query without ``?`` and without ``access_token``, ``id`` and ``asrs.*``.
+
+    The service may forward the client's raw query (the official emulator forwards
+    ``Request.QueryString`` as it is: Azure/azure-signalr ``src/Microsoft.Azure.SignalR.Emulator/
+    HubEmulator/HttpUpstreamPropertiesFeature.cs``), so the client's token would otherwise reach
+    the queue and every backend that reads it. The other parameters stay exactly as sent (their
+    encoding untouched); None when nothing is left.
+    """
+    if header is None:
+        return None
+    text = header[1:] if header.startswith("?") else header
+    kept = [pair for pair in text.split("&") if pair and not _is_service_parameter(pair)]
+    return "&".join(kept) or None
 
 
 def read_connection(headers: Any) -> str:
@@ -164,7 +194,6 @@ def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: byt
     else:
         raise _invalid("category", "must be 'connections' or 'messages'")
     user_id = _checked("X-ASRS-User-Id", _header(headers, "X-ASRS-User-Id"), check_id)
-    query = _header(headers, "X-ASRS-Client-Query")
     return {
         "id": uuid.uuid4().hex,
         "hub": hub.lower(),
@@ -173,7 +202,7 @@ def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: byt
         "connectionId": connection_id,
         "userId": user_id,
         "claims": parse_claims(_header(headers, "X-ASRS-User-Claims")),
-        "clientQuery": query[1:] if query and query.startswith("?") else query,
+        "clientQuery": client_query(_header(headers, "X-ASRS-Client-Query")),
         **fields,
         "receivedAt": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }

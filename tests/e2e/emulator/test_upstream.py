@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -54,7 +55,9 @@ def test_a_client_session_posts_connected_messages_and_disconnected_in_order(emu
         assert post.headers["X-ASRS-Connection-Id"] == client.connection_id
         assert post.headers["X-ASRS-Hub"] == "chat"
         assert post.headers["X-ASRS-User-Id"] == "ana"
-        assert post.headers["X-ASRS-Client-Query"] == "?room=blue"
+        # the raw query, as the official emulator forwards it (the receiver removes id and access_token)
+        forwarded = parse_qs(post.headers["X-ASRS-Client-Query"].removeprefix("?"))
+        assert (forwarded["hub"], forwarded["room"], len(forwarded["id"])) == (["chat"], ["blue"], 1)
         assert "nameid: ana" in post.headers["X-ASRS-User-Claims"]
         # every claim of the token, as the official emulator forwards user.Claims
         assert any(c.startswith("exp: ") for c in post.headers["X-ASRS-User-Claims"].split(", "))
@@ -97,9 +100,10 @@ def test_the_url_template_percent_encodes_each_value():
     assert upstream.url("chat", "messages", "a/b c") == "https://app.example/api/upstream/chat/messages/a%2Fb%20c?code=x"
 
 
-def test_the_client_query_leaves_out_what_the_service_consumes():
-    assert client_query("hub=chat&id=tok&access_token=secret&room=blue") == "?room=blue"
-    assert client_query("hub=chat") == ""
+def test_the_client_query_is_forwarded_raw_as_the_official_emulator_does():
+    raw = "hub=chat&id=tok&access_token=secret&room=a%26b"
+    assert client_query(raw) == "?" + raw
+    assert client_query("") == ""
 
 
 def test_with_a_managed_identity_each_call_carries_that_identitys_token(sink, identity_provider):

@@ -84,6 +84,9 @@ def test_connect_send_invoke_stop_each_land_on_the_queue_once(quiet_stack, event
     assert invoke["invocationId"]
     assert disconnected["error"] is None
     assert len({e["id"] for e in read}) == 4
+    # the emulator forwards the raw query (id=<connection token> included); the receiver drops it
+    assert all({pair.split("=")[0] for pair in (e["clientQuery"] or "").split("&")}.isdisjoint({"id", "access_token"})
+               for e in read)
 
 
 def test_hundreds_of_events_arrive_exactly_once(quiet_stack, events):

@@ -138,3 +138,17 @@ def test_claims_are_split_as_the_functions_extension_splits_them(deliver, header
     # dropped), exactly two parts, both trimmed; the envelope keeps repeated types (documented).
     envelope = deliver(service_headers(**{"X-ASRS-User-Claims": header}), CONNECTED).envelope
     assert [(c["type"], c["value"]) for c in envelope["claims"]] == claims
+
+
+@pytest.mark.parametrize(("query", "kept"), [
+    ("?hub=chat&id=tok&access_token=eyJ.secret.sig&room=blue", "hub=chat&room=blue"),
+    ("?access_token=eyJ.secret.sig", None),
+    ("?Access_Token=a&ACCESS%5FTOKEN=b&ID=c&asrs.op=x&ASRS.s.uid=y&room=a%26b", "room=a%26b"),
+    ("access_token=a&&room=blue&", "room=blue"),
+    ("?room=blue&id", "room=blue"),
+    ("?room=a+b&idx=1&asrs=2", "room=a+b&idx=1&asrs=2"),
+], ids=["the service's own", "only a token", "any case, encoded", "empty pairs", "a bare id", "look-alikes kept"])
+def test_the_client_query_loses_the_token_and_the_services_parameters(deliver, query, kept):
+    delivery = deliver(service_headers(**{"X-ASRS-Client-Query": query}), CONNECTED)
+    assert delivery.envelope["clientQuery"] == kept
+    assert "secret" not in delivery.queued
