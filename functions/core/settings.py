@@ -28,12 +28,15 @@ COMMANDS_QUEUE = "SIGNALR_COMMANDS_QUEUE"
 COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
 # Upstream events (functions/upstream): the queue they go to (same storage connection as the
 # commands queue), the SignalR resource identities whose tokens the receiver accepts, and the
-# access keys it checks `X-ASRS-Signature` with besides the connection string's own. The keys
-# setting is for access-key deployments only (Bicep deploys with managed identity), so it is
-# not in APP_SETTING_NAMES.
+# access keys it checks `X-ASRS-Signature` with besides the connection string's own. Once
+# identities are listed, a signature alone is refused unless SIGNALR_UPSTREAM_ACCEPT_SIGNATURES
+# says both are accepted (a migration from access keys). The keys and the migration switch are
+# for access-key deployments only (Bicep deploys with managed identity and writes no key), so
+# they are not in APP_SETTING_NAMES.
 EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
 UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
 UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
+UPSTREAM_ACCEPT_SIGNATURES = "SIGNALR_UPSTREAM_ACCEPT_SIGNATURES"
 # Batches (functions/core/batch_runner.py, functions/queue/batch.py).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
@@ -115,6 +118,8 @@ class Settings:
     events_queue: str = DEFAULT_EVENTS_QUEUE
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
+    # With upstream_identities set, also accept a signature alone (during a migration to identity).
+    upstream_accept_signatures: bool = False
     # Every SignalR instance (functions/signalr/endpoints.py): AzureSignalRConnectionString as
     # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
     signalr_endpoints: tuple[EndpointConfig, ...] = ()
@@ -159,6 +164,7 @@ class Settings:
             events_queue=(env.get(EVENTS_QUEUE) or "").strip() or DEFAULT_EVENTS_QUEUE,
             upstream_identities=identities,
             upstream_keys=_split(env.get(UPSTREAM_KEYS)),
+            upstream_accept_signatures=_flag(UPSTREAM_ACCEPT_SIGNATURES, env.get(UPSTREAM_ACCEPT_SIGNATURES), problems),
             read_problems=tuple(problems),
         )
 

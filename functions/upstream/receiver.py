@@ -9,7 +9,13 @@ so a forger learns nothing about which check stopped it:
   ``SIGNALR_UPSTREAM_IDENTITIES`` (a valid token of any other identity: 403);
 - any other request must carry ``X-ASRS-Signature`` with a valid signature of its
   ``X-ASRS-Connection-Id`` made with the connection string's access key or one listed in
-  ``SIGNALR_UPSTREAM_KEYS`` (anything else: 401).
+  ``SIGNALR_UPSTREAM_KEYS`` (anything else: 401);
+- but once ``SIGNALR_UPSTREAM_IDENTITIES`` is set, a request without a token is 401 whatever its
+  signature: a signature covers only the connection id, so one captured request would let anyone
+  forge events for that connection for as long as the key lives. ``SIGNALR_UPSTREAM_ACCEPT_SIGNATURES
+  =true`` accepts both while a deployment moves from access keys to the identity. 401, not 403:
+  the request did not present the credential the receiver requires (no identity was proven to
+  be refused), and the same words as any failed signature.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ class UpstreamReceiver:
             if not principal.is_app or not ({principal.object_id, principal.client_app_id} & allowed):
                 raise PermissionDenied("This identity may not deliver upstream events")
             return "identity"
+        if self.settings.upstream_identities and not self.settings.upstream_accept_signatures:
+            raise AuthenticationError(NOT_FROM_THE_SERVICE)
         if not is_signed(headers.get("X-ASRS-Connection-Id"), headers.get("X-ASRS-Signature"),
                          self.signature_keys):
             raise AuthenticationError(NOT_FROM_THE_SERVICE)
