@@ -99,6 +99,26 @@ def _bounded_int(name: str, value: str | None, default: int, low: int, high: int
     return int(text)
 
 
+def _namespace_problems(application: str | None, hubs: tuple[str, ...]) -> list[str]:
+    """Settings under which two apps on one SignalR instance could name the same service hub.
+
+    The service names a hub ``<application>_<hub>``, so ``app`` + ``foo_chat`` and ``app_foo`` +
+    ``chat`` are one hub: each app would receive the other's client events and reach its clients.
+    The prefix is unambiguous only when neither side can hold the separator. (Multi-tenant
+    namespaces, ``t`` + 32 hex digits, hold none.)
+    """
+    if application is None:
+        return []
+    problems = []
+    if "_" in application:
+        problems.append(f"{SIGNALR_APPLICATION} must not contain '_': '<application>_<hub>' could then be "
+                        "another application's hub")
+    if any("_" in hub for hub in hubs):
+        problems.append(f"{SIGNALR_ALLOWED_HUBS} must not name a hub containing '_' when {SIGNALR_APPLICATION} "
+                        "is set: '<application>_<hub>' could then be another application's hub")
+    return problems
+
+
 @dataclass(frozen=True)
 class Settings:
     """The facade's configuration. Values are read as given; ``problems()`` says what is wrong."""
@@ -136,6 +156,7 @@ class Settings:
         if application is not None and not _APPLICATION.fullmatch(application):
             problems.append(f"{SIGNALR_APPLICATION} must start with a letter and hold only letters, digits or "
                             "underscores (at most 64)")
+        problems.extend(_namespace_problems(application, hubs))
         client_apps = frozenset(a.lower() for a in _split(env.get(ENTRA_ALLOWED_CLIENT_APPS)))
         if any(not is_guid(a) for a in client_apps):
             problems.append(f"{ENTRA_ALLOWED_CLIENT_APPS} must list application (client) ids")

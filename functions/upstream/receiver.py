@@ -1,5 +1,9 @@
 """The receiver's steps, in order: authenticate → read → check the hub → the envelope.
 
+The hub check: with ``SIGNALR_APPLICATION`` (and, multi-tenant, each allowed tenant's namespace)
+only the facade's own hubs are taken (``namespace``); another app's hub on the same SignalR
+instance is 403 and nothing is queued. Then ``SIGNALR_ALLOWED_HUBS``.
+
 Authentication comes first and answers only 401 or 403, with the same words whatever failed,
 so a forger learns nothing about which check stopped it:
 
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.core.command import MAX_BODY_BYTES
 from functions.core.errors import AuthenticationError, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
+from functions.core.facade import tenant_namespace
 from functions.upstream import events
 from functions.upstream.signature import is_signed
 
@@ -80,19 +85,38 @@ class UpstreamReceiver:
             raise UnsupportedMediaType("Upstream bodies must be application/json (the JSON hub protocol)")
         return raw
 
-    def hub_name(self, service_hub: str) -> str:
-        """The hub as the facade names it: the service's name without the application prefix."""
-        application = self.settings.application
-        if application and service_hub.startswith(application + "_"):
-            return service_hub[len(application) + 1:]
-        return service_hub
+    @cached_property
+    def namespaces(self) -> dict[str, tuple[str | None, str | None]]:
+        """Each hub prefix this facade owns (``<application>_``, in multi-tenant mode one per
+        allowed tenant, as ``Facade.application_for`` names them), with its application and tenant.
+        Empty: no namespace, every hub is the facade's."""
+        tenants: tuple[str | None, ...] = self.settings.entra_allowed_tenants if self.settings.is_multi_tenant \
+            else (None,)
+        prefixes: dict[str, tuple[str | None, str | None]] = {}
+        for tenant in tenants:
+            parts = [p for p in (self.settings.application, tenant and tenant_namespace(tenant)) if p]
+            if parts:
+                prefixes["_".join(parts) + "_"] = (self.settings.application, tenant)
+        return prefixes
+
+    def namespace(self, service_hub: str) -> tuple[str, str | None, str | None]:
+        """``(hub, application, tenant)`` for a service hub, or 403 when it is not in this facade's
+        namespace: another app's hub on the same instance (its users must not reach our backends).
+        Under a namespace the rest holds no ``_``: ``app_foo_chat`` may be app ``app_foo``'s hub."""
+        if not self.namespaces:
+            return service_hub, None, None
+        for prefix, (application, tenant) in self.namespaces.items():
+            rest = service_hub[len(prefix):]
+            if service_hub.startswith(prefix) and rest and "_" not in rest:
+                return rest, application, tenant
+        raise PermissionDenied("The hub is not in this facade's SignalR application")
 
     def receive(self, headers: Any, route: dict[str, str], raw: bytes) -> dict[str, Any]:
         authenticated_by = self.authenticate(headers)
         body = self.read_body(headers, raw)
         connection_id = events.read_connection(headers)
         envelope = events.read_event(headers, route, connection_id, body)
-        envelope["hub"] = self.hub_name(envelope["hub"])
+        envelope["hub"], envelope["application"], envelope["tenant"] = self.namespace(envelope["hub"])
         self.facade.check_hub_allowed(envelope["hub"])
         envelope["authenticatedBy"] = authenticated_by
         return envelope

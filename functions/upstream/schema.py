@@ -12,7 +12,8 @@ EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "hub", "category", "event", "connectionId", "userId", "claims", "clientQuery",
-                 "invocationId", "target", "arguments", "error", "receivedAt", "authenticatedBy"],
+                 "invocationId", "target", "arguments", "error", "receivedAt", "authenticatedBy", "application",
+                 "tenant"],
     "properties": {
         "id": {"type": "string", "description": "unique per upstream request (32 hex digits)"},
         "hub": {"type": "string", "description": "lower case, without the SIGNALR_APPLICATION prefix"},
@@ -31,5 +32,8 @@ EVENT_SCHEMA: dict[str, Any] = {
         "error": {**_NULLABLE_STRING, "description": "why a connection ended, on disconnected"},
         "receivedAt": {"type": "string", "format": "date-time"},
         "authenticatedBy": {"enum": ["signature", "identity"]},
+        "application": {**_NULLABLE_STRING, "description": "SIGNALR_APPLICATION (lower case) the hub is in"},
+        "tenant": {**_NULLABLE_STRING,
+                   "description": "multi-tenant mode: the tenant (GUID) whose namespace the hub is in"},
     },
 }
