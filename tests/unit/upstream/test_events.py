@@ -152,3 +152,34 @@ def test_the_client_query_loses_the_token_and_the_services_parameters(deliver, q
     delivery = deliver(service_headers(**{"X-ASRS-Client-Query": query}), CONNECTED)
     assert delivery.envelope["clientQuery"] == kept
     assert "secret" not in delivery.queued
+
+
+def _padded(deliver, padding: str, extra: int):
+    """An event whose queue message is ``extra`` bytes over (or under) the 64 KiB limit."""
+    from functions.upstream.receiver import MAX_QUEUE_MESSAGE
+
+    base = deliver(messages(), invocation("newMessage", [""], "1"))
+    size = len(base.queued.encode("utf-8")) + 4 * base.queued.count("&")
+    unit = 5 if padding == "&" else len(padding.encode("utf-8"))
+    count, rest = divmod(MAX_QUEUE_MESSAGE - size + extra, unit)
+    return deliver(messages(), invocation("newMessage", [padding * count + "x" * rest], "1"))
+
+
+@pytest.mark.parametrize("padding", ["x", "&"], ids=["plain", "xml-escaped"])
+def test_an_event_that_fills_one_queue_message_exactly_is_queued(deliver, padding):
+    delivery = _padded(deliver, padding, 0)
+    assert delivery.status == 204
+    assert len(delivery.queued.encode("utf-8")) + 4 * delivery.queued.count("&") == 64 * 1024
+
+
+@pytest.mark.parametrize("padding", ["x", "&"], ids=["plain", "xml-escaped"])
+def test_an_event_one_byte_over_a_queue_message_is_413_and_nothing_is_queued(deliver, padding):
+    delivery = _padded(deliver, padding, 1)
+    assert delivery.status == 413
+    assert delivery.queued is None
+
+
+def test_an_event_between_a_queue_message_and_the_services_limit_is_413(deliver):
+    delivery = deliver(messages(), invocation("newMessage", ["x" * (512 * 1024)]))
+    assert (delivery.status, delivery.queued) == (413, None)
+    assert "65536" in delivery.response.get_body().decode()
