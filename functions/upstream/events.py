@@ -156,9 +156,13 @@ def _connection_fields(event: str, raw: bytes) -> dict[str, Any]:
     return {"error": error if event == "disconnected" else None}
 
 
-def _invocation_fields(event: str, raw: bytes) -> dict[str, Any]:
-    text = raw[:-1] if raw.endswith(RECORD_SEPARATOR) else raw
-    message = _body_object(text)
+def _invocation_fields(event: str, raw: bytes, messagepack: bool) -> dict[str, Any]:
+    if messagepack:
+        from functions.upstream.messagepack import read_invocation
+
+        message = read_invocation(raw)
+    else:
+        message = _body_object(raw[:-1] if raw.endswith(RECORD_SEPARATOR) else raw)
     if message.get("type") != INVOCATION:
         raise _invalid("body.type", "must be 1 (an Invocation message)")
     target = message.get("target")
@@ -175,8 +179,13 @@ def _invocation_fields(event: str, raw: bytes) -> dict[str, Any]:
     return {"invocationId": invocation_id, "target": target, "arguments": arguments}
 
 
-def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: bytes) -> dict[str, Any]:
-    """The envelope for one upstream request (hub allow-list and auth are the receiver's)."""
+def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: bytes,
+               messagepack: bool = False) -> dict[str, Any]:
+    """The envelope for one upstream request (hub allow-list and auth are the receiver's).
+
+    ``messagepack``: the body is a MessagePack hub protocol Invocation (``functions.upstream.
+    messagepack``); connection events are JSON whatever the client's protocol, as the service
+    sends them."""
     hub = _required(headers, "X-ASRS-Hub")
     _checked("X-ASRS-Hub", hub, check_hub)
     category = _required(headers, "X-ASRS-Category")
@@ -187,10 +196,12 @@ def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: byt
                                             ("event", event, route.get("event"))):
         if header_value != route_value:
             raise _invalid(field, "the URL and the X-ASRS headers disagree")
+    if category == CONNECTIONS and messagepack:
+        raise _invalid("body", "connection events are JSON (the service sends them so for every protocol)")
     if category == CONNECTIONS:
         fields = {"invocationId": None, "target": None, "arguments": None, **_connection_fields(event, raw)}
     elif category == MESSAGES:
-        fields = {**_invocation_fields(event, raw), "error": None}
+        fields = {**_invocation_fields(event, raw, messagepack), "error": None}
     else:
         raise _invalid("category", "must be 'connections' or 'messages'")
     user_id = _checked("X-ASRS-User-Id", _header(headers, "X-ASRS-User-Id"), check_id)

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 # (3.37) takes 65,536 UTF-8 bytes and refuses 65,537 ("request body is too large").
 MAX_QUEUE_MESSAGE = 64 * 1024
 _XML_ESCAPE_EXTRA = {"&": len("&amp;") - 1, "<": len("&lt;") - 1, ">": len("&gt;") - 1}
-MESSAGEPACK_TYPES = ("application/x-msgpack", "application/msgpack", "application/vnd.msgpack")
+MESSAGEPACK_TYPES = ("application/x-msgpack",)  # as the extension: exactly this media type
 NOT_FROM_THE_SERVICE = "The request does not prove that it comes from the SignalR Service"
 
 
@@ -81,17 +81,19 @@ class UpstreamReceiver:
         return "signature"
 
     @staticmethod
-    def read_body(headers: Any, raw: bytes) -> bytes:
+    def read_body(headers: Any, raw: bytes) -> tuple[bytes, bool]:
+        """The body and whether it is MessagePack (a client on the MessagePack hub protocol);
+        the media types the Functions extension takes (``SignalRTriggerDispatcher.cs``)."""
         declared = headers.get("Content-Length")
         if (declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(raw) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"An upstream body is at most {MAX_BODY_BYTES} bytes (the service's limit)")
         media_type = (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         if media_type in MESSAGEPACK_TYPES:
-            raise UnsupportedMediaType("MessagePack hub protocol bodies are not supported: clients must use the "
-                                       "JSON hub protocol")
+            return raw, True
         if raw.strip() and media_type != "application/json":
-            raise UnsupportedMediaType("Upstream bodies must be application/json (the JSON hub protocol)")
-        return raw
+            raise UnsupportedMediaType("Upstream bodies must be application/json or application/x-msgpack "
+                                       "(the JSON or MessagePack hub protocol)")
+        return raw, False
 
     @cached_property
     def namespaces(self) -> dict[str, tuple[str | None, str | None]]:
@@ -137,9 +139,9 @@ class UpstreamReceiver:
 
     def receive(self, headers: Any, route: dict[str, str], raw: bytes) -> dict[str, Any]:
         authenticated_by = self.authenticate(headers)
-        body = self.read_body(headers, raw)
+        body, messagepack = self.read_body(headers, raw)
         connection_id = events.read_connection(headers)
-        envelope = events.read_event(headers, route, connection_id, body)
+        envelope = events.read_event(headers, route, connection_id, body, messagepack)
         envelope["hub"], envelope["application"], envelope["tenant"] = self.namespace(envelope["hub"])
         self.facade.check_hub_allowed(envelope["hub"])
         envelope["authenticatedBy"] = authenticated_by
