@@ -3,7 +3,8 @@
 One URL template (``{hub}``, ``{category}``, ``{event}``, each percent-encoded like
 ``Uri.EscapeDataString``); a POST per event with the ``X-ASRS-*`` headers and
 ``X-ASRS-Signature: sha256=<HEX>`` (HMAC-SHA256 of the connection id keyed with the access
-key); the JSON hub protocol bodies. Sources: azure-docs ``articles/azure-signalr/
+key); message bodies in the client's hub protocol (``application/x-msgpack`` for MessagePack
+clients), connection events always JSON. Sources: azure-docs ``articles/azure-signalr/
 concept-upstream.md``; the official emulator, Azure/azure-signalr
 ``src/Microsoft.Azure.SignalR.Emulator/Upstreams/HttpUpstreamTrigger.cs`` and
 ``HubEmulator/HttpServerlessMessageHandler.cs`` (read, not copied).
@@ -94,10 +95,13 @@ class Upstream:
         return _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe=""), self.template)
 
     def headers(self, connection: Connection, category: str, event: str) -> dict[str, str]:
+        # Messages go in the client's protocol, connection events always as JSON (the official
+        # emulator's HttpServerlessMessageHandler.cs).
+        messagepack = connection.messagepack and category == "messages"
         headers = {"X-ASRS-Connection-Id": connection.id, "X-ASRS-Hub": connection.hub,
                    "X-ASRS-Category": category, "X-ASRS-Event": event,
                    "X-ASRS-Signature": signature(connection.id, self.access_key),
-                   "Content-Type": "application/json"}
+                   "Content-Type": "application/x-msgpack" if messagepack else "application/json"}
         if connection.user:
             headers["X-ASRS-User-Id"] = connection.user
         if connection.claims:
@@ -141,13 +145,14 @@ class Upstream:
             message["error"] = error
         await self._post(connection, "connections", "disconnected", json.dumps(message).encode())
 
-    async def invoke(self, connection: Connection, record: str, message: Mapping[str, Any]) -> None:
-        """Post the client's Invocation; answer an ``invoke`` with the upstream's Completion."""
+    async def invoke(self, connection: Connection, record: str | bytes, message: Mapping[str, Any]) -> None:
+        """Post the client's Invocation (a JSON record, or a length-prefixed MessagePack message as
+        the client sent it); answer an ``invoke`` with the upstream's Completion."""
         target = message.get("target")
         if not isinstance(target, str) or not target:
             raise protocol.ProtocolError("an Invocation needs a target")
-        status, answer = await self._post(connection, "messages", target,
-                                          (record + protocol.RECORD_SEPARATOR).encode("utf-8"))
+        body = record if isinstance(record, bytes) else (record + protocol.RECORD_SEPARATOR).encode("utf-8")
+        status, answer = await self._post(connection, "messages", target, body)
         invocation_id = message.get("invocationId")
         if not isinstance(invocation_id, str):
             return
@@ -155,6 +160,8 @@ class Upstream:
             connection.send(protocol.completion(invocation_id))
         elif status == 200 and len(answer) > MAX_RESPONSE:
             connection.send(protocol.completion(invocation_id, "Invocation failed, response too large."))
+        elif status == 200 and connection.messagepack:
+            connection.send(answer)  # already MessagePack protocol messages, relayed as they are
         elif status == 200:
             text = answer.decode("utf-8", errors="replace")
             connection.send(text if text.endswith(protocol.RECORD_SEPARATOR) else text + protocol.RECORD_SEPARATOR)
