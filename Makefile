@@ -25,8 +25,10 @@ $(CHECKOV):
 	python3 -m venv .venv-checkov
 	.venv-checkov/bin/python -m pip install -q "checkov==$(CHECKOV_VER)"
 
+# ruff over everything; mypy over the deployed app (pyproject.toml [tool.mypy] names the files).
 lint: $(PY_STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # The whole gate (what CI runs): every lane, unit, integration, e2e and slow.
 test: setup lint
@@ -37,10 +39,11 @@ test-unit: $(PY_STAMP)
 	$(PY) -m pytest -m unit -q
 
 # `make run ENDPOINTS=2`: two SignalR emulators behind the facade (stop one to watch the failover);
-# `make run VERBOSE=1`: the Azure SDKs' HTTP traffic too.
+# `make run VERBOSE=1`: the Azure SDKs' HTTP traffic too; `make run CORE_TOOLS=1`: the function app under
+# Azure Functions Core Tools (`func start`, installed separately; docs/local-host.md).
 ENDPOINTS ?= 1
 run: $(PY_STAMP) $(NODE_STAMP)
-	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity) $(if $(VERBOSE),--verbose) --endpoints $(ENDPOINTS)
+	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity) $(if $(VERBOSE),--verbose) $(if $(CORE_TOOLS),--core-tools) --endpoints $(ENDPOINTS)
 
 # The proof (issue 7): each prints a report; bench also writes docs/benchmarks.md.
 bench: $(PY_STAMP) $(NODE_STAMP)
@@ -57,4 +60,4 @@ package: $(PY_STAMP)
 	$(PY) -m devstack.package dist/signalr-facade.zip
 
 clean:
-	rm -rf dist $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .devstack
+	rm -rf dist $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .mypy_cache .devstack

@@ -4,6 +4,8 @@
                           [--idp-port 7072] [--identity-port 7073] [--no-backend]
                           [--endpoints N]   N SignalR emulators on 8888, 8889, ... (several endpoints)
                           [--verbose]       the Azure SDKs' HTTP traffic too
+                          [--core-tools]    the function app under Azure Functions Core Tools (`func start`)
+                          [--app-dir DIR]   the function app's directory (default: the repository root)
     python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
     python -m devstack openapi          the facade's OpenAPI document (docs/openapi.json)
 """
@@ -36,6 +38,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="SignalR emulators, one endpoint each, on consecutive ports (1-4, default 1)")
     up.add_argument("--verbose", action="store_true",
                     help="log everything, the Azure SDKs' HTTP traffic too (default: one line per event)")
+    up.add_argument("--core-tools", action="store_true",
+                    help="run the function app with `func start` (Azure Functions Core Tools, installed "
+                         "separately) instead of the in-process host")
+    up.add_argument("--app-dir", default=None, help="the function app's directory (default: the repository root)")
 
     token = commands.add_parser("token", help="print one bearer token the running stack accepts")
     token.add_argument("--role", action="append", default=[], help="app role (repeatable)")
@@ -57,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port, args.identity_port)
         state_dir = Path(args.state_dir) if args.state_dir else ROOT / ".devstack"
         return up(ports, state_dir, managed_identity=args.managed_identity, backend=not args.no_backend,
-                  endpoints=args.endpoints, verbose=args.verbose)
+                  endpoints=args.endpoints, verbose=args.verbose, core_tools=args.core_tools,
+                  app_dir=Path(args.app_dir).resolve() if args.app_dir else ROOT)
     if args.command == "token":
         from devstack.idp import ALL_PERMISSIONS, mint_from_state
         from devstack.stack import ROOT

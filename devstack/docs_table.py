@@ -1,12 +1,16 @@
-"""The README's operations table, generated from the catalog: ``python -m devstack.docs_table``.
+"""Tables the docs hold, generated from the code: ``python -m devstack.docs_table``.
 
-The README holds the output between ``<!-- operations:begin -->`` and ``<!-- operations:end -->``;
-a test fails when the two drift apart.
+- the operations table, from the catalog, between ``<!-- operations:begin -->`` and ``<!-- operations:end -->``;
+- the queue's outcome per error, from the one retry rule (``functions.core.errors``), between
+  ``<!-- queue-outcomes:begin -->`` and ``<!-- queue-outcomes:end -->``.
+
+Tests fail when the docs and the code drift apart.
 """
 
 from __future__ import annotations
 
 from functions.catalog.operations import COMMAND_PERMISSIONS, OPERATIONS, Answer, OperationSpec
+from functions.core.errors import error_classes
 
 BEGIN = "<!-- operations:begin -->"
 END = "<!-- operations:end -->"
@@ -41,5 +45,19 @@ def operations_table() -> str:
     return "\n".join([HEADER, *rows])
 
 
+QUEUE_BEGIN = "<!-- queue-outcomes:begin -->"
+QUEUE_END = "<!-- queue-outcomes:end -->"
+
+
+def queue_outcomes_table() -> str:
+    """What the commands queue does with a command that failed, per error (the one retry rule)."""
+    rows = ["| error | `type` (problem slug) | HTTP status | on the queue |", "|---|---|---|---|"]
+    for cls in error_classes():
+        fate = ("retried, then `<queue>-poison` (a batch item: re-queued)" if cls.retryable
+                else "dead-lettered at once to `<queue>-invalid`")
+        rows.append(f"| `{cls.__name__}` | `{cls.slug}` | {cls.status} | {fate} |")
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
-    print(f"{BEGIN}\n{operations_table()}\n{END}")
+    print(f"{BEGIN}\n{operations_table()}\n{END}\n\n{QUEUE_BEGIN}\n{queue_outcomes_table()}\n{QUEUE_END}")

@@ -49,7 +49,7 @@ class Router:
     def __init__(self, route_prefix: str, functions: list[FunctionSpec]) -> None:
         self.prefix = route_prefix.strip("/")
         http = [f for f in functions if isinstance(f.trigger, HttpTriggerSpec)]
-        # Stable sort: equal precedence keeps registration order.
+        # Stable sort: equal precedence keeps registration order (routing.py).
         self.functions = sorted(http, key=lambda f: f.trigger.route.precedence)  # type: ignore[union-attr]
 
     def segments(self, raw_path: str) -> list[str] | None:

@@ -22,6 +22,9 @@ from functions.catalog.answers import CLIENT_RESULT_SCHEMA, GROUP_PAGE_SCHEMA, G
 from functions.catalog.rules import Rule
 from functions.core.errors import ClientInvocationFailed, ClientTimeout, ContinuationRefused, FacadeError
 
+# Every facade route starts here: host.json's extensions.http.routePrefix (a test holds the two equal).
+ROUTE_PREFIX = "/api"
+
 
 class Permission(StrEnum):
     """App roles (``roles``) and delegated scopes (``scp``), the same names in both."""

@@ -33,11 +33,6 @@ def read_message(text: str) -> Any:
     return parse_json(text, "message")
 
 
-def parse_command(text: str) -> Command:
-    """Validate one message; raise ValidationError or OperationNotAllowed naming what is wrong."""
-    return command_from_message(read_message(text))
-
-
 def command_from_message(data: Any) -> Command:
     if not isinstance(data, dict):
         raise ValidationError([FieldError("message", "must be a JSON object")])

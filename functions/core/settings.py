@@ -130,12 +130,10 @@ class Settings:
     entra_metadata_url: str | None = None
     entra_accept_v1_tokens: bool = False
     allowed_hubs: frozenset[str] | None = None
-    commands_queue: str = DEFAULT_COMMANDS_QUEUE
     batch_parallelism: int = DEFAULT_BATCH_PARALLELISM
     batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
     application: str | None = None  # SignalR's `application` prefix: several apps share one instance
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
-    events_queue: str = DEFAULT_EVENTS_QUEUE
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
     # With upstream_identities set, also accept a signature alone (during a migration to identity).
@@ -175,14 +173,12 @@ class Settings:
             entra_accept_v1_tokens=_flag(ENTRA_ACCEPT_V1_TOKENS, env.get(ENTRA_ACCEPT_V1_TOKENS), problems),
             # Hub names are case-insensitive upstream, so the allow-list is too.
             allowed_hubs=frozenset(h.lower() for h in hubs) if hubs else None,
-            commands_queue=(env.get(COMMANDS_QUEUE) or "").strip() or DEFAULT_COMMANDS_QUEUE,
             batch_parallelism=_bounded_int(BATCH_PARALLELISM, env.get(BATCH_PARALLELISM),
                                            DEFAULT_BATCH_PARALLELISM, 1, 32, problems),
             batch_max_attempts=_bounded_int(BATCH_MAX_ATTEMPTS, env.get(BATCH_MAX_ATTEMPTS),
                                             DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
             application=application.lower() if application else None,
             allowed_client_apps=client_apps or None,
-            events_queue=(env.get(EVENTS_QUEUE) or "").strip() or DEFAULT_EVENTS_QUEUE,
             upstream_identities=identities,
             upstream_keys=_split(env.get(UPSTREAM_KEYS)),
             upstream_accept_signatures=_flag(UPSTREAM_ACCEPT_SIGNATURES, env.get(UPSTREAM_ACCEPT_SIGNATURES), problems),

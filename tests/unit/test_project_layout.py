@@ -39,6 +39,13 @@ def test_the_queue_trigger_reads_its_queue_and_connection_from_settings(register
     assert {trigger["connection"]} | {b["connection"] for b in outputs.values()} == {COMMANDS_STORAGE_CONNECTION}
 
 
+def test_the_route_prefix_is_defined_once_as_host_json_sets_it():
+    from functions.catalog.operations import ROUTE_PREFIX
+
+    host = json.loads((ROOT / "host.json").read_text())
+    assert "/" + host["extensions"]["http"]["routePrefix"] == ROUTE_PREFIX
+
+
 def test_the_sample_settings_name_every_setting_the_code_reads():
     values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
     optional_dev_only = {"ENTRA_METADATA_URL"}
