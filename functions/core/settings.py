@@ -29,12 +29,15 @@ COMMANDS_QUEUE = "SIGNALR_COMMANDS_QUEUE"
 COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
 # Upstream events (functions/upstream): the queue they go to (same storage connection as the
 # commands queue), the SignalR resource identities whose tokens the receiver accepts, and the
-# access keys it checks `X-ASRS-Signature` with besides the connection string's own. The keys
-# setting is for access-key deployments only (Bicep deploys with managed identity), so it is
-# not in APP_SETTING_NAMES.
+# access keys it checks `X-ASRS-Signature` with besides the connection string's own. Once
+# identities are listed, a signature alone is refused unless SIGNALR_UPSTREAM_ACCEPT_SIGNATURES
+# says both are accepted (a migration from access keys). The keys and the migration switch are
+# for access-key deployments only (Bicep deploys with managed identity and writes no key), so
+# they are not in APP_SETTING_NAMES.
 EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
 UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
 UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
+UPSTREAM_ACCEPT_SIGNATURES = "SIGNALR_UPSTREAM_ACCEPT_SIGNATURES"
 # Batches (functions.core.batch_runner, functions.queue.batch).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
@@ -105,8 +108,10 @@ SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
                "the tenant's Entra configuration"),
     SettingDoc(SIGNALR_ALLOWED_HUBS, "comma-separated allow-list of hubs (case-insensitive)", "any hub"),
     SettingDoc(SIGNALR_APPLICATION,
-               "SignalR's `application` name (a letter, then letters, digits or `_`; at most 64): passed on every "
-               "upstream call and prefixed to negotiated hubs, so several apps share one instance",
+               "SignalR's `application` name (a letter, then letters or digits; at most 64): passed on every "
+               "upstream call and prefixed to negotiated hubs, so several apps share one instance. No `_`, and "
+               "`SIGNALR_ALLOWED_HUBS` may then name no hub with `_` (`app` + `foo_chat` would be `app_foo` + "
+               "`chat`): a settings problem",
                "none"),
     SettingDoc(COMMANDS_QUEUE, "the commands queue, read by the queue trigger's bindings (`<name>-invalid` and "
                "`<name>-poison` beside it)",
@@ -125,6 +130,10 @@ SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
                "access keys the upstream receiver checks signatures with besides the connection string's "
                "(both keys during a rotation); access-key deployments only",
                "the connection string's key only"),
+    SettingDoc(UPSTREAM_ACCEPT_SIGNATURES,
+               "`true` to accept signed upstream requests although `SIGNALR_UPSTREAM_IDENTITIES` is set: only "
+               "while moving a deployment from access keys to the identity; access-key deployments only",
+               "`false`: once an identity is listed, a request without its token is 401"),
     SettingDoc(BATCH_PARALLELISM,
                "most batch items one worker sends to SignalR at once, shared by its batches (1–32; fewer while "
                "the worker's CPU is saturated)",
@@ -168,6 +177,26 @@ def _bounded_int(name: str, value: str | None, default: int, low: int, high: int
     return int(text)
 
 
+def _namespace_problems(application: str | None, hubs: tuple[str, ...]) -> list[str]:
+    """Settings under which two apps on one SignalR instance could name the same service hub.
+
+    The service names a hub ``<application>_<hub>``, so ``app`` + ``foo_chat`` and ``app_foo`` +
+    ``chat`` are one hub: each app would receive the other's client events and reach its clients.
+    The prefix is unambiguous only when neither side can hold the separator. (Multi-tenant
+    namespaces, ``t`` + 32 hex digits, hold none.)
+    """
+    if application is None:
+        return []
+    problems = []
+    if "_" in application:
+        problems.append(f"{SIGNALR_APPLICATION} must not contain '_': '<application>_<hub>' could then be "
+                        "another application's hub")
+    if any("_" in hub for hub in hubs):
+        problems.append(f"{SIGNALR_ALLOWED_HUBS} must not name a hub containing '_' when {SIGNALR_APPLICATION} "
+                        "is set: '<application>_<hub>' could then be another application's hub")
+    return problems
+
+
 @dataclass(frozen=True)
 class Settings:
     """The facade's configuration. Values are read as given; ``problems()`` says what is wrong."""
@@ -185,6 +214,8 @@ class Settings:
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
+    # With upstream_identities set, also accept a signature alone (during a migration to identity).
+    upstream_accept_signatures: bool = False
     # Every SignalR instance (functions.signalr.endpoints): AzureSignalRConnectionString as
     # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
     signalr_endpoints: tuple[EndpointConfig, ...] = ()
@@ -201,6 +232,7 @@ class Settings:
         if application is not None and not _APPLICATION.fullmatch(application):
             problems.append(f"{SIGNALR_APPLICATION} must start with a letter and hold only letters, digits or "
                             "underscores (at most 64)")
+        problems.extend(_namespace_problems(application, hubs))
         client_apps = frozenset(a.lower() for a in _split(env.get(ENTRA_ALLOWED_CLIENT_APPS)))
         if any(not is_guid(a) for a in client_apps):
             problems.append(f"{ENTRA_ALLOWED_CLIENT_APPS} must list application (client) ids")
@@ -227,6 +259,7 @@ class Settings:
             allowed_client_apps=client_apps or None,
             upstream_identities=identities,
             upstream_keys=_split(env.get(UPSTREAM_KEYS)),
+            upstream_accept_signatures=_flag(UPSTREAM_ACCEPT_SIGNATURES, env.get(UPSTREAM_ACCEPT_SIGNATURES), problems),
             read_problems=tuple(problems),
         )
 

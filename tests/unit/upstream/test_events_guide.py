@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from functions.core.settings import EVENTS_QUEUE, UPSTREAM_IDENTITIES, UPSTREAM_KEYS
+from functions.core.settings import EVENTS_QUEUE, UPSTREAM_ACCEPT_SIGNATURES, UPSTREAM_IDENTITIES, UPSTREAM_KEYS
 from functions.upstream.schema import EVENT_SCHEMA
 
 GUIDE = Path(__file__).parents[3] / "docs" / "guides" / "client-events.md"
@@ -34,5 +34,6 @@ def test_the_guides_example_envelope_matches_the_schema():
 
 def test_the_guide_names_every_events_setting_and_the_route():
     text = section()
-    for name in (EVENTS_QUEUE, UPSTREAM_IDENTITIES, UPSTREAM_KEYS, "/api/upstream/{hub}/{category}/{event}"):
+    for name in (EVENTS_QUEUE, UPSTREAM_IDENTITIES, UPSTREAM_KEYS, UPSTREAM_ACCEPT_SIGNATURES,
+                 "/api/upstream/{hub}/{category}/{event}"):
         assert f"`{name}`" in text or name in text, name
