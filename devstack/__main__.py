@@ -4,7 +4,9 @@
                           [--idp-port 7072] [--identity-port 7073] [--no-backend]
                           [--endpoints N]   N SignalR emulators on 8888, 8889, ... (several endpoints)
                           [--verbose]       the Azure SDKs' HTTP traffic too
+                          [--state-dir DIR] where the stack keeps its files (default .devstack)
     python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
+                             [--state-dir DIR] the stack's, as given to `up` (default .devstack)
     python -m devstack openapi          the facade's OpenAPI document (docs/openapi.json)
 """
 
@@ -14,6 +16,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+STATE_DIR_HELP = "where the stack keeps its files (default .devstack)"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -29,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="managed-identity endpoint stand-in, with --managed-identity (default 7073)")
     up.add_argument("--managed-identity", action="store_true",
                     help="reach SignalR as on Azure: AuthType=azure.msi through a local identity endpoint")
-    up.add_argument("--state-dir", default=None, help="where the stack keeps its files (default .devstack)")
+    up.add_argument("--state-dir", default=None, help=STATE_DIR_HELP)
     up.add_argument("--no-backend", action="store_true",
                     help="do not run the sample chat backend (upstream events stay on the events queue)")
     up.add_argument("--endpoints", type=int, default=1, choices=range(1, 5), metavar="N",
@@ -43,7 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     token.add_argument("--user", help="the caller's object id (oid)")
     token.add_argument("--tenant", help="tenant id (tid)")
     token.add_argument("--lifetime", type=int, default=3600, help="seconds (default 3600)")
-    token.add_argument("--state-dir", default=None, help=argparse.SUPPRESS)
+    token.add_argument("--state-dir", default=None, help=STATE_DIR_HELP + "; the same directory as `up`'s")
 
     commands.add_parser("openapi", help="print the OpenAPI document")
     return parser.parse_args(argv)
@@ -60,9 +64,11 @@ def main(argv: list[str] | None = None) -> int:
                   endpoints=args.endpoints, verbose=args.verbose)
     if args.command == "token":
         from devstack.idp import ALL_PERMISSIONS, mint_from_state
-        from devstack.stack import ROOT
+        from devstack.idp.state import STATE_FILE
+        from devstack.stack import ROOT, idp_state_dir
 
-        state_dir = args.state_dir or ROOT / ".devstack" / "idp"
+        # One meaning for --state-dir: the stack's directory, as `up` takes it; the provider's keys are in it.
+        state_dir = idp_state_dir(Path(args.state_dir) if args.state_dir else ROOT / ".devstack")
         # No role and no scope asked for: a token with every permission, for the tour.
         roles = args.role or ([] if args.scope else list(ALL_PERMISSIONS))
         kwargs = {"roles": roles, "scopes": args.scope, "lifetime": args.lifetime}
@@ -70,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(mint_from_state(state_dir, **kwargs))
         except FileNotFoundError:
-            print("devstack: no running stack found (start it with `make run`)", file=sys.stderr)
+            print(f"devstack: no running stack found: looked for {state_dir / STATE_FILE} (start the stack with "
+                  "`make run`, or pass the --state-dir `python -m devstack up` was given)", file=sys.stderr)
             return 1
         return 0
     from functions.http.openapi import openapi_document

@@ -47,7 +47,7 @@ class RunningStack:
     def token(self, *args: str) -> str:
         """A token from the stack's own CLI, as a user would get one."""
         result = subprocess.run(
-            [sys.executable, "-m", "devstack", "token", "--state-dir", str(self.state_dir / "idp"), *args],
+            [sys.executable, "-m", "devstack", "token", "--state-dir", str(self.state_dir), *args],
             cwd=ROOT, capture_output=True, text=True, timeout=30, check=True,
         )
         return result.stdout.strip()

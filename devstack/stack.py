@@ -43,6 +43,11 @@ SIGNALR_IDENTITY_OID = "5160a15e-0000-4000-8000-000000000001"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 
 
+def idp_state_dir(state_dir: Path) -> Path:
+    """Where, in a stack's state directory, the identity provider keeps its keys (for `devstack token`)."""
+    return state_dir / "idp"
+
+
 @dataclass(frozen=True)
 class Ports:
     host: int = 7071
@@ -105,7 +110,7 @@ class Stack:
 
     @property
     def idp_state(self) -> Path:
-        return self.state_dir / "idp"
+        return idp_state_dir(self.state_dir)
 
     @property
     def base_url(self) -> str:
