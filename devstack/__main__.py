@@ -29,6 +29,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     up.add_argument("--emulator-port", type=int, default=8888, help="SignalR emulator (default 8888)")
     up.add_argument("--queue-port", type=int, default=10001, help="Azurite queue service (default 10001)")
     up.add_argument("--idp-port", type=int, default=7072, help="development identity provider (default 7072)")
+    up.add_argument("--idp-tls-port", type=int, default=7074,
+                    help="the identity provider over https, for MSAL and azure-identity (default 7074)")
+    up.add_argument("--idp-clients", default=None,
+                    help="JSON file: client id -> app roles for client-credentials tokens (unlisted: every permission)")
     up.add_argument("--identity-port", type=int, default=7073,
                     help="managed-identity endpoint stand-in, with --managed-identity (default 7073)")
     up.add_argument("--managed-identity", action="store_true",
@@ -58,10 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         from devstack.stack import ROOT, Ports, up
 
-        ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port, args.identity_port)
+        ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port, args.identity_port,
+                      args.idp_tls_port)
         state_dir = Path(args.state_dir) if args.state_dir else ROOT / ".devstack"
         return up(ports, state_dir, managed_identity=args.managed_identity, backend=not args.no_backend,
-                  endpoints=args.endpoints, verbose=args.verbose)
+                  endpoints=args.endpoints, verbose=args.verbose,
+                  idp_clients=Path(args.idp_clients) if args.idp_clients else None)
     if args.command == "token":
         from devstack.idp import ALL_PERMISSIONS, mint_from_state
         from devstack.idp.state import STATE_FILE

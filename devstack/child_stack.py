@@ -69,11 +69,12 @@ class RunningStack:
 
 def start_stack(tmp_path: Path, *extra_args: str, managed_identity: bool = False) -> RunningStack:
     """``extra_args`` go to ``devstack up`` (e.g. ``--no-backend``)."""
-    ports = {name: free_port() for name in ("host", "emulator", "queue", "idp", "identity")}
+    ports = {name: free_port() for name in ("host", "emulator", "queue", "idp", "identity", "idp_tls")}
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "up", "--host-port", str(ports["host"]),
          "--emulator-port", str(ports["emulator"]), "--queue-port", str(ports["queue"]),
-         "--idp-port", str(ports["idp"]), "--identity-port", str(ports["identity"]), "--state-dir", str(tmp_path),
+         "--idp-port", str(ports["idp"]), "--identity-port", str(ports["identity"]),
+         "--idp-tls-port", str(ports["idp_tls"]), "--state-dir", str(tmp_path),
          *(["--managed-identity"] if managed_identity else []), *extra_args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

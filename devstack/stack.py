@@ -55,6 +55,7 @@ class Ports:
     queue: int = 10001
     idp: int = 7072
     identity: int = 7073
+    idp_tls: int = 7074  # the provider over https, for MSAL and azure-identity (they insist on https)
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 30.0) -> None:
@@ -85,7 +86,8 @@ def port_is_bound(port: int) -> bool:
 def check_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     for name, port in vars(ports).items():
         if name not in skip and port_is_bound(port):
-            raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port")
+            flag = name.replace("_", "-")
+            raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{flag}-port")
 
 
 class Stack:
@@ -93,7 +95,9 @@ class Stack:
 
     def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
                  managed_identity: bool = False, backend: bool = True,
-                 extra_emulator_ports: tuple[int, ...] = (), verbose: bool = False) -> None:
+                 extra_emulator_ports: tuple[int, ...] = (), verbose: bool = False,
+                 idp_clients: Path | None = None) -> None:
+        self.idp_clients = idp_clients  # client id -> app roles for the token endpoint (None: every permission)
         self.ports = ports
         self.verbose = verbose  # the Azure SDKs' HTTP traffic too (off: one line per event)
         self.managed_identity = managed_identity
@@ -181,7 +185,9 @@ class Stack:
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.azurite.start()
-        idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state))
+        idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state),
+                          "--tls-port", str(self.ports.idp_tls),
+                          *(["--clients", str(self.idp_clients)] if self.idp_clients else []))
         from devstack.idp import DEV_TENANT_ID, V1_ISSUER
 
         # The emulator takes both kinds of token, as the service does unless local auth is off.
@@ -198,6 +204,7 @@ class Stack:
         emulator = emulator_on(self.ports.emulator)
         self.extra_emulators = [emulator_on(port) for port in self.extra_emulator_ports]
         wait_for_port(self.ports.idp, idp)
+        wait_for_port(self.ports.idp_tls, idp)
         wait_for_port(self.ports.emulator, emulator)
         for port, process in zip(self.extra_emulator_ports, self.extra_emulators, strict=True):
             wait_for_port(port, process)
@@ -264,6 +271,18 @@ class Stack:
         self.children.clear()
         self.azurite.stop()
 
+    @property
+    def audience(self) -> str:
+        from devstack.idp import DEV_AUDIENCE
+
+        return DEV_AUDIENCE
+
+    @property
+    def tenant(self) -> str:
+        from devstack.idp import DEV_TENANT_ID
+
+        return DEV_TENANT_ID
+
     def credential_line(self) -> str:
         if self.managed_identity:
             return f"managed identity (AuthType=azure.msi) via http://127.0.0.1:{self.ports.identity}"
@@ -278,7 +297,10 @@ signalr-facade local stack is up.
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}{self._extra_banner()}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
                           (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')
-  Dev identity provider   http://127.0.0.1:{self.ports.idp}
+  Dev identity provider   http://127.0.0.1:{self.ports.idp}   (audience {self.audience})
+                          token endpoint http://127.0.0.1:{self.ports.idp}/{self.tenant}/oauth2/v2.0/token
+                          over https (MSAL, azure-identity): https://127.0.0.1:{self.ports.idp_tls}
+                          with REQUESTS_CA_BUNDLE={self.idp_state / "tls-cert.pem"}
   SignalR credential      {self.credential_line()}
 
 Try it:
@@ -297,14 +319,14 @@ Ctrl-C stops everything.
 
 
 def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False,
-       backend: bool = True, endpoints: int = 1, verbose: bool = False) -> int:
+       backend: bool = True, endpoints: int = 1, verbose: bool = False, idp_clients: Path | None = None) -> int:
     check_free(ports, skip=() if managed_identity else ("identity",))
     extra = tuple(ports.emulator + n for n in range(1, endpoints))
     for port in extra:
         if port_is_bound(port):
             raise SystemExit(f"port {port} (emulator for --endpoints) is in use")
     stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra,
-                  verbose=verbose)
+                  verbose=verbose, idp_clients=idp_clients)
     stack.stopping.on_signals()
     try:
         stack.start()
