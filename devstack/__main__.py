@@ -8,6 +8,8 @@
     python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
                              [--state-dir DIR] the stack's, as given to `up` (default .devstack)
     python -m devstack openapi          the facade's OpenAPI document (docs/openapi.json)
+    python -m devstack replay --from Q [--to Q] [--dry-run] [--settings FILE]
+                                        dead-lettered or poisoned commands back onto the commands queue
 """
 
 from __future__ import annotations
@@ -54,10 +56,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     token.add_argument("--state-dir", default=None, help=STATE_DIR_HELP + "; the same directory as `up`'s")
 
     commands.add_parser("openapi", help="print the OpenAPI document")
+    commands.add_parser("replay", help="move dead-lettered or poisoned commands back onto the commands queue "
+                                       "(python -m devstack replay --help)", add_help=False)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["replay"]:  # its own parser: python -m devstack replay --help
+        from devstack.replay import main as replay_main
+
+        return replay_main(argv[1:])
     args = parse_args(argv)
     if args.command == "up":
         from devstack.stack import ROOT, Ports, up
