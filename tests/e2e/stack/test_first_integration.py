@@ -102,3 +102,13 @@ def test_every_snippet_of_the_guide_is_an_example_run_here():
     for language, body in fenced:
         if language in ("python", "javascript"):
             assert body.strip().startswith("--8<--"), f"a {language} snippet not included from an example file"
+
+
+def test_the_smoke_command_passes_against_the_local_stack(stack, env):
+    """`make smoke` runs python -m devstack.smoke; here against the local stack with a connection string."""
+    token = run("dev_token.py", env).strip()
+    result = subprocess.run([sys.executable, "-m", "devstack.smoke", "--url", stack.base_url, "--token", token,
+                             "--storage-connection", env["COMMANDS_STORAGE"]], capture_output=True, text=True,
+                            timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok  ") == 6
