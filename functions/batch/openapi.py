@@ -9,9 +9,7 @@ from functions.catalog.rules import CORRELATION_ID
 from functions.core.batch import MAX_BATCH_ITEMS
 from functions.core.queued import BATCH_OPERATIONS
 
-PROBLEM = {"$ref": "#/components/responses/Problem"}
-
-# What the counts mean (issue 26): an item's documented answer is not a failure, a 404 included where the
+# What the counts mean: an item's documented answer is not a failure, a 404 included where the
 # catalog calls it an answer (an existence check, a connection that is gone).
 SUCCEEDED = ("Items that got their operation's documented answer: 2xx, and 404 where the operation documents it as "
              "an answer (an existence check saying 'no', a connection that is already gone).")

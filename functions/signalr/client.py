@@ -115,9 +115,17 @@ class SignalRClient:
         self.gate = ThrottleGate()
         self.transport = Transport(_origin(info.server_url), retry, gate=self.gate)
 
+    @property
+    def clients(self) -> tuple[SignalRClient, ...]:
+        return (self,)
+
     def for_negotiate(self) -> SignalRClient:
-        """The endpoint a client is sent to (functions/signalr/router.py picks among several)."""
+        """The endpoint a client is sent to (``functions.signalr.router`` picks among several)."""
         return self
+
+    def report(self) -> None:
+        """No background probes for one endpoint: the facade checks it on demand."""
+        return None
 
     def url_for(self, command: Command) -> str:
         # The service is case-insensitive on hubs; the official SDK lowercases them.

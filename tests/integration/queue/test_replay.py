@@ -14,12 +14,7 @@ from azure.storage.queue import QueueClient, QueueServiceClient
 from clients.node_client import node_available
 from devstack.__main__ import main
 from devstack.azurite import AzuriteQueue
-from functions.core.batch import BatchItem
-from functions.core.batch_runner import ItemResult
-from functions.core.errors import ValidationError
-from functions.queue.batch import item_record
-from functions.queue.trigger import dead_letter_record
-from support.bindings import queue_message
+from functions.queue.records import Origin, item_record, message_record
 
 PAYLOAD = {"target": "newMessage", "arguments": ["hello"]}
 SINGLE = {"operation": "broadcast", "hub": "chat", "payload": PAYLOAD}
@@ -48,10 +43,9 @@ def queues(azurite: AzuriteQueue, monkeypatch: pytest.MonkeyPatch) -> tuple[Queu
 
 def records() -> list[str]:
     """One record of each shape, written by the facade's own record builders."""
-    single = dead_letter_record(queue_message(json.dumps(SINGLE)), "validation: hub: not allowed")
-    item = item_record(ItemResult(BatchItem(3, ITEM, error=ValidationError([]))), "forbidden: SignalR.Send",
-                       "msg-2", 1)
-    not_utf8 = dead_letter_record(queue_message(b"\xff\xfe"), "bad-request: not UTF-8")
+    single = message_record("validation: hub: not allowed", Origin("msg-1", 1), json.dumps(SINGLE).encode())
+    item = item_record("forbidden: SignalR.Send", Origin("msg-2", 1, attempt=2), 3, ITEM)
+    not_utf8 = message_record("bad-request: not UTF-8", Origin("msg-3", 1), b"\xff\xfe")
     return [single, item, POISONED, not_utf8]
 
 

@@ -22,7 +22,8 @@ def dead_letter(registered_functions, facade_env):
         deadletter = OutCapture()
         function(queue_message(text), deadletter, OutCapture(), OutCapture())
         assert deadletter.value, "the message was not dead-lettered"
-        return json.loads(deadletter.value)
+        value = deadletter.value
+        return json.loads(value[0] if isinstance(value, list) else value)
 
     return run
 
