@@ -84,8 +84,9 @@ def batch(req: func.HttpRequest) -> func.HttpResponse:
         return problem_response(error)
     body = {
         "results": [result_entry(r) for r in results],
-        "succeeded": sum(1 for r in results if r.problem is None),
-        "failed": sum(1 for r in results if r.problem is not None),
+        # A 404 the catalog calls an answer carries its problem document, yet is the item's answer: not failed.
+        "succeeded": sum(1 for r in results if r.error is None),
+        "failed": sum(1 for r in results if r.error is not None),
     }
     return func.HttpResponse(json.dumps(body).encode(), status_code=MULTI_STATUS, headers=dict(NO_STORE),
                              mimetype="application/json")

@@ -8,6 +8,8 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     │   ├── PayloadTooLarge         body over the limit (413)
     │   ├── UnsupportedMediaType    body is not JSON (415)
     │   ├── OperationNotAllowed     the operation is not offered on this path (400)
+    │   ├── NoSuchRoute             no function serves the path (404, from the catch-all function)
+    │   ├── MethodNotAllowed        the path is served, not for this method (405 + Allow)
     │   └── ContinuationRefused     SignalR refused a continuation token the caller sent back (400)
     ├── AuthenticationError       no usable credentials (401 + WWW-Authenticate)
     │   ├── MissingToken            no bearer token at all (bare ``Bearer`` challenge)
@@ -120,6 +122,29 @@ class OperationNotAllowed(RequestError):
 
     slug = "operation-not-allowed"
     title = "Operation not allowed here"
+
+
+class NoSuchRoute(RequestError):
+    """Raised when no function serves the path (the catch-all function answers it)."""
+
+    status = 404
+    slug = "no-such-route"
+    title = "No such route"
+
+
+class MethodNotAllowed(RequestError):
+    """Raised when the path is served, but not for this method; ``Allow`` lists the methods that are."""
+
+    status = 405
+    slug = "method-not-allowed"
+    title = "Method not allowed"
+
+    def __init__(self, allowed: list[str]) -> None:
+        self.allowed = allowed
+        super().__init__(f"This route answers {', '.join(allowed)}")
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allowed)}
 
 
 class ContinuationRefused(RequestError):

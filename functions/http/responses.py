@@ -39,4 +39,8 @@ def json_response(data: object, status: int = 200, *, head: bool = False) -> fun
 
 
 def empty_response(status: int) -> func.HttpResponse:
-    return func.HttpResponse(b"", status_code=status, headers=dict(NO_STORE))
+    """No body, so no Content-Type. The worker sends a content-type for every response (text/plain
+    unless told otherwise: azure.functions.http.HttpResponseConverter); an empty one makes the host
+    drop the header (Azure/azure-functions-host, RawScriptResult.cs, sets HttpResponse.ContentType,
+    which ASP.NET Core clears for an empty value)."""
+    return func.HttpResponse(b"", status_code=status, headers=dict(NO_STORE), mimetype="")

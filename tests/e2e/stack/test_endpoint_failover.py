@@ -20,7 +20,7 @@ USERS = ("ann", "ben", "cat", "dan")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    ports = Ports(free_port(), free_port(), free_port(), free_port())
+    ports = Ports(*(free_port() for _ in range(6)))
     running = Stack(ports, tmp_path_factory.mktemp("two-endpoints"), quiet=True, extra_emulator_ports=(free_port(),))
     try:
         running.start()
