@@ -33,6 +33,7 @@ from functions.catalog.operations import Answer
 from functions.catalog.paging import upstream_token
 from functions.core.command import Command
 from functions.core.errors import ContinuationRefused, FacadeError, UpstreamError, UpstreamUnavailable
+from functions.core.json_input import decode_json
 from functions.signalr.client import SignalRClient, UpstreamResult
 from functions.signalr.endpoint_health import PROBE_INTERVAL, EndpointState, HealthProber, outage_reason
 from functions.signalr.endpoints import EndpointConfig, EndpointType
@@ -180,8 +181,8 @@ class EndpointRouter:
         refused = ContinuationRefused("The continuation token does not match this facade's SignalR endpoints")
         if not isinstance(token, str) or not token.startswith(MERGED_TOKEN_PREFIX):
             raise refused
-        try:
-            tokens = json.loads(token[len(MERGED_TOKEN_PREFIX):])
+        try:  # the one bounded reader: a token nested 1,000 deep is refused, not a RecursionError
+            tokens = decode_json(token[len(MERGED_TOKEN_PREFIX):], max_depth=1)
         except ValueError:
             raise refused from None
         if not isinstance(tokens, dict) or not tokens or not all(

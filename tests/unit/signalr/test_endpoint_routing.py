@@ -252,3 +252,17 @@ def test_a_continuation_token_not_from_a_merged_page_is_refused_without_a_call(c
                     f"continuationToken={encode_continuation_token(token)}")
     assert response.status_code == 400
     assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
+
+
+@pytest.mark.parametrize("token", ["endpoints:" + "[" * 1000 + "]" * 1000,
+                                   "endpoints:" + '{"a":' * 1000 + "1" + "}" * 1000,
+                                   'endpoints:{"west":"t","west":"u"}', 'endpoints:{"west":{"deep":"t"}}'],
+                         ids=["arrays-1000-deep", "objects-1000-deep", "duplicate-key", "nested-value"])
+def test_a_merged_token_is_read_by_the_one_bounded_json_reader(call, three_endpoints, token):
+    """Issue 22, item 2: a forged token nested 1,000 deep was a RecursionError (500)."""
+    from functions.catalog.rules import encode_continuation_token
+
+    response = call("listConnectionsInGroup", "GET", {"hub": "chat", "group": "g"},
+                    f"continuationToken={encode_continuation_token(token)}")
+    assert response.status_code == 400
+    assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
