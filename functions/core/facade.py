@@ -19,6 +19,7 @@ from functions.catalog.operations import Answer, OperationSpec, Permission, Queu
 from functions.core.batch import Batch, is_batch, read_batch
 from functions.core.command import Command, validate_hub
 from functions.core.errors import ConfigurationError, FacadeError, PermissionDenied
+from functions.core.page_token import PageTokenKeys
 from functions.core.queued import command_from_message, read_message
 from functions.core.settings import Settings, get_settings
 from functions.core.single_flight import SingleFlight
@@ -126,6 +127,21 @@ class Facade:
             raise ConfigurationError("; ".join(self.settings.read_problems))
 
     @built_once
+    def page_tokens(self) -> PageTokenKeys:
+        """The keys page tokens are sealed with: the setting, else the access keys, else this worker's own."""
+        settings = self.settings
+        if settings.page_token_secrets:
+            return PageTokenKeys.from_secrets(settings.page_token_secrets, "setting")
+        named = [(c.name, c.info.access_key) for c in settings.signalr_endpoints]
+        if not named:
+            try:
+                named = [("default", parse_connection_string(settings.signalr_connection_string).access_key)]
+            except ConfigurationError:
+                named = []  # reported by /api/health; requests fail closed before any paging
+        keys = "\n".join(f"{name}={key}" for name, key in sorted(named) if key)
+        return PageTokenKeys.from_secrets([keys], "access key") if keys else PageTokenKeys.for_worker()
+
+    @built_once
     def validator(self) -> TokenValidator:
         from functions.auth.validator import TokenValidator
 
@@ -176,9 +192,13 @@ class Facade:
         answer = command.spec.answer
         if answer is Answer.GROUP_USERS:
             return Outcome(command, 200, paging.group_users(lambda token: self._page(command, token)))
+        if answer is Answer.PAGE and command.args.get(CONTINUATION) is not None:
+            # Refused here (400) unless the facade sealed it for this very listing: nothing goes upstream.
+            upstream = self.page_tokens.open(command, command.args[CONTINUATION])
+            command = replace(command, args={**command.args, CONTINUATION: upstream})
         result = self.client.execute(command, method=method)
         if answer is Answer.PAGE and result.status == 200:
-            return Outcome(command, result.status, paging.page_answer(command, result.body))
+            return Outcome(command, result.status, paging.page_answer(command, result.body, self.page_tokens.seal))
         return Outcome(command, result.status, _documented_fields(command.spec, result.body))
 
     def _page(self, command: Command, token: str | None) -> Any:
@@ -256,6 +276,7 @@ def tenant_namespace(tenant_id: str) -> str:
     return "t" + tenant_id.replace("-", "").lower()
 
 
+CONTINUATION = "continuationToken"
 UPSTREAM_CHECK_TTL = 5.0  # seconds between upstream health checks, whatever the number of probes
 
 

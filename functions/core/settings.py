@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from functions.core.errors import ConfigurationError
@@ -37,6 +37,12 @@ UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
 # Batches (functions/core/batch_runner.py, functions/queue/batch.py).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
+# Page tokens (functions/core/page_token.py): the secret their seal's key is derived from, and
+# the one before it while rotating (both accepted, the first one issues). Optional: unset, the
+# key is derived from the connection strings' access keys, else it is per worker. Secrets, so
+# the template does not write them (set them as Key Vault references); not in APP_SETTING_NAMES.
+PAGE_TOKEN_SECRET = "SIGNALR_PAGE_TOKEN_SECRET"
+PAGE_TOKEN_SECRET_PREVIOUS = "SIGNALR_PAGE_TOKEN_SECRET_PREVIOUS"
 
 APP_SETTING_NAMES: tuple[str, ...] = (
     SIGNALR_CONNECTION_STRING,
@@ -113,6 +119,8 @@ class Settings:
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
+    # SIGNALR_PAGE_TOKEN_SECRET then SIGNALR_PAGE_TOKEN_SECRET_PREVIOUS, the set ones; never shown.
+    page_token_secrets: tuple[str, ...] = field(default=(), repr=False)
     # Every SignalR instance (functions/signalr/endpoints.py): AzureSignalRConnectionString as
     # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
     signalr_endpoints: tuple[EndpointConfig, ...] = ()
@@ -155,6 +163,7 @@ class Settings:
             allowed_client_apps=client_apps or None,
             upstream_identities=identities,
             upstream_keys=_split(env.get(UPSTREAM_KEYS)),
+            page_token_secrets=tuple(v for v in (env.get(PAGE_TOKEN_SECRET), env.get(PAGE_TOKEN_SECRET_PREVIOUS)) if v),
             read_problems=tuple(problems),
         )
 

@@ -70,6 +70,15 @@ def test_existence_checks_are_true_when_any_endpoint_says_so(call, three_endpoin
     assert call("groupExists", "GET", {"hub": "chat", "group": "g"}).status_code == 404
 
 
+def sealed(upstream_token: str) -> str:
+    """A page token the facade sealed for chat/g (what a tampered merged token cannot be without the key)."""
+    from functions.catalog.operations import OPERATIONS_BY_NAME
+    from functions.core.command import Command
+
+    command = Command(OPERATIONS_BY_NAME["listConnectionsInGroup"], "chat", {"group": "g"})
+    return get_facade().page_tokens.seal(command, upstream_token)
+
+
 def _page(values, token=None):
     body = {"value": [{"connectionId": c, "userId": u} for c, u in values]}
     if token:
@@ -246,10 +255,8 @@ def test_with_no_endpoint_healthy_a_send_is_503_with_retry_after(call, three_end
 @pytest.mark.parametrize("token", ["plain-upstream-token", 'endpoints:{"nowhere":"t"}', "endpoints:not json",
                                    'endpoints:{"west":7}'])
 def test_a_continuation_token_not_from_a_merged_page_is_refused_without_a_call(call, three_endpoints, token):
-    from functions.catalog.rules import encode_continuation_token
-
     response = call("listConnectionsInGroup", "GET", {"hub": "chat", "group": "g"},
-                    f"continuationToken={encode_continuation_token(token)}")
+                    f"continuationToken={sealed(token)}")
     assert response.status_code == 400
     assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
 
@@ -260,9 +267,7 @@ def test_a_continuation_token_not_from_a_merged_page_is_refused_without_a_call(c
                          ids=["arrays-1000-deep", "objects-1000-deep", "duplicate-key", "nested-value"])
 def test_a_merged_token_is_read_by_the_one_bounded_json_reader(call, three_endpoints, token):
     """Issue 22, item 2: a forged token nested 1,000 deep was a RecursionError (500)."""
-    from functions.catalog.rules import encode_continuation_token
-
     response = call("listConnectionsInGroup", "GET", {"hub": "chat", "group": "g"},
-                    f"continuationToken={encode_continuation_token(token)}")
+                    f"continuationToken={sealed(token)}")
     assert response.status_code == 400
     assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
