@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from functions.catalog.rules import digits_value
 from functions.core.errors import ConfigurationError
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
@@ -96,10 +97,11 @@ def _bounded_int(name: str, value: str | None, default: int, low: int, high: int
     text = (value or "").strip()
     if not text:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = digits_value(text)  # length-checked before conversion
+    if number is None or not low <= number <= high:
         problems.append(f"{name} must be a whole number from {low} to {high}")
         return default
-    return int(text)
+    return number
 
 
 @dataclass(frozen=True)
