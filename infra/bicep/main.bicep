@@ -73,6 +73,14 @@ param eventsQueueName string = 'signalr-events'
 @description('Principal (object) ids of backends that read client events (Storage Queue Data Message Processor on the events queue only).')
 param eventsQueueReaderPrincipalIds array = []
 
+@allowed([
+  'ServicePrincipal'
+  'User'
+  'Group'
+])
+@description('Kind of the eventsQueueReaderPrincipalIds: ServicePrincipal (managed identities and apps), User or Group.')
+param eventsQueueReaderPrincipalType string = 'ServicePrincipal'
+
 @description('Base URL SignalR calls for client events. Empty: https://<function app name>.azurewebsites.net (set it for a custom domain or a unique default hostname).')
 param upstreamBaseUrl string = ''
 
@@ -233,6 +241,7 @@ module rbac 'modules/rbac.bicep' = {
     commandsQueueSenderPrincipalIds: commandsQueueSenderPrincipalIds
     eventsQueueName: eventsQueueName
     eventsQueueReaderPrincipalIds: eventsQueueReaderPrincipalIds
+    eventsQueueReaderPrincipalType: eventsQueueReaderPrincipalType
     commandsQueueSenderPrincipalType: commandsQueueSenderPrincipalType
     signalRName: signalR.outputs.name
     secondarySignalRName: empty(signalRSecondaryLocation) ? '' : signalRSecondaryName
