@@ -87,6 +87,7 @@ class Facade:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._build_lock = threading.RLock()
+        self.health_logged: str | None = None  # the health details last logged (functions/http/health.py)
 
     def built(self, name: str) -> Any:
         """A ``built_once`` part if it has been built, else None (never builds it)."""

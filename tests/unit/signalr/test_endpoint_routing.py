@@ -132,12 +132,9 @@ def test_a_fan_out_takes_about_as_long_as_the_slowest_endpoint(call, three_endpo
     assert 0.3 <= elapsed < 0.6  # one after another would take 0.8 s
 
 
-def _health(registered_functions):
-    import azure.functions as func
-
-    function = registered_functions["health"].get_user_function()
-    response = function(func.HttpRequest("GET", "http://127.0.0.1:7071/api/health", headers={}, params={},
-                                         route_params={}, body=b""))
+def _health(call, roles=("SignalR.Read",), token=None):
+    """/api/health as a caller holding SignalR.Read sees it (names and reasons); roles=() or token="": not."""
+    response = call("health", "GET", {}, roles=list(roles), token=token)
     return response.status_code, json.loads(response.get_body())
 
 
@@ -165,7 +162,7 @@ def negotiate(registered_functions, identity_provider):
 
 
 def test_negotiate_spreads_over_healthy_primaries_and_falls_back_to_secondaries(
-        three_endpoints, negotiate, registered_functions):
+        call, three_endpoints, negotiate, registered_functions):
     ports = {name: server.port for name, server in three_endpoints.items()}
     assert _negotiated_ports(6, negotiate) == {ports["default"], ports["west"]}
     for name in ("default", "west"):
@@ -174,7 +171,7 @@ def test_negotiate_spreads_over_healthy_primaries_and_falls_back_to_secondaries(
     assert _negotiated_ports(4, negotiate) == {ports["east"]}
     three_endpoints["east"].default = Answer(503)
     router().prober.probe_all()
-    status, body = _health(registered_functions)
+    status, body = _health(call)
     assert status == 503
     assert body["checks"]["upstream"]["status"] == "error"
 
@@ -191,7 +188,7 @@ def test_an_endpoint_in_trouble_is_skipped_shown_down_and_used_again_when_back(
         west.default = Answer(503)
     # The first send finds the fault itself: west is marked down, and the send counts as delivered.
     assert call("broadcast", "POST", {"hub": "chat"}, body=BODY).status_code == 202
-    status, body = _health(registered_functions)
+    status, body = _health(call)
     states = {e["name"]: e["status"] for e in body["checks"]["upstream"]["endpoints"]}
     assert (status, body["status"], states) == (200, "healthy", {"default": "up", "west": "down", "east": "up"})
     assert body["checks"]["upstream"]["status"] == "degraded"
@@ -221,7 +218,7 @@ def test_an_endpoint_refusing_connections_is_skipped_and_used_again_once_it_list
     late = RecordingUpstream(port=port).start()
     try:
         router().prober.probe_all()
-        _, body = _health(registered_functions)
+        _, body = _health(call)
         assert body["checks"]["upstream"]["status"] == "ok"
         assert call("sendToGroup", "POST", {"hub": "chat", "group": "g"}, body=BODY).status_code == 202
         assert len(late.requests_to("/api/v1/hubs/chat/groups/g")) == 1
@@ -271,3 +268,21 @@ def test_a_merged_token_is_read_by_the_one_bounded_json_reader(call, three_endpo
                     f"continuationToken={sealed(token)}")
     assert response.status_code == 400
     assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
+
+
+def test_anonymous_health_shows_statuses_only_and_details_need_signalr_read(call, three_endpoints, caplog):
+    """Issue 22, item 7: endpoint names, types and outage reasons went to anyone."""
+    three_endpoints["west"].default = Answer(503)
+    router().prober.probe_all()
+    with caplog.at_level("WARNING", logger="functions.http.health"):
+        for token, roles in (("", ()), (None, ("SignalR.Send",)), ("not-a-token", ())):
+            status, body = _health(call, roles=roles, token=token)
+            assert (status, body) == (200, {"status": "healthy", "checks": {"settings": {"status": "ok"},
+                                                                            "upstream": {"status": "degraded"}}})
+    status, body = _health(call)
+    states = {e["name"]: (e["type"], e["status"]) for e in body["checks"]["upstream"]["endpoints"]}
+    assert states == {"default": ("primary", "up"), "west": ("primary", "down"), "east": ("secondary", "up")}
+    # The operator still learns it, once per change of picture.
+    [line] = [r.getMessage() for r in caplog.records if r.name == "functions.http.health"]
+    assert '"west"' in line
+    assert "down" in line
