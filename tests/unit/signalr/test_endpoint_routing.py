@@ -286,3 +286,35 @@ def test_anonymous_health_shows_statuses_only_and_details_need_signalr_read(call
     [line] = [r.getMessage() for r in caplog.records if r.name == "functions.http.health"]
     assert '"west"' in line
     assert "down" in line
+
+
+def test_top_bounds_the_merged_list_over_all_pages_not_each_endpoints_share(call, three_endpoints):
+    """Issue 22, item 7: with three endpoints, top=3 answered up to nine connections."""
+    from urllib.parse import parse_qsl
+
+    params = {"hub": "chat", "group": "g"}
+    for name, server in three_endpoints.items():
+        _pages(server, _page([(f"{name}-1", "u"), (f"{name}-2", "u")], token=f"more-{name}"))
+    first = json.loads(call("listConnectionsInGroup", "GET", params, "top=3").get_body())
+    assert len(first["value"]) == 3
+    assert "nextLink" not in first  # top reached: nothing more to follow
+
+    for server in three_endpoints.values():
+        server.reset()
+    _pages(three_endpoints["default"], _page([("c1", "u")], token="more"), _page([("c4", "u"), ("c5", "u")]))
+    _pages(three_endpoints["west"], _page([("c2", "u")]))
+    _pages(three_endpoints["east"], _page([("c3", "u")]))
+    first = json.loads(call("listConnectionsInGroup", "GET", params, "top=4").get_body())
+    assert len(first["value"]) == 3
+    token = dict(parse_qsl(first["nextLink"].split("?", 1)[1]))["continuationToken"]
+    second = json.loads(call("listConnectionsInGroup", "GET", params, f"top=4&continuationToken={token}").get_body())
+    assert second == {"value": [{"connectionId": "c4", "userId": "u"}]}  # 3 + 1 = top
+
+
+@pytest.mark.parametrize("left", [0, -1, "2", 1.5, True])
+def test_a_merged_token_with_a_bad_count_left_is_refused(call, three_endpoints, left):
+    token = "endpoints:" + json.dumps({"#left": left, "west": "t"})
+    response = call("listConnectionsInGroup", "GET", {"hub": "chat", "group": "g"},
+                    f"continuationToken={sealed(token)}")
+    assert response.status_code == 400
+    assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
