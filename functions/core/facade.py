@@ -18,7 +18,7 @@ from functions.catalog import paging
 from functions.catalog.operations import Answer, OperationSpec, Permission, QueueOn404
 from functions.core.batch import Batch, is_batch, read_batch
 from functions.core.command import Command, validate_hub
-from functions.core.errors import ConfigurationError, FacadeError, PermissionDenied
+from functions.core.errors import ConfigurationError, FacadeError, FieldError, PermissionDenied, ValidationError
 from functions.core.page_token import PageTokenKeys
 from functions.core.queued import command_from_message, read_message
 from functions.core.settings import Settings, get_settings
@@ -26,6 +26,7 @@ from functions.core.single_flight import SingleFlight
 from functions.signalr.client import SignalRClient
 from functions.signalr.connection_string import parse_connection_string
 from functions.signalr.credentials import AccessKeyCredential, audience_for
+from functions.signalr.endpoints import DEFAULT_NAME as DEFAULT_ENDPOINT
 
 if TYPE_CHECKING:
     from functions.auth.principal import Principal
@@ -253,9 +254,22 @@ class Facade:
         return self.forward_queued(command)
 
     def admit_queued(self, command: Command) -> None:
-        """What a queued command (alone or in a batch) must pass before it is sent: hub and tenant."""
+        """What a queued command (alone or in a batch) must pass before it is sent: hub, tenant, endpoints."""
         self.check_hub_allowed(command.hub)
         self.check_queued_tenant(command.tenant_id)
+        self.check_queued_endpoints(command.endpoints)
+
+    def check_queued_endpoints(self, names: tuple[str, ...] | None) -> None:
+        """A queued retry names only configured endpoints. One that is not (never was, or was removed
+        from the settings) can never be delivered: dead-lettered with a reason, never "done". "Done
+        because its endpoints are gone" is for configured endpoints that are down (the router)."""
+        if names is None:
+            return
+        configured = {c.name for c in self.settings.signalr_endpoints} or {DEFAULT_ENDPOINT}
+        unknown = sorted(set(names) - configured)
+        if unknown:
+            raise ValidationError([FieldError("endpoints", "names no configured SignalR endpoint: "
+                                              + ",".join(unknown))])
 
     def forward_queued(self, command: Command) -> Outcome:
         return self.forward(command, tenant_id=command.tenant_id)

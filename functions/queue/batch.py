@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from functions.core.batch import Batch
 from functions.core.batch_runner import ItemResult, run_batch
-from functions.core.errors import PermissionDenied
+from functions.core.errors import PermissionDenied, ValidationError
 from functions.core.facade import Facade
 from functions.queue.records import Origin, item_record, plan_retry, reason_of
 from functions.signalr.router import pending_endpoints
@@ -85,7 +85,7 @@ def _admit(facade: Facade, batch: Batch) -> Batch:
         if item.command is not None:
             try:
                 facade.admit_queued(item.command)
-            except PermissionDenied as error:
+            except (PermissionDenied, ValidationError) as error:  # not allowed, or names no configured endpoint
                 item = item.refused(error)
         items.append(item)
     return replace(batch, items=tuple(items))

@@ -128,7 +128,8 @@ class EndpointRouter:
         if command.endpoints is not None:  # a queue retry: only where it failed before
             targets = [e for e in targets if e.name in command.endpoints]
             if not targets:
-                log.info("SignalR %s: the endpoints it still owed are down or gone; done", spec.name)
+                # Configured but down (the facade dead-letters names no endpoint has: check_queued_endpoints).
+                log.info("SignalR %s: the endpoints it still owed are down; done", spec.name)
                 return UpstreamResult(spec.success[0])
         if tokens is not None:
             targets = [e for e in targets if e.name in tokens]
