@@ -27,6 +27,7 @@ from functions.core.batch import Batch
 from functions.core.batch_runner import ItemResult, run_batch
 from functions.core.errors import PermissionDenied, ValidationError
 from functions.core.facade import Facade
+from functions.core.log_text import log_safe
 from functions.queue.records import Origin, item_record, plan_retry, reason_of
 from functions.signalr.router import pending_endpoints
 
@@ -74,7 +75,8 @@ def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> Qu
     total = len(batch.items)
     counted = outcome.delivered + len(outcome.dead_letters) + outcome.requeued + len(outcome.poison)
     if counted != total:  # cannot happen by construction; said loudly if it ever does
-        log.error("queue batch count check failed: message_id=%s items=%s counted=%s", message_id, total, counted)
+        log.error("queue batch count check failed: message_id=%s items=%s counted=%s", log_safe(message_id), total,
+                  counted)
     return outcome
 
 

@@ -20,6 +20,7 @@ import azure.functions as func
 
 from functions.core.errors import FacadeError
 from functions.core.facade import Facade, get_facade
+from functions.core.log_text import log_safe
 from functions.core.settings import COMMANDS_STORAGE_CONNECTION, EVENTS_QUEUE
 from functions.http.responses import empty_response, problem_response
 from functions.upstream.receiver import UpstreamReceiver
@@ -45,6 +46,6 @@ def upstream_event(req: func.HttpRequest, events: func.Out[str]) -> func.HttpRes
         log.warning("upstream event refused: %s %s", error.status, error.slug)
         return problem_response(error)
     events.set(json.dumps(envelope, ensure_ascii=False, separators=(",", ":")))
-    log.info("upstream event queued: hub=%s category=%s event_id=%s", envelope["hub"], envelope["category"],
-             envelope["id"])
+    log.info("upstream event queued: hub=%s category=%s event_id=%s", log_safe(envelope["hub"]),
+             log_safe(envelope["category"]), log_safe(envelope["id"]))
     return empty_response(204)
