@@ -17,8 +17,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from functions.catalog import paging
 from functions.catalog.operations import Answer, OperationSpec, Permission, QueueOn404
 from functions.core.batch import Batch, is_batch, read_batch
+from functions.core.caller_limit import CallerLimit
 from functions.core.command import Command, validate_hub
-from functions.core.errors import ConfigurationError, FacadeError, FieldError, PermissionDenied, ValidationError
+from functions.core.errors import (
+    CallerLimited,
+    ConfigurationError,
+    FacadeError,
+    FieldError,
+    PermissionDenied,
+    ValidationError,
+)
 from functions.core.page_token import PageTokenKeys
 from functions.core.queued import command_from_message, read_message
 from functions.core.settings import Settings, get_settings
@@ -144,6 +152,23 @@ class Facade:
         return PageTokenKeys.from_secrets([keys], "access key") if keys else PageTokenKeys.for_worker()
 
     @built_once
+    def caller_limit(self) -> CallerLimit | None:
+        """This worker's per-caller budget (None: SIGNALR_CALLER_LIMIT=0, no limit)."""
+        rate = self.settings.caller_limit
+        return CallerLimit(rate) if rate else None
+
+    def charge(self, principal: Principal, count: int = 1) -> None:
+        """Take ``count`` commands from the caller's budget, all or none; else 429 with Retry-After, nothing sent."""
+        limit = self.caller_limit
+        if limit is None or count <= 0:
+            return
+        key = f"{principal.tenant_id}/{principal.object_id or principal.client_app_id}"
+        wait = limit.take(key, count)
+        if wait:
+            raise CallerLimited(f"This caller is over {int(limit.rate)} commands per second "
+                                f"({count} asked for); try again in {wait} s", retry_after=wait)
+
+    @built_once
     def validator(self) -> TokenValidator:
         from functions.auth.validator import TokenValidator
 
@@ -218,6 +243,7 @@ class Facade:
         principal = self.authenticate(authorization)
         command = read_command()
         self.authorize(principal, command)
+        self.charge(principal)
         return self.forward(command, tenant_id=principal.tenant_id, method=method)
 
     @staticmethod

@@ -38,6 +38,9 @@ UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
 # Batches (functions/core/batch_runner.py, functions/queue/batch.py).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
+# Commands per second per caller (functions/core/caller_limit.py: a token bucket per caller and
+# worker, burst ten seconds' worth and at least one full batch); 0 turns the limit off.
+CALLER_LIMIT = "SIGNALR_CALLER_LIMIT"
 # Page tokens (functions/core/page_token.py): the secret their seal's key is derived from, and
 # the one before it while rotating (both accepted, the first one issues). Optional: unset, the
 # key is derived from the connection strings' access keys, else it is per worker. Secrets, so
@@ -60,6 +63,7 @@ APP_SETTING_NAMES: tuple[str, ...] = (
     UPSTREAM_IDENTITIES,
     BATCH_PARALLELISM,
     BATCH_MAX_ATTEMPTS,
+    CALLER_LIMIT,
 )
 
 DEFAULT_COMMANDS_QUEUE = "signalr-commands"
@@ -68,6 +72,8 @@ DEFAULT_EVENTS_QUEUE = "signalr-events"
 # session's pool of 32 connections and one worker's share of the service's rate limits.
 DEFAULT_BATCH_PARALLELISM = 16
 DEFAULT_BATCH_MAX_ATTEMPTS = 5  # as host.json's maxDequeueCount for single-command messages
+DEFAULT_CALLER_LIMIT = 100  # commands per second per caller (functions/core/caller_limit.py)
+MAX_CALLER_LIMIT = 100_000
 MULTI_TENANT_IDS = frozenset({"organizations", "common"})
 # The service's rule for the application name (and for hubs): a letter, then letters, digits, '_'.
 _APPLICATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -117,6 +123,7 @@ class Settings:
     allowed_hubs: frozenset[str] | None = None
     batch_parallelism: int = DEFAULT_BATCH_PARALLELISM
     batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
+    caller_limit: int = DEFAULT_CALLER_LIMIT  # commands per second per caller and worker; 0: no limit
     application: str | None = None  # SignalR's `application` prefix: several apps share one instance
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
@@ -161,6 +168,8 @@ class Settings:
                                            DEFAULT_BATCH_PARALLELISM, 1, 32, problems),
             batch_max_attempts=_bounded_int(BATCH_MAX_ATTEMPTS, env.get(BATCH_MAX_ATTEMPTS),
                                             DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
+            caller_limit=_bounded_int(CALLER_LIMIT, env.get(CALLER_LIMIT), DEFAULT_CALLER_LIMIT, 0, MAX_CALLER_LIMIT,
+                                      problems),
             application=application.lower() if application else None,
             allowed_client_apps=client_apps or None,
             upstream_identities=identities,

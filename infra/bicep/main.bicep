@@ -54,6 +54,9 @@ param batchParallelism string = '16'
 @description('SIGNALR_BATCH_MAX_ATTEMPTS: attempts at a queued batch\'s failing items before they go to <queue>-poison (1-100).')
 param batchMaxAttempts string = '5'
 
+@description('SIGNALR_CALLER_LIMIT: commands per second per caller (tenant + oid) on each worker, burst ten seconds of it and at least one 1,000-item batch; 0 turns it off. Per worker: put an APIM or Front Door rate limit in front for a global one.')
+param callerLimit string = '100'
+
 @description('Principal (object) ids of backends allowed to put commands on the queue (Storage Queue Data Message Sender on that queue only).')
 param commandsQueueSenderPrincipalIds array = []
 
@@ -271,6 +274,7 @@ var facadeSettings = {
 
   SIGNALR_BATCH_PARALLELISM: batchParallelism
   SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts
+  SIGNALR_CALLER_LIMIT: callerLimit
   SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri
   SIGNALR_COMMANDS_STORAGE__credential: 'managedidentity'
   SIGNALR_COMMANDS_STORAGE__clientId: identity.outputs.clientId
