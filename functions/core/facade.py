@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from functions.catalog import paging
 from functions.catalog.operations import Answer, OperationSpec, Permission, QueueOn404
+from functions.catalog.operations import NotFound as NotFoundMeaning
 from functions.core.batch import Batch, is_batch, read_batch
 from functions.core.caller_limit import CallerLimit
 from functions.core.command import Command, validate_hub
@@ -55,13 +56,14 @@ class Outcome:
         return self.command.spec
 
     @property
-    def not_found(self) -> bool:
-        """The service answered 404 and the catalog calls that an answer, not a failure."""
-        return self.status == 404 and self.spec.not_found is not None
+    def not_found(self) -> NotFoundMeaning | None:
+        """What the service's 404 means, when it answered 404 and the catalog calls that an answer."""
+        return self.spec.not_found if self.status == 404 else None
 
     @property
     def dead_letter_on_queue(self) -> bool:
-        return self.not_found and self.spec.not_found.queue is QueueOn404.DEAD_LETTER
+        meaning = self.not_found
+        return meaning is not None and meaning.queue is QueueOn404.DEAD_LETTER
 
 
 T = TypeVar("T")

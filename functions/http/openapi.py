@@ -48,8 +48,8 @@ def _parameter(param: Param) -> dict[str, Any]:
 
 def _responses(codes: list[int], answer: dict[str, Any] | None = None) -> dict[str, Any]:
     # 414 comes from the host before the function runs: no body, so no problem document.
-    responses = {str(code): ({"description": STATUS_TEXT[code]} if code < 300 or code == 414 else PROBLEM)
-                 for code in codes}
+    responses: dict[str, dict[str, Any]] = {
+        str(code): ({"description": STATUS_TEXT[code]} if code < 300 or code == 414 else PROBLEM) for code in codes}
     if answer is not None:
         for code in codes:
             if code < 300:

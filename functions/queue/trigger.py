@@ -58,7 +58,7 @@ def _requeue_where_owed(facade: Facade, text: str, owed: tuple[str, ...], msg: f
 @bp.queue_trigger(arg_name="msg", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 @bp.queue_output(arg_name="deadletter", queue_name=f"%{COMMANDS_QUEUE}%-invalid",
                  connection=COMMANDS_STORAGE_CONNECTION)
-# Batches (functions/queue/batch.py): what is left after a transient failure goes back on the
+# Batches (functions.queue.batch): what is left after a transient failure goes back on the
 # commands queue as one new message; what still fails after the last attempt, to the poison queue.
 @bp.queue_output(arg_name="requeue", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 @bp.queue_output(arg_name="poison", queue_name=f"%{COMMANDS_QUEUE}%-poison",
@@ -66,7 +66,7 @@ def _requeue_where_owed(facade: Facade, text: str, owed: tuple[str, ...], msg: f
 # typing.List, not list: the worker's queue converter only recognises the typing form.
 def execute_command(
     msg: func.QueueMessage,
-    deadletter: func.Out[typing.List[str]],  # noqa: UP006 - a str for one command, a list for a batch
+    deadletter: func.Out[typing.List[str]],  # noqa: UP006
     requeue: func.Out[str],
     poison: func.Out[typing.List[str]],  # noqa: UP006
 ) -> None:
@@ -96,7 +96,7 @@ def execute_command(
         outcome = facade.run_queued(command)
     except FacadeError as error:
         if not error.retryable:  # the one retry rule (functions.core.errors): refused for good
-            deadletter.set(message_record(reason_of(error), _origin(msg), msg.get_body() or b"", error))
+            deadletter.set([message_record(reason_of(error), _origin(msg), msg.get_body() or b"", error)])
             log.warning("queue command dead-lettered: %s reason=%s", ids, error.slug)
             return
         owed = pending_endpoints(error)
@@ -109,9 +109,9 @@ def execute_command(
         log.warning("queue command failed, will be retried: %s dequeue_count=%s error=%s",
                     ids, log_safe(getattr(msg, "dequeue_count", None)), error.slug)
         raise
-    if outcome.dead_letter_on_queue:
-        deadletter.set(message_record(f"not-found: {outcome.spec.not_found.detail}", _origin(msg),
-                                      msg.get_body() or b""))
+    if outcome.dead_letter_on_queue and outcome.not_found is not None:
+        deadletter.set([message_record(f"not-found: {outcome.not_found.detail}", _origin(msg),
+                                       msg.get_body() or b"")])
         log.warning("queue command dead-lettered: %s reason=not-found", ids)
         return
     log.info("queue command executed: %s status=%s", ids, outcome.status)

@@ -13,7 +13,7 @@ https://learn.microsoft.com/azure/azure-signalr/signalr-howto-scale-multi-instan
 
 Calls to several endpoints run concurrently (the caller's thread takes the first, a small pool
 the others), so a fan-out takes as long as the slowest endpoint, not the sum. An endpoint that
-fails to connect, times out or answers 5xx is marked down (functions/signalr/endpoint_health.py)
+fails to connect, times out or answers 5xx is marked down (functions.signalr.endpoint_health)
 and its failure does not fail the call; a failure on an endpoint still up does, and the error
 carries the endpoints still owed the command (``pending_endpoints``) so a queue retries only there.
 """
@@ -208,7 +208,8 @@ def _with_token(command: Command, extra_query: list[tuple[str, Any]] | None, tok
     return replace(command, args={**command.args, CONTINUATION: token}), extra_query
 
 
-def _raise_first(failed: list[tuple[Endpoint, UpstreamResult | FacadeError]], *, delivered: bool = False) -> None:
+def _raise_first(failed: Sequence[tuple[Endpoint, UpstreamResult | FacadeError]], *, delivered: bool = False
+                 ) -> None:
     """Fail with the first failure on an endpoint still up; when others took the command, the
     error names the endpoints still owed it (``pending_endpoints``), else the whole command is owed."""
     if failed:
@@ -218,7 +219,8 @@ def _raise_first(failed: list[tuple[Endpoint, UpstreamResult | FacadeError]], *,
 
 
 def _merge_pages(results: list[tuple[Endpoint, UpstreamResult]],
-                 failed: list[tuple[Endpoint, UpstreamResult | FacadeError]], limit: int | None) -> UpstreamResult:
+                 failed: Sequence[tuple[Endpoint, UpstreamResult | FacadeError]], limit: int | None
+                 ) -> UpstreamResult:
     """One page: every endpoint's members, at most ``limit`` (what is left of `top`); the next link
     carries each endpoint's own token and what is left, and there is none once nothing is."""
     _raise_first(failed)  # a partial list would read as the whole group

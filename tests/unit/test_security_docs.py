@@ -24,4 +24,4 @@ def test_the_threat_model_covers_every_party():
     text = PAGE.read_text()
     for party in ("Callers", "The SignalR Service", "Other apps on the same SignalR instance", "Queue writers",
                   "Connected clients"):
-        assert f"## {party}" in text, party
+        assert f"### {party}" in text, party

@@ -221,4 +221,4 @@ def test_an_upstream_content_length_of_thousands_of_digits_is_not_converted():
     from functions.upstream.receiver import UpstreamReceiver
 
     headers = {"Content-Length": "9" * 5000, "Content-Type": "application/json"}
-    assert UpstreamReceiver.read_body(headers, b"{}") == b"{}"
+    assert UpstreamReceiver.read_body(headers, b"{}") == (b"{}", False)
