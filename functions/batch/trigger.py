@@ -68,6 +68,8 @@ def serve_batch(authorization: str | None, req: func.HttpRequest) -> list[ItemRe
                 item = item.refused(error)
         items.append(item)
     batch = replace(batch, items=tuple(items))
+    # Each item that would be sent counts; a batch that does not fit the caller's budget is refused whole.
+    facade.charge(principal, sum(1 for item in batch.items if item.command is not None))
 
     def send(command: Command) -> Outcome:
         return facade.forward(command, tenant_id=principal.tenant_id)

@@ -19,6 +19,7 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     ├── NotAttempted              a batch item left unsent after an earlier one failed (424)
     ├── GroupTooLarge             a group is over the cap of who-is-in-the-group (422)
     ├── SigningKeysUnavailable    no token-signing keys could be had (503 + Retry-After)
+    ├── CallerLimited             the caller is over SIGNALR_CALLER_LIMIT (429 + Retry-After)
     └── UpstreamError             SignalR did not do it (5xx)
         ├── UpstreamRejected        SignalR refused the request as bad (502)
         ├── UpstreamMisconfigured   SignalR refused our credentials (502; retryable: a role may still propagate)
@@ -231,6 +232,18 @@ class SigningKeysUnavailable(RetryAfterMixin, FacadeError):
     title = "Token signing keys are unavailable"
 
     def __init__(self, detail: str | None = None, retry_after: int | None = 30) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class CallerLimited(RetryAfterMixin, FacadeError):
+    """Raised when a caller is over its budget of commands (functions/core/caller_limit.py); nothing was sent."""
+
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many commands from this caller"
+
+    def __init__(self, detail: str | None = None, retry_after: int | None = 1) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
 

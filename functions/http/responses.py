@@ -8,6 +8,7 @@ import logging
 import azure.functions as func
 
 from functions.core.errors import ConfigurationError, FacadeError, ValidationError
+from functions.core.log_text import log_safe
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def problem_body(error: FacadeError) -> dict:
 
 def problem_response(error: FacadeError, *, head: bool = False) -> func.HttpResponse:
     if isinstance(error, ConfigurationError):
-        log.error("Configuration error: %s", error.detail)
+        log.error("Configuration error: %s", log_safe(error.detail))
     headers = {**NO_STORE, **error.headers()}
     body = b"" if head else json.dumps(problem_body(error)).encode()
     return func.HttpResponse(body, status_code=error.status, headers=headers, mimetype=PROBLEM_JSON)

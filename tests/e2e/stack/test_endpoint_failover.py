@@ -101,7 +101,8 @@ def test_clients_on_both_endpoints_get_every_send_and_a_stopped_endpoint_fails_o
             clients[user].events.wait_event("closed", timeout=15)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            health = requests.get(f"{stack.base_url}/api/health", timeout=10)
+            health = requests.get(f"{stack.base_url}/api/health", timeout=10,  # names need SignalR.Read
+                                  headers={"Authorization": f"Bearer {token(stack)}"})
             states = {e["name"]: e["status"] for e in health.json()["checks"]["upstream"]["endpoints"]}
             if states == {"default": "up", "emulator2": "down"}:
                 break

@@ -23,6 +23,7 @@ RETRYABLE = {
     "PermissionDenied": False, "NotFound": False, "GroupTooLarge": False,
     "NotAttempted": True,  # never sent: sending it later is safe
     "SigningKeysUnavailable": True,
+    "CallerLimited": True,  # the budget refills: the same command fits later
     "UpstreamError": True, "UpstreamRejected": False,
     "UpstreamMisconfigured": True,  # role assignments take up to 30 minutes to propagate
     "UpstreamServerError": True, "UpstreamUnavailable": True, "UpstreamTimeout": True,
