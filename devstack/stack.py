@@ -8,6 +8,8 @@ that PID on Ctrl-C / SIGTERM or when any of them dies:
     SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket; upstream
                                                  events POSTed to the function app's receiver
     function app (local host)  127.0.0.1:7071    /api/... routes, queue trigger, demo page at /
+                                                 (``--core-tools``: ``func start`` instead, no demo
+                                                 page; devstack/host/core_tools.py)
     sample chat backend        (no port)         reads the events queue, broadcasts through the facade
                                                  (``--no-backend`` leaves the events on the queue)
     identity endpoint          127.0.0.1:7073    with --managed-identity only: the platform's
@@ -27,11 +29,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devstack.azurite import Azurite
 from devstack.constants import DEV_ACCESS_KEY
 from devstack.stop_flag import StopFlag
 from functions.core.settings import DEFAULT_COMMANDS_QUEUE, DEFAULT_EVENTS_QUEUE
+
+if TYPE_CHECKING:
+    from devstack.host.core_tools import AppSettingsFile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,6 +51,11 @@ SIGNALR_IDENTITY_OID = "5160a15e-0000-4000-8000-000000000001"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 
 
+def idp_state_dir(state_dir: Path) -> Path:
+    """Where, in a stack's state directory, the identity provider keeps its keys (for `devstack token`)."""
+    return state_dir / "idp"
+
+
 @dataclass(frozen=True)
 class Ports:
     host: int = 7071
@@ -52,6 +63,7 @@ class Ports:
     queue: int = 10001
     idp: int = 7072
     identity: int = 7073
+    idp_tls: int = 7074  # the provider over https, for MSAL and azure-identity (they insist on https)
     table: int = 10002  # Azurite's table service: the idempotency records
 
 
@@ -83,7 +95,8 @@ def port_is_bound(port: int) -> bool:
 def check_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     for name, port in vars(ports).items():
         if name not in skip and port_is_bound(port):
-            raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port")
+            flag = name.replace("_", "-")
+            raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{flag}-port")
 
 
 class Stack:
@@ -91,13 +104,22 @@ class Stack:
 
     def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
                  managed_identity: bool = False, backend: bool = True,
-                 extra_emulator_ports: tuple[int, ...] = (), verbose: bool = False) -> None:
+                 extra_emulator_ports: tuple[int, ...] = (), verbose: bool = False,
+                 app_dir: Path = ROOT, core_tools: str | None = None, idp_clients: Path | None = None) -> None:
+        self.idp_clients = idp_clients  # client id -> app roles for the token endpoint (None: every permission)
         self.ports = ports
+        self.app_dir = app_dir
+        # The path of `func` when the app runs under Core Tools (opt-in), else the in-process host.
+        self.core_tools = core_tools
+        self.core_tools_marker = state_dir / "core-tools-settings.json"
+        self.app_settings: AppSettingsFile | None = None  # placed under Core Tools only
+        # Started in a process group of their own (func from npm is a launcher with a child).
+        self.group_leaders: set[int] = set()
         self.verbose = verbose  # the Azure SDKs' HTTP traffic too (off: one line per event)
         self.managed_identity = managed_identity
         self.identity_header = secrets.token_urlsafe(24)  # the platform's IDENTITY_HEADER: per run
         self.backend = backend
-        # More SignalR instances (issue 12): each an emulator, configured as a named primary endpoint.
+        # More SignalR instances: each an emulator, configured as a named primary endpoint.
         self.extra_emulator_ports = extra_emulator_ports
         self.extra_emulators: list[subprocess.Popen] = []
         self.state_dir = state_dir
@@ -108,7 +130,7 @@ class Stack:
 
     @property
     def idp_state(self) -> Path:
-        return self.state_dir / "idp"
+        return idp_state_dir(self.state_dir)
 
     @property
     def base_url(self) -> str:
@@ -120,6 +142,22 @@ class Stack:
                                    env={**os.environ, **env} if env else None)
         self.children.append(process)
         return process
+
+    def _spawn_group(self, argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
+        out = subprocess.DEVNULL if self.quiet else None
+        process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=out, env=env, start_new_session=True)
+        self.children.append(process)
+        self.group_leaders.add(process.pid)
+        return process
+
+    def _signal(self, process: subprocess.Popen, signum: int) -> None:
+        if process.pid in self.group_leaders:
+            try:
+                os.killpg(process.pid, signum)  # the group this stack started, by its leader's id
+            except ProcessLookupError:
+                pass
+        else:
+            process.send_signal(signum)
 
     def settings(self) -> dict[str, str]:
         """What the function app reads, as a local settings file (the names Bicep writes)."""
@@ -154,7 +192,7 @@ class Stack:
         } | self.endpoint_settings()
 
     def endpoint_settings(self) -> dict[str, str]:
-        """The extra emulators as named primary endpoints (functions/signalr/endpoints.py), with the
+        """The extra emulators as named primary endpoints (functions.signalr.endpoints), with the
         main connection string's credential."""
         from devstack.identity_endpoint import DEV_IDENTITY_CLIENT_ID
 
@@ -179,7 +217,9 @@ class Stack:
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.azurite.start()
-        idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state))
+        idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state),
+                          "--tls-port", str(self.ports.idp_tls),
+                          *(["--clients", str(self.idp_clients)] if self.idp_clients else []))
         from devstack.idp import DEV_TENANT_ID, V1_ISSUER
 
         # The emulator takes both kinds of token, as the service does unless local auth is off.
@@ -196,6 +236,7 @@ class Stack:
         emulator = emulator_on(self.ports.emulator)
         self.extra_emulators = [emulator_on(port) for port in self.extra_emulator_ports]
         wait_for_port(self.ports.idp, idp)
+        wait_for_port(self.ports.idp_tls, idp)
         wait_for_port(self.ports.emulator, emulator)
         for port, process in zip(self.extra_emulator_ports, self.extra_emulators, strict=True):
             wait_for_port(port, process)
@@ -210,14 +251,26 @@ class Stack:
         settings_file.chmod(0o600)
         demo_config = {"tokenUrl": f"http://127.0.0.1:{self.ports.idp}/dev/token", "facadeUrl": self.base_url}
         (self.state_dir / "demo-config.js").write_text(f"window.DEVSTACK = {json.dumps(demo_config)};\n")
-        host = self._spawn(
-            "devstack.host", "--app-dir", str(ROOT), "--port", str(self.ports.host),
-            "--settings", str(settings_file), "--static", str(ROOT / "devstack/demo"),
-            "--static-file", f"/signalr.min.js={SIGNALR_JS}",
-            "--static-file", f"/config.js={self.state_dir / 'demo-config.js'}",
-            *(["--verbose"] if self.verbose else []),
-        )
-        wait_for_port(self.ports.host, host, timeout=60)
+        if self.core_tools is not None:
+            # Imported here: devstack.host loads the whole in-process host, which `devstack token` never needs.
+            from devstack.host.core_tools import AppSettingsFile, func_command, func_environment
+
+            self.app_settings = AppSettingsFile(self.app_dir, self.core_tools_marker)
+            # The same settings, where `func start` reads them; the first start may download the
+            # extension bundle, hence the longer wait.
+            self.app_settings.place(settings_file.read_text())
+            host = self._spawn_group(func_command(self.core_tools, self.ports.host, self.verbose), self.app_dir,
+                                     func_environment(dict(os.environ)))
+            wait_for_port(self.ports.host, host, timeout=300)
+        else:
+            host = self._spawn(
+                "devstack.host", "--app-dir", str(self.app_dir), "--port", str(self.ports.host),
+                "--settings", str(settings_file), "--static", str(ROOT / "devstack/demo"),
+                "--static-file", f"/signalr.min.js={SIGNALR_JS}",
+                "--static-file", f"/config.js={self.state_dir / 'demo-config.js'}",
+                *(["--verbose"] if self.verbose else []),
+            )
+            wait_for_port(self.ports.host, host, timeout=60)
         if self.backend:
             self._spawn("devstack.chat_backend", "--facade", self.base_url, "--storage",
                         self.azurite.connection_string, "--queue", EVENTS_QUEUE, "--idp-state", str(self.idp_state),
@@ -249,7 +302,7 @@ class Stack:
         """SIGTERM every child at once, give them ``grace`` seconds in all, then kill what is left."""
         for process in reversed(self.children):
             if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+                self._signal(process, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for process in reversed(self.children):
             try:
@@ -257,27 +310,50 @@ class Stack:
             except subprocess.TimeoutExpired:
                 print(f"devstack: process {process.pid} ({' '.join(map(str, process.args[1:4]))}) did not stop "
                       f"within {grace:.0f} s; killing it", file=sys.stderr)
-                process.kill()
+                self._signal(process, signal.SIGKILL)
                 process.wait(timeout=5)
         self.children.clear()
+        self.group_leaders.clear()
+        if self.app_settings is not None:
+            self.app_settings.remove()
         self.azurite.stop()
+
+    @property
+    def audience(self) -> str:
+        from devstack.idp import DEV_AUDIENCE
+
+        return DEV_AUDIENCE
+
+    @property
+    def tenant(self) -> str:
+        from devstack.idp import DEV_TENANT_ID
+
+        return DEV_TENANT_ID
 
     def credential_line(self) -> str:
         if self.managed_identity:
             return f"managed identity (AuthType=azure.msi) via http://127.0.0.1:{self.ports.identity}"
         return "access key"
 
+    def demo_line(self) -> str:
+        if self.core_tools is not None:
+            return "not served under Core Tools (func start serves functions only; run without --core-tools)"
+        return f"{self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)"
+
     def banner(self) -> str:
         return f"""
 signalr-facade local stack is up.
 
-  Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
-  Demo chat page          {self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)
+  Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json){self._host_kind()}
+  Demo chat page          {self.demo_line()}
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}{self._extra_banner()}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
   Azurite tables          http://127.0.0.1:{self.ports.table}/devstoreaccount1 (idempotency records)
                           (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')
-  Dev identity provider   http://127.0.0.1:{self.ports.idp}
+  Dev identity provider   http://127.0.0.1:{self.ports.idp}   (audience {self.audience})
+                          token endpoint http://127.0.0.1:{self.ports.idp}/{self.tenant}/oauth2/v2.0/token
+                          over https (MSAL, azure-identity): https://127.0.0.1:{self.ports.idp_tls}
+                          with REQUESTS_CA_BUNDLE={self.idp_state / "tls-cert.pem"}
   SignalR credential      {self.credential_line()}
 
 Try it:
@@ -290,20 +366,34 @@ Ctrl-C stops everything.
 """
 
 
+    def _host_kind(self) -> str:
+        return f"\n                          under Core Tools: {self.core_tools} start" if self.core_tools else ""
+
     def _extra_banner(self) -> str:
         return "".join(f"\n  SignalR emulator {n}      http://127.0.0.1:{port}  (endpoint emulator{n}; stop it "
                        "to watch the failover)" for n, port in enumerate(self.extra_emulator_ports, start=2))
 
 
 def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False,
-       backend: bool = True, endpoints: int = 1, verbose: bool = False) -> int:
+       backend: bool = True, endpoints: int = 1, verbose: bool = False, app_dir: Path = ROOT,
+       core_tools: bool = False, idp_clients: Path | None = None) -> int:
+    func: str | None = None
+    if core_tools:  # before anything starts: a missing `func` or a foreign settings file fails at once
+        from devstack.host.core_tools import AppSettingsFile, CoreToolsError, find_func
+
+        try:
+            func = find_func()
+            AppSettingsFile(app_dir, state_dir / "core-tools-settings.json").check()
+        except CoreToolsError as e:
+            print(f"devstack: {e}", file=sys.stderr)
+            return 2
     check_free(ports, skip=() if managed_identity else ("identity",))
     extra = tuple(ports.emulator + n for n in range(1, endpoints))
     for port in extra:
         if port_is_bound(port):
             raise SystemExit(f"port {port} (emulator for --endpoints) is in use")
     stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra,
-                  verbose=verbose)
+                  verbose=verbose, app_dir=app_dir, core_tools=func, idp_clients=idp_clients)
     stack.stopping.on_signals()
     try:
         stack.start()

@@ -1,5 +1,5 @@
 """What ``bench.soak.run`` runs against: the function app in a child process we can measure, wired
-(with the settings names ``devstack/stack.py`` writes) to a fault-injecting SignalR stand-in,
+(with the settings names ``devstack.stack`` writes) to a fault-injecting SignalR stand-in,
 an in-process development identity provider (so its JWKS can be taken down) and Azurite.
 
 Everything binds 127.0.0.1 and everything started here is stopped by ``close()``, in reverse.
@@ -39,7 +39,7 @@ class SoakStack:
         self._exit = ExitStack()
         self._tmp = Path(self._exit.enter_context(tempfile.TemporaryDirectory(prefix="soak-")))
         self.upstream = FaultyUpstream(mix, seed)
-        # A second SignalR instance (issue 12), healthy but for the soak's endpoint outage.
+        # A second SignalR instance, healthy but for the soak's endpoint outage.
         self.second = FaultyUpstream(FaultMix(0, 0, 0, 0, 0), seed + 1)
         self.idp = DevIdentityProvider()
         self.azurite = Azurite()  # the queues and the idempotency table
@@ -60,6 +60,7 @@ class SoakStack:
             "ENTRA_TENANT_ID": self.idp.tenant_id,
             "ENTRA_AUDIENCES": self.idp.audience,
             "ENTRA_METADATA_URL": self.idp.metadata_url,
+            "SIGNALR_CALLER_LIMIT": "0",  # one caller under steady load: the soak measures the facade, not the limit
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
             "Azure__SignalR__Endpoints__second__primary":

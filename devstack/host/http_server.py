@@ -11,7 +11,7 @@ Like the Functions host (Kestrel + ASP.NET routing) where it matters here:
 - a request line over 8 KB is 414 and headers over 32 KB are 431 (Kestrel's defaults); bodies
   over ``max_body_bytes`` are 413 before the function runs.
 Paths outside the routePrefix may serve static files (a demo page). CORS follows local
-settings' ``Host.CORS`` / ``Host.CORSCredentials`` (devstack/host/cors.py).
+settings' ``Host.CORS`` / ``Host.CORSCredentials`` (devstack.host.cors).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Router:
     def __init__(self, route_prefix: str, functions: list[FunctionSpec]) -> None:
         self.prefix = route_prefix.strip("/")
         http = [f for f in functions if isinstance(f.trigger, HttpTriggerSpec)]
-        # Stable sort: equal precedence keeps registration order.
+        # Stable sort: equal precedence keeps registration order (routing.py).
         self.functions = sorted(http, key=lambda f: f.trigger.route.precedence)  # type: ignore[union-attr]
 
     def segments(self, raw_path: str) -> list[str] | None:
@@ -211,16 +211,22 @@ def _to_response(result: Any) -> web.Response:
     if not isinstance(result, func.HttpResponse):
         raise TypeError(f"unsupported HTTP function result {type(result)}")
     response = web.Response(status=result.status_code, body=result.get_body())
-    has_type = False
+    content_type = None
     for name, value in result.headers.items():
         lowered = name.lower()
         if lowered in DROPPED_RESPONSE_HEADERS:
             continue
-        has_type = has_type or lowered == "content-type"
+        if lowered == "content-type":
+            content_type = value
+            continue
         response.headers.add(name, value)
-    if not has_type:
+    if content_type is None:  # what the Python worker adds (azure.functions.http.HttpResponseConverter)
         mimetype = result.mimetype
-        response.headers["Content-Type"] = (
-            f"{mimetype}; charset={result.charset}" if mimetype.startswith("text/") else mimetype
-        )
+        content_type = f"{mimetype}; charset={result.charset}" if mimetype.startswith("text/") else mimetype
+    if content_type:
+        response.headers["Content-Type"] = content_type
+    else:
+        # The host sets HttpResponse.ContentType, which ASP.NET Core clears for an empty value
+        # (Azure/azure-functions-host, src/WebJobs.Script/Binding/Http/RawScriptResult.cs): no header.
+        response.headers.popall("Content-Type", None)
     return response

@@ -3,8 +3,8 @@
 Each entry holds every fact about one operation: its facade route, the upstream path and
 API version, its parameters (location, rule, schema), its body, its success statuses, what
 an upstream 404 means, the permission it needs, and whether the queue takes it. HTTP
-routes, queue dispatch, the OpenAPI document, the README's table and the emulator's tests
-all read these entries; adding an operation is adding one entry.
+routes, queue dispatch, the OpenAPI document, the operations reference (docs/reference/operations.md)
+and the emulator's tests all read these entries; adding an operation is adding one entry.
 
 Upstream REST reference: https://learn.microsoft.com/azure/azure-signalr/signalr-reference-data-plane-rest-api
 """

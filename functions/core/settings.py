@@ -5,11 +5,24 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from functions.catalog.rules import digits_value
 from functions.core.errors import ConfigurationError
-from functions.core.idempotency.config import IDEMPOTENCY_TABLE, IDEMPOTENCY_TTL, StoreSettings, read_store_settings
+from functions.core.idempotency.config import (
+    DEFAULT_TABLE as DEFAULT_IDEMPOTENCY_TABLE,
+)
+from functions.core.idempotency.config import (
+    DEFAULT_TTL,
+    IDEMPOTENCY_TABLE,
+    IDEMPOTENCY_TTL,
+    MAX_TTL,
+    MIN_TTL,
+    StoreSettings,
+    read_store_settings,
+)
+from functions.signalr.endpoints import PREFIX as ENDPOINTS_PREFIX
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
@@ -29,18 +42,30 @@ COMMANDS_QUEUE = "SIGNALR_COMMANDS_QUEUE"
 COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
 # Upstream events (functions/upstream): the queue they go to (same storage connection as the
 # commands queue), the SignalR resource identities whose tokens the receiver accepts, and the
-# access keys it checks `X-ASRS-Signature` with besides the connection string's own. The keys
-# setting is for access-key deployments only (Bicep deploys with managed identity), so it is
-# not in APP_SETTING_NAMES.
+# access keys it checks `X-ASRS-Signature` with besides the connection string's own. Once
+# identities are listed, a signature alone is refused unless SIGNALR_UPSTREAM_ACCEPT_SIGNATURES
+# says both are accepted (a migration from access keys). The keys and the migration switch are
+# for access-key deployments only (Bicep deploys with managed identity and writes no key), so
+# they are not in APP_SETTING_NAMES.
 EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
 UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
 UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
-# Batches (functions/core/batch_runner.py, functions/queue/batch.py).
+UPSTREAM_ACCEPT_SIGNATURES = "SIGNALR_UPSTREAM_ACCEPT_SIGNATURES"
+# Batches (functions.core.batch_runner, functions.queue.batch).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
 # Idempotency records (functions/core/idempotency): a table on the commands queue's storage account
 # (SIGNALR_COMMANDS_STORAGE, or its identity form with __tableServiceUri), and how long records last:
 # IDEMPOTENCY_TABLE, IDEMPOTENCY_TTL (functions/core/idempotency/config.py).
+# Commands per second per caller (functions/core/caller_limit.py: a token bucket per caller and
+# worker, burst ten seconds' worth and at least one full batch); 0 turns the limit off.
+CALLER_LIMIT = "SIGNALR_CALLER_LIMIT"
+# Page tokens (functions/core/page_token.py): the secret their seal's key is derived from, and
+# the one before it while rotating (both accepted, the first one issues). Optional: unset, the
+# key is derived from the connection strings' access keys, else it is per worker. Secrets, so
+# the template does not write them (set them as Key Vault references); not in APP_SETTING_NAMES.
+PAGE_TOKEN_SECRET = "SIGNALR_PAGE_TOKEN_SECRET"
+PAGE_TOKEN_SECRET_PREVIOUS = "SIGNALR_PAGE_TOKEN_SECRET_PREVIOUS"
 
 APP_SETTING_NAMES: tuple[str, ...] = (
     SIGNALR_CONNECTION_STRING,
@@ -59,6 +84,7 @@ APP_SETTING_NAMES: tuple[str, ...] = (
     BATCH_MAX_ATTEMPTS,
     IDEMPOTENCY_TABLE,
     IDEMPOTENCY_TTL,
+    CALLER_LIMIT,
 )
 
 DEFAULT_COMMANDS_QUEUE = "signalr-commands"
@@ -67,7 +93,107 @@ DEFAULT_EVENTS_QUEUE = "signalr-events"
 # session's pool of 32 connections and one worker's share of the service's rate limits.
 DEFAULT_BATCH_PARALLELISM = 16
 DEFAULT_BATCH_MAX_ATTEMPTS = 5  # as host.json's maxDequeueCount for single-command messages
+DEFAULT_CALLER_LIMIT = 100  # commands per second per caller (functions/core/caller_limit.py)
+MAX_CALLER_LIMIT = 100_000
 MULTI_TENANT_IDS = frozenset({"organizations", "common"})
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """One setting as the configuration reference shows it (``python -m devstack docs`` writes the page)."""
+
+    name: str
+    meaning: str
+    unset: str  # what leaving it out means
+
+
+# Every setting the code and the bindings read, one line each. The reference page is generated from
+# this table and a test fails when a setting is read that the table does not describe.
+SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
+    SettingDoc(SIGNALR_CONNECTION_STRING,
+               "the SignalR instance: `Endpoint=https://<name>.service.signalr.net;AuthType=azure.msi;"
+               "ClientId=<client id>;Version=1.0;` (managed identity) or `Endpoint=…;AccessKey=…;Version=1.0;`; "
+               "also `AuthType=azure` or `azure.app`, `Port`, `ClientEndpoint`, `ServerEndpoint`, parsed with "
+               "the official SDKs' rules",
+               "required, unless named endpoints are set"),
+    SettingDoc(f"{ENDPOINTS_PREFIX}<name>__<type>",
+               "one more SignalR instance (a connection string); `<type>` is `primary` or `secondary`",
+               "one instance only"),
+    SettingDoc(f"{ENDPOINTS_PREFIX}<name>__<type>__serviceUri",
+               "the identity form of an instance, with `__credential=managedidentity` and `__clientId`, or "
+               "`__clientId` + `__tenantId` + `__clientSecret`, or neither (DefaultAzureCredential)",
+               "one instance only"),
+    SettingDoc(ENTRA_TENANT_ID, "the tenant GUID, or `organizations` for multi-tenant", "required"),
+    SettingDoc(ENTRA_AUDIENCES, "comma-separated accepted `aud` values, e.g. `api://<client-id>,<client-id>`",
+               "required"),
+    SettingDoc(ENTRA_ALLOWED_TENANTS, "comma-separated tenant GUIDs allowed in multi-tenant mode",
+               "required when multi-tenant"),
+    SettingDoc(ENTRA_ACCEPT_V1_TOKENS, "`true` to also accept v1.0 tokens (issuer `https://sts.windows.net/{tid}/`)",
+               "`false`"),
+    SettingDoc(ENTRA_ALLOWED_CLIENT_APPS,
+               "comma-separated application (client) ids allowed to call (`azp`, v1 `appid`)",
+               "any client app of an allowed tenant"),
+    SettingDoc(ENTRA_METADATA_URL,
+               "the OpenID configuration URL instead of Entra's (the local identity provider, tests)",
+               "the tenant's Entra configuration"),
+    SettingDoc(SIGNALR_ALLOWED_HUBS, "comma-separated allow-list of hubs (case-insensitive)", "any hub"),
+    SettingDoc(SIGNALR_APPLICATION,
+               "SignalR's `application` name (a letter, then letters or digits; at most 64): passed on every "
+               "upstream call and prefixed to negotiated hubs, so several apps share one instance. No `_`, and "
+               "`SIGNALR_ALLOWED_HUBS` may then name no hub with `_` (`app` + `foo_chat` would be `app_foo` + "
+               "`chat`): a settings problem",
+               "none"),
+    SettingDoc(COMMANDS_QUEUE, "the commands queue, read by the queue trigger's bindings (`<name>-invalid` and "
+               "`<name>-poison` beside it)",
+               f"required (the bindings cannot resolve it); `{DEFAULT_COMMANDS_QUEUE}` in Bicep and the sample"),
+    SettingDoc(COMMANDS_STORAGE_CONNECTION,
+               "the commands and events queues' connection: a connection string, or identity-based "
+               f"`{COMMANDS_STORAGE_CONNECTION}__queueServiceUri` (+ `__credential=managedidentity`, `__clientId`); "
+               "the idempotency table lives on the same account (`__tableServiceUri` in the identity form)",
+               "required"),
+    SettingDoc(IDEMPOTENCY_TABLE,
+               "the table of idempotency records (`Idempotency-Key` over HTTP, command ids on the queue; "
+               "docs/guides/idempotency.md): 3-63 letters and digits",
+               f"`{DEFAULT_IDEMPOTENCY_TABLE}`"),
+    SettingDoc(IDEMPOTENCY_TTL, "seconds an idempotency record is kept: the window in which a repeat is recognised "
+               f"({MIN_TTL}-{MAX_TTL})", f"`{DEFAULT_TTL}` (a day)"),
+    SettingDoc(EVENTS_QUEUE, "the client events queue, read by the upstream receiver's output binding",
+               f"required (the binding cannot resolve it); `{DEFAULT_EVENTS_QUEUE}` in Bicep and the sample"),
+    SettingDoc(UPSTREAM_IDENTITIES,
+               "comma-separated object or app ids of the SignalR resource's managed identity, whose tokens the "
+               "upstream receiver accepts",
+               "no token is accepted"),
+    SettingDoc(UPSTREAM_KEYS,
+               "access keys the upstream receiver checks signatures with besides the connection string's "
+               "(both keys during a rotation); access-key deployments only",
+               "the connection string's key only"),
+    SettingDoc(UPSTREAM_ACCEPT_SIGNATURES,
+               "`true` to accept signed upstream requests although `SIGNALR_UPSTREAM_IDENTITIES` is set: only "
+               "while moving a deployment from access keys to the identity; access-key deployments only",
+               "`false`: once an identity is listed, a request without its token is 401"),
+    SettingDoc(BATCH_PARALLELISM,
+               "most batch items one worker sends to SignalR at once, shared by its batches (1–32; fewer while "
+               "the worker's CPU is saturated)",
+               f"{DEFAULT_BATCH_PARALLELISM}"),
+    SettingDoc(BATCH_MAX_ATTEMPTS,
+               "attempts at what the facade re-queues (a batch's remaining items, a command still owed to some "
+               "endpoints) before `<queue>-poison` (1–100)",
+               f"{DEFAULT_BATCH_MAX_ATTEMPTS}"),
+    SettingDoc(CALLER_LIMIT,
+               "commands per second per caller (tenant + `oid`, else `azp`) on each worker: a token bucket holding "
+               "ten seconds of it and at least one 1,000-item batch; over it, 429 with `Retry-After` (a batch is "
+               "refused whole). `0` turns it off. Per worker: put an APIM or Front Door rate limit in front for a "
+               "global one",
+               f"{DEFAULT_CALLER_LIMIT}"),
+    SettingDoc(PAGE_TOKEN_SECRET,
+               "the secret the key sealing page tokens (`continuationToken`) is derived from; the same on every "
+               "instance (a Key Vault reference)",
+               "derived from the connection strings' access keys; with none, a key per worker (a `nextLink` "
+               "followed on another worker is a 400)"),
+    SettingDoc(PAGE_TOKEN_SECRET_PREVIOUS,
+               f"the `{PAGE_TOKEN_SECRET}` before the current one, still accepted while rotating",
+               "only the current secret is accepted"),
+)
 # The service's rule for the application name (and for hubs): a letter, then letters, digits, '_'.
 _APPLICATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -96,10 +222,31 @@ def _bounded_int(name: str, value: str | None, default: int, low: int, high: int
     text = (value or "").strip()
     if not text:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = digits_value(text)  # length-checked before conversion
+    if number is None or not low <= number <= high:
         problems.append(f"{name} must be a whole number from {low} to {high}")
         return default
-    return int(text)
+    return number
+
+
+def _namespace_problems(application: str | None, hubs: tuple[str, ...]) -> list[str]:
+    """Settings under which two apps on one SignalR instance could name the same service hub.
+
+    The service names a hub ``<application>_<hub>``, so ``app`` + ``foo_chat`` and ``app_foo`` +
+    ``chat`` are one hub: each app would receive the other's client events and reach its clients.
+    The prefix is unambiguous only when neither side can hold the separator. (Multi-tenant
+    namespaces, ``t`` + 32 hex digits, hold none.)
+    """
+    if application is None:
+        return []
+    problems = []
+    if "_" in application:
+        problems.append(f"{SIGNALR_APPLICATION} must not contain '_': '<application>_<hub>' could then be "
+                        "another application's hub")
+    if any("_" in hub for hub in hubs):
+        problems.append(f"{SIGNALR_ALLOWED_HUBS} must not name a hub containing '_' when {SIGNALR_APPLICATION} "
+                        "is set: '<application>_<hub>' could then be another application's hub")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -115,11 +262,16 @@ class Settings:
     allowed_hubs: frozenset[str] | None = None
     batch_parallelism: int = DEFAULT_BATCH_PARALLELISM
     batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
+    caller_limit: int = DEFAULT_CALLER_LIMIT  # commands per second per caller and worker; 0: no limit
     application: str | None = None  # SignalR's `application` prefix: several apps share one instance
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
-    # Every SignalR instance (functions/signalr/endpoints.py): AzureSignalRConnectionString as
+    # SIGNALR_PAGE_TOKEN_SECRET then SIGNALR_PAGE_TOKEN_SECRET_PREVIOUS, the set ones; never shown.
+    page_token_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # With upstream_identities set, also accept a signature alone (during a migration to identity).
+    upstream_accept_signatures: bool = False
+    # Every SignalR instance (functions.signalr.endpoints): AzureSignalRConnectionString as
     # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
     signalr_endpoints: tuple[EndpointConfig, ...] = ()
     # Malformed values met while reading, by setting name (never by value). Reading never raises:
@@ -137,6 +289,7 @@ class Settings:
         if application is not None and not _APPLICATION.fullmatch(application):
             problems.append(f"{SIGNALR_APPLICATION} must start with a letter and hold only letters, digits or "
                             "underscores (at most 64)")
+        problems.extend(_namespace_problems(application, hubs))
         client_apps = frozenset(a.lower() for a in _split(env.get(ENTRA_ALLOWED_CLIENT_APPS)))
         if any(not is_guid(a) for a in client_apps):
             problems.append(f"{ENTRA_ALLOWED_CLIENT_APPS} must list application (client) ids")
@@ -145,7 +298,8 @@ class Settings:
             problems.append(f"{UPSTREAM_IDENTITIES} must list application or object ids")
         endpoints, endpoint_problems = read_endpoints(env)
         problems.extend(endpoint_problems)
-        idempotency = read_store_settings(env, COMMANDS_STORAGE_CONNECTION, problems)
+        idempotency = read_store_settings(env, COMMANDS_STORAGE_CONNECTION, problems,
+                                          table_text=env.get(IDEMPOTENCY_TABLE), ttl_text=env.get(IDEMPOTENCY_TTL))
         return cls(
             signalr_endpoints=endpoints,
             signalr_connection_string=env.get(SIGNALR_CONNECTION_STRING) or None,
@@ -160,12 +314,17 @@ class Settings:
                                            DEFAULT_BATCH_PARALLELISM, 1, 32, problems),
             batch_max_attempts=_bounded_int(BATCH_MAX_ATTEMPTS, env.get(BATCH_MAX_ATTEMPTS),
                                             DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
+            caller_limit=_bounded_int(CALLER_LIMIT, env.get(CALLER_LIMIT), DEFAULT_CALLER_LIMIT, 0, MAX_CALLER_LIMIT,
+                                      problems),
             application=application.lower() if application else None,
             allowed_client_apps=client_apps or None,
             upstream_identities=identities,
             upstream_keys=_split(env.get(UPSTREAM_KEYS)),
             idempotency=idempotency,
             commands_queue=(env.get(COMMANDS_QUEUE) or "").strip() or DEFAULT_COMMANDS_QUEUE,
+            page_token_secrets=tuple(
+                v for v in (env.get(PAGE_TOKEN_SECRET), env.get(PAGE_TOKEN_SECRET_PREVIOUS)) if v),
+            upstream_accept_signatures=_flag(UPSTREAM_ACCEPT_SIGNATURES, env.get(UPSTREAM_ACCEPT_SIGNATURES), problems),
             read_problems=tuple(problems),
         )
 

@@ -81,8 +81,8 @@ def _parameter(param: Param) -> dict[str, Any]:
 
 def _responses(codes: list[int], answer: dict[str, Any] | None = None) -> dict[str, Any]:
     # 414 comes from the host before the function runs: no body, so no problem document.
-    responses = {str(code): ({"description": STATUS_TEXT[code]} if code < 300 or code == 414 else PROBLEM)
-                 for code in codes}
+    responses: dict[str, dict[str, Any]] = {
+        str(code): ({"description": STATUS_TEXT[code]} if code < 300 or code == 414 else PROBLEM) for code in codes}
     if answer is not None:
         for code in codes:
             if code < 300:
@@ -136,7 +136,8 @@ def _extra_paths() -> dict[str, Any]:
             "schema": {"$ref": "#/components/schemas/NegotiateResponse"}}}},
             **_responses([400, 401, 403, 500, 502, 503, 504])},
     }
-    health = {"operationId": "health", "summary": "Whether the facade can do its job (anonymous).",
+    health = {"operationId": "health",
+              "summary": "Whether the facade can do its job (anonymous: statuses only; details with SignalR.Read).",
               "responses": {"200": {"description": "Healthy", "content": {"application/json": {}}},
                             "503": {"description": "Unhealthy", "content": {"application/json": {}}}}}
     spec = {"operationId": "openapi", "summary": "This document.",

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field, replace
 
 from functions.core.batch import Batch
 from functions.core.batch_runner import ItemResult, run_batch
-from functions.core.errors import PermissionDenied
+from functions.core.errors import FacadeError, PermissionDenied, ValidationError
 from functions.core.facade import Facade
+from functions.core.log_text import log_safe
 from functions.queue.once import reserve_items, settle_items
 from functions.queue.records import Origin, item_record, plan_retry, reason_of
 from functions.signalr.router import pending_endpoints
@@ -66,15 +67,15 @@ def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> Qu
     settle_items(facade, reserved, results)  # releases what will be re-queued, records the rest
     outcome = QueuedBatchResult(duplicates=reserved.duplicates)
     origin = Origin(message_id, attempt=batch.attempt)
-    retry: list[ItemResult] = []
+    retry: list[tuple[ItemResult, FacadeError]] = []
     for result in results:
-        if result.retryable:
-            retry.append(result)
-        elif result.error is not None:
-            outcome.dead_letters.append(_record(result, reason_of(result.error), origin))
-        elif result.outcome.dead_letter_on_queue:
-            detail = result.outcome.spec.not_found.detail
-            outcome.dead_letters.append(_record(result, f"not-found: {detail}", origin))
+        done = result.result
+        if isinstance(done, FacadeError) and done.retryable:
+            retry.append((result, done))
+        elif isinstance(done, FacadeError):
+            outcome.dead_letters.append(_record(result, reason_of(done), origin))
+        elif done.dead_letter_on_queue and done.not_found is not None:
+            outcome.dead_letters.append(_record(result, f"not-found: {done.not_found.detail}", origin))
         else:
             outcome.delivered += 1
     if retry:
@@ -82,7 +83,8 @@ def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> Qu
     counted = (outcome.delivered + outcome.duplicates + len(outcome.dead_letters) + outcome.requeued
                + len(outcome.poison))
     if counted != total:  # cannot happen by construction; said loudly if it ever does
-        log.error("queue batch count check failed: message_id=%s items=%s counted=%s", message_id, total, counted)
+        log.error("queue batch count check failed: message_id=%s items=%s counted=%s", log_safe(message_id), total,
+                  counted)
     return outcome
 
 
@@ -93,25 +95,25 @@ def _admit(facade: Facade, batch: Batch) -> Batch:
         if item.command is not None:
             try:
                 facade.admit_queued(item.command)
-            except PermissionDenied as error:
+            except (PermissionDenied, ValidationError) as error:  # not allowed, or names no configured endpoint
                 item = item.refused(error)
         items.append(item)
     return replace(batch, items=tuple(items))
 
 
-def _owed(result: ItemResult) -> dict:
+def _owed(result: ItemResult, error: FacadeError) -> dict:
     """An item to re-queue: with several endpoints, named only where it is still owed."""
-    owed = pending_endpoints(result.error) if result.error is not None else None
+    owed = pending_endpoints(error)
     return {**result.item.fields, "endpoints": list(owed)} if owed else result.item.fields
 
 
-def _retry_later(retry: list[ItemResult], batch: Batch, origin: Origin, max_attempts: int,
+def _retry_later(retry: list[tuple[ItemResult, FacadeError]], batch: Batch, origin: Origin, max_attempts: int,
                  outcome: QueuedBatchResult) -> None:
-    remainder = {"commands": [_owed(r) for r in retry], "indexes": [r.item.index for r in retry],
+    remainder = {"commands": [_owed(r, e) for r, e in retry], "indexes": [r.item.index for r, _ in retry],
                  "ordered": batch.ordered}
     plan = plan_retry(remainder, batch.attempt, max_attempts)
     if plan.message is not None:
         outcome.requeue, outcome.requeued = plan.message, len(retry)
         return
-    for result in retry:
-        outcome.poison.append(_record(result, f"{plan.poison_reason} (last: {reason_of(result.error)})", origin))
+    for result, error in retry:
+        outcome.poison.append(_record(result, f"{plan.poison_reason} (last: {reason_of(error)})", origin))

@@ -26,6 +26,7 @@ import azure.functions as func
 from functions.core.batch import Batch
 from functions.core.errors import FacadeError, RequestError
 from functions.core.facade import Facade, get_facade
+from functions.core.log_text import log_safe
 from functions.core.queued import queued_attempt
 from functions.core.settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
 from functions.queue.batch import run_queued_batch
@@ -60,7 +61,7 @@ def _requeue_where_owed(facade: Facade, text: str, owed: tuple[str, ...], msg: f
 @bp.queue_trigger(arg_name="msg", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 @bp.queue_output(arg_name="deadletter", queue_name=f"%{COMMANDS_QUEUE}%-invalid",
                  connection=COMMANDS_STORAGE_CONNECTION)
-# Batches (functions/queue/batch.py): what is left after a transient failure goes back on the
+# Batches (functions.queue.batch): what is left after a transient failure goes back on the
 # commands queue as one new message; what still fails after the last attempt, to the poison queue.
 @bp.queue_output(arg_name="requeue", queue_name=f"%{COMMANDS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 @bp.queue_output(arg_name="poison", queue_name=f"%{COMMANDS_QUEUE}%-poison",
@@ -68,11 +69,11 @@ def _requeue_where_owed(facade: Facade, text: str, owed: tuple[str, ...], msg: f
 # typing.List, not list: the worker's queue converter only recognises the typing form.
 def execute_command(
     msg: func.QueueMessage,
-    deadletter: func.Out[typing.List[str]],  # noqa: UP006 - a str for one command, a list for a batch
+    deadletter: func.Out[typing.List[str]],  # noqa: UP006
     requeue: func.Out[str],
     poison: func.Out[typing.List[str]],  # noqa: UP006
 ) -> None:
-    ids = f"message_id={msg.id}"
+    ids = f"message_id={log_safe(msg.id)}"
     try:
         try:
             text = (msg.get_body() or b"").decode("utf-8")
@@ -92,30 +93,31 @@ def execute_command(
             counts = " ".join(f"{name}={count}" for name, count in result.counts().items())
             log.info("queue batch executed: %s %s", ids, counts)
             return
-        # Every value here has passed its rule (no control characters): the line cannot be forged.
-        ids += f" operation={command.spec.name} hub={command.hub} id={command.correlation_id!r}"
+        # Each value has passed its rule (no control characters) and is escaped still: one rule for every line.
+        ids += (f" operation={command.spec.name} hub={log_safe(command.hub)}"
+                f" id={log_safe(command.correlation_id)}")
         outcome = run_once(facade, command, text, msg.id)
     except FacadeError as error:
         if not error.retryable:  # the one retry rule (functions.core.errors): refused for good
-            deadletter.set(message_record(reason_of(error), _origin(msg), msg.get_body() or b"", error))
+            deadletter.set([message_record(reason_of(error), _origin(msg), msg.get_body() or b"", error)])
             log.warning("queue command dead-lettered: %s reason=%s", ids, error.slug)
             return
         owed = pending_endpoints(error)
         if owed:  # some SignalR endpoints took it: resending everywhere would deliver it twice
             where = "re-queued" if _requeue_where_owed(facade, text, owed, msg, error, requeue, poison) else "poisoned"
             log.warning("queue command partly delivered, %s for endpoints %s: %s error=%s",
-                        where, ",".join(owed), ids, error.slug)
+                        where, log_safe(",".join(owed)), ids, error.slug)
             return
         # Only retryable trouble gets here: raising makes the host retry, then poison the message.
         log.warning("queue command failed, will be retried: %s dequeue_count=%s error=%s",
-                    ids, getattr(msg, "dequeue_count", None), error.slug)
+                    ids, log_safe(getattr(msg, "dequeue_count", None)), error.slug)
         raise
     if outcome is None:
         log.info("queue command duplicate, executed before, not sent again: %s", ids)
         return
-    if outcome.dead_letter_on_queue:
-        deadletter.set(message_record(f"not-found: {outcome.spec.not_found.detail}", _origin(msg),
-                                      msg.get_body() or b""))
+    if outcome.dead_letter_on_queue and outcome.not_found is not None:
+        deadletter.set([message_record(f"not-found: {outcome.not_found.detail}", _origin(msg),
+                                       msg.get_body() or b"")])
         log.warning("queue command dead-lettered: %s reason=not-found", ids)
         return
     log.info("queue command executed: %s status=%s", ids, outcome.status)

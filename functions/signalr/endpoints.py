@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from functions.core.errors import ConfigurationError
-from functions.signalr.connection_string import ConnectionInfo, _normalise_url, parse_connection_string
+from functions.signalr.connection_string import MAIN_SETTING, ConnectionInfo, _normalise_url, parse_connection_string
 
 PREFIX = "Azure__SignalR__Endpoints__"
-MAIN_SETTING = "AzureSignalRConnectionString"
 DEFAULT_NAME = "default"
 MAX_ENDPOINTS = 16
 IDENTITY_KEYS = ("serviceuri", "credential", "clientid", "tenantid", "clientsecret")
@@ -61,6 +60,9 @@ def _identity_info(setting: str, parts: Mapping[str, str]) -> ConnectionInfo:
                           tenant_id=parts.get("tenantid") or None, client_secret=parts.get("clientsecret") or None)
 
 
+_SETTING = "#setting"
+
+
 def _group(environ: Mapping[str, str], problems: list[str]) -> dict[tuple[str, str], dict[str, str]]:
     """Endpoint settings by (name, type), each with its value ("" key) and identity sub-settings."""
     groups: dict[tuple[str, str], dict[str, str]] = {}
@@ -79,7 +81,10 @@ def _group(environ: Mapping[str, str], problems: list[str]) -> dict[tuple[str, s
             problems.append(f"{key}: not an endpoint setting (type primary or secondary, then serviceUri, "
                             "credential, clientId, tenantId or clientSecret)")
             continue
-        groups.setdefault((name.lower(), kind or EndpointType.PRIMARY), {})[sub[0] if sub else ""] = value.strip()
+        group = groups.setdefault((name.lower(), kind or EndpointType.PRIMARY), {})
+        group[sub[0] if sub else ""] = value.strip()
+        if not sub:  # the setting as written (type optional), so a problem names what the operator set
+            group[_SETTING] = key
     return groups
 
 
@@ -95,7 +100,7 @@ def read_endpoints(environ: Mapping[str, str]) -> tuple[tuple[EndpointConfig, ..
         except ConfigurationError:
             pass  # Settings.problems() reports the main string as before
     for (name, kind), parts in sorted(_group(environ, problems).items()):
-        setting = f"{PREFIX}{name}__{kind}"
+        setting = parts.pop(_SETTING, None) or f"{PREFIX}{name}__{kind}"
         if "" in parts and "serviceuri" in parts:
             problems.append(f"{setting}: give a connection string or __serviceUri, not both")
             continue
@@ -104,7 +109,7 @@ def read_endpoints(environ: Mapping[str, str]) -> tuple[tuple[EndpointConfig, ..
                 extra = sorted(set(parts) - {""})
                 if extra:
                     raise ConfigurationError(f"{setting}__{extra[0]} applies only to the __serviceUri form")
-                info = parse_connection_string(parts[""])
+                info = parse_connection_string(parts[""], setting)
             elif "serviceuri" in parts:
                 info = _identity_info(setting, parts)
             else:

@@ -12,7 +12,6 @@ promise resolves with no value.
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import lru_cache
 
@@ -20,6 +19,7 @@ import azure.functions as func
 
 from functions.core.errors import FacadeError
 from functions.core.facade import Facade, get_facade
+from functions.core.log_text import log_safe
 from functions.core.settings import COMMANDS_STORAGE_CONNECTION, EVENTS_QUEUE
 from functions.http.responses import empty_response, problem_response
 from functions.upstream.receiver import UpstreamReceiver
@@ -40,11 +40,13 @@ def receiver_for(facade: Facade) -> UpstreamReceiver:
 @bp.queue_output(arg_name="events", queue_name=f"%{EVENTS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 def upstream_event(req: func.HttpRequest, events: func.Out[str]) -> func.HttpResponse:
     try:
-        envelope = receiver_for(get_facade()).receive(req.headers, dict(req.route_params), req.get_body() or b"")
+        receiver = receiver_for(get_facade())
+        envelope = receiver.receive(req.headers, dict(req.route_params), req.get_body() or b"")
+        message = receiver.queue_message(envelope)
     except FacadeError as error:
         log.warning("upstream event refused: %s %s", error.status, error.slug)
         return problem_response(error)
-    events.set(json.dumps(envelope, ensure_ascii=False, separators=(",", ":")))
-    log.info("upstream event queued: hub=%s category=%s event_id=%s", envelope["hub"], envelope["category"],
-             envelope["id"])
+    events.set(message)
+    log.info("upstream event queued: hub=%s category=%s event_id=%s", log_safe(envelope["hub"]),
+             log_safe(envelope["category"]), log_safe(envelope["id"]))
     return empty_response(204)

@@ -1,6 +1,6 @@
 // signalr-facade: a secured Azure Functions facade over the Azure SignalR Service REST API.
 // Deploys into an existing resource group; the API's Entra app registration comes from
-// entra.bicep (deployed first, see docs/deploy.md). No keys, passwords or secrets anywhere:
+// entra.bicep (deployed first, see docs/operations/deploy.md). No keys, passwords or secrets anywhere:
 // the app reaches SignalR, Storage and Application Insights with its managed identity.
 targetScope = 'resourceGroup'
 
@@ -54,6 +54,9 @@ param batchParallelism string = '16'
 @description('SIGNALR_BATCH_MAX_ATTEMPTS: attempts at a queued batch\'s failing items before they go to <queue>-poison (1-100).')
 param batchMaxAttempts string = '5'
 
+@description('SIGNALR_CALLER_LIMIT: commands per second per caller (tenant + oid) on each worker, burst ten seconds of it and at least one 1,000-item batch; 0 turns it off. Per worker: put an APIM or Front Door rate limit in front for a global one.')
+param callerLimit string = '100'
+
 @minLength(3)
 @maxLength(63)
 @description('SIGNALR_IDEMPOTENCY_TABLE: the table of idempotency records (Idempotency-Key over HTTP, command ids on the queue), in the commands\' storage account.')
@@ -80,6 +83,14 @@ param eventsQueueName string = 'signalr-events'
 
 @description('Principal (object) ids of backends that read client events (Storage Queue Data Message Processor on the events queue only).')
 param eventsQueueReaderPrincipalIds array = []
+
+@allowed([
+  'ServicePrincipal'
+  'User'
+  'Group'
+])
+@description('Kind of the eventsQueueReaderPrincipalIds: ServicePrincipal (managed identities and apps), User or Group.')
+param eventsQueueReaderPrincipalType string = 'ServicePrincipal'
 
 @description('Base URL SignalR calls for client events. Empty: https://<function app name>.azurewebsites.net (set it for a custom domain or a unique default hostname).')
 param upstreamBaseUrl string = ''
@@ -245,6 +256,7 @@ module rbac 'modules/rbac.bicep' = {
     commandsQueueSenderPrincipalIds: commandsQueueSenderPrincipalIds
     eventsQueueName: eventsQueueName
     eventsQueueReaderPrincipalIds: eventsQueueReaderPrincipalIds
+    eventsQueueReaderPrincipalType: eventsQueueReaderPrincipalType
     idempotencyTableName: idempotencyTableName
     commandsQueueSenderPrincipalType: commandsQueueSenderPrincipalType
     signalRName: signalR.outputs.name
@@ -275,6 +287,7 @@ var facadeSettings = {
 
   SIGNALR_BATCH_PARALLELISM: batchParallelism
   SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts
+  SIGNALR_CALLER_LIMIT: callerLimit
   SIGNALR_IDEMPOTENCY_TABLE: idempotencyTableName
   SIGNALR_IDEMPOTENCY_TTL: idempotencyTtlSeconds
   SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri

@@ -15,10 +15,10 @@ from functions.signalr.connection_string import parse_connection_string
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_app_registers_every_operation_plus_batch_negotiate_health_openapi_the_queue_and_upstream(
+def test_the_app_registers_every_operation_plus_batch_negotiate_health_openapi_the_queue_upstream_and_fallback(
         registered_functions):
     expected = {op.name for op in OPERATIONS} | {"batch", "negotiate", "health", "openapi", "executeCommand",
-                                                  "upstreamEvent"}
+                                                  "upstreamEvent", "zzzNoSuchRoute"}
     assert set(registered_functions) == expected
     for function in registered_functions.values():
         if function.get_trigger().type == "httpTrigger":
@@ -78,7 +78,8 @@ def test_funcignore_deploys_only_the_app():
 
 
 RUNTIME_REQUIREMENTS = {"azure-functions": set(), "requests": set(), "pyjwt": {"crypto"}, "azure-identity": set(),
-                        "azure-data-tables": set()}
+                        "azure-data-tables": set(),
+                        "msgpack": set()}
 
 
 def test_runtime_requirements_are_the_pinned_runtime_dependencies():
@@ -137,9 +138,9 @@ def test_every_transitive_runtime_dependency_is_pinned_at_the_installed_version(
     assert runtime_closure() == constraints()
 
 
-def test_the_readme_layout_names_every_module_of_the_app_and_the_stack():
-    readme = (ROOT / "README.md").read_text()
-    layout = readme[readme.index("## Project layout"):]
+def test_the_documented_layout_names_every_module_of_the_app_and_the_stack():
+    page = (ROOT / "docs" / "development" / "contributing.md").read_text()
+    layout = page[page.index("## Project layout"):]
     layout = layout[:layout.index("```", layout.index("```") + 3)]
     for folder in ("functions", "devstack"):
         for path in sorted((ROOT / folder).iterdir()):
@@ -147,4 +148,4 @@ def test_the_readme_layout_names_every_module_of_the_app_and_the_stack():
                 continue
             name = path.name if path.suffix == ".py" else path.name + "/"
             if path.is_dir() or path.suffix == ".py":
-                assert name in layout, f"README layout misses {folder}/{name}"
+                assert name in layout, f"the layout in docs/development/contributing.md misses {folder}/{name}"

@@ -46,13 +46,15 @@ def _setting(env: Mapping[str, str], name: str) -> str | None:
     return (env.get(name) or "").strip() or None
 
 
-def read_store_settings(env: Mapping[str, str], connection: str, problems: list[str]) -> StoreSettings:
-    """The store's settings under connection prefix ``connection``; malformed values become ``problems``."""
-    table = _setting(env, IDEMPOTENCY_TABLE) or DEFAULT_TABLE
+def read_store_settings(env: Mapping[str, str], connection: str, problems: list[str], *,
+                        table_text: str | None, ttl_text: str | None) -> StoreSettings:
+    """The store's settings under connection prefix ``connection`` (the table's and the window's settings read
+    by the caller, functions/core/settings.py); malformed values become ``problems``."""
+    table = (table_text or "").strip() or DEFAULT_TABLE
     if not _TABLE_NAME.fullmatch(table):
         problems.append(f"{IDEMPOTENCY_TABLE} must be 3 to 63 letters and digits, starting with a letter")
         table = DEFAULT_TABLE
-    ttl_text = _setting(env, IDEMPOTENCY_TTL)
+    ttl_text = (ttl_text or "").strip() or None
     ttl = DEFAULT_TTL
     if ttl_text is not None:
         if ttl_text.isdigit() and MIN_TTL <= int(ttl_text) <= MAX_TTL:

@@ -132,3 +132,15 @@ def test_the_app_reads_and_writes_the_idempotency_table_by_a_grant_on_that_table
     rbac = assignment.template
     [table] = rbac.instances(scope_declaration(rbac.file, assignment.body["scope"].text))
     assert table["name"] == "records"
+
+
+def test_every_role_assignment_names_its_principal_type(resources_of_type):
+    """Issue 22, item 7: without principalType ARM looks the principal up, and misses one created
+    moments before (replication delay), failing the deployment. Every list filled, so each loop is seen."""
+    principals = ["11111111-1111-1111-1111-111111111111"]
+    assignments = resources_of_type(ROLE_ASSIGNMENT, commandsQueueSenderPrincipalIds=principals,
+                                    eventsQueueReaderPrincipalIds=principals)
+    assert {a.body["scope"].text for a in assignments} >= {"storage::queueService::eventsQueue",
+                                                         "storage::queueService::commandsQueue"}
+    for assignment in assignments:
+        assert assignment.properties.get("principalType") in ("ServicePrincipal", "User", "Group"), assignment.body
