@@ -97,8 +97,8 @@ class IdempotencyStore(TransactionsMixin):
         self.lease = lease
         self._factory = client_factory or (lambda: table_client(settings))
         self._table: TableClient | None = None
-        self._lock = threading.Lock()
-        self._table_checked = False
+        self._lock = threading.RLock()  # the table creation reads self.table under it
+        self._table_created = False
 
     @property
     def table(self) -> TableClient:
@@ -163,15 +163,18 @@ class IdempotencyStore(TransactionsMixin):
             raise IdempotencyUnavailable("The idempotency store cannot be reached; nothing was sent") from None
 
     def _with_table(self, what: str, call: Callable[[], Any], *expected: type[BaseException]) -> Any:
-        """``call``; if the table does not exist, create it once (the local stack; Bicep creates it in Azure)."""
+        """``call``; if the table does not exist, create it (once, whichever thread meets it first: the local
+        stack; Bicep creates it in Azure) and call again."""
         try:
             return self._call(what, call, *expected)
         except IdempotencyUnavailable as error:
-            if self._table_checked or not getattr(error, "table_missing", False):
+            if not getattr(error, "table_missing", False):
                 raise
-            self._table_checked = True
-            self._create_table()
-            return self._call(what, call, *expected)
+        with self._lock:
+            if not self._table_created:
+                self._create_table()
+                self._table_created = True
+        return self._call(what, call, *expected)
 
     def _create_table(self) -> None:
         from azure.core.exceptions import AzureError, ResourceExistsError

@@ -141,6 +141,18 @@ def test_a_missing_table_is_created_on_first_use(make_store, azurite, settings):
     assert settings.table in names
 
 
+def test_workers_meeting_a_missing_table_at_once_all_get_their_keys(make_store):
+    store = make_store()  # one store per worker process, its threads racing on the first use
+    barrier = threading.Barrier(8)
+
+    def first_use(n: int) -> Verdict:
+        barrier.wait(timeout=10)
+        return store.reserve(key(f"k{n}")).verdict
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(first_use, range(8))) == [Verdict.CLAIMED] * 8
+
+
 # A batch's records.
 
 def batch_keys(prefix: str, count: int) -> list[RecordKey]:
