@@ -23,4 +23,6 @@ status = invoke(function_app.app, "broadcast", f"Bearer {os.environ['BENCH_TOKEN
 done = time.perf_counter()
 # Heavy imports must stay lazy: with an AccessKey connection string azure-identity is never needed.
 print(json.dumps({"status": status, "import_s": IMPORTED - STARTED, "call_s": done - IMPORTED,
-                  "azure_identity_loaded": "azure.identity" in sys.modules}))
+                  "azure_identity_loaded": "azure.identity" in sys.modules,
+                  # The idempotency store's SDK is imported on first need only (a keyed request, the queue).
+                  "azure_data_tables_loaded": "azure.data.tables" in sys.modules}))

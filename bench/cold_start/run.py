@@ -143,10 +143,11 @@ def run(sizes: Sizes) -> BenchResult:
     answered = upstream.received
     expected = 2 * len(modes) * (sizes.cold_runs + 1)
     identity_loaded = any(s[1].get("azure_identity_loaded") for s in everything)
+    tables_loaded = any(s[1].get("azure_data_tables_loaded") for s in everything)
     result.checks = {"runs_per_side": sizes.cold_runs, "modes": len(modes), "statuses": sorted(set(statuses)),
                      "answered": len(statuses), "upstream_received": answered, "upstream_expected": expected,
                      "idp_metadata_fetches": fetches[0], "idp_jwks_fetches": fetches[1],
-                     "azure_identity_loaded": identity_loaded}
+                     "azure_identity_loaded": identity_loaded, "azure_data_tables_loaded": tables_loaded}
     if any(s != 202 for s in statuses) or answered != expected:
         result.errors.append(f"cold start: statuses {sorted(set(statuses))}, upstream got {answered} of {expected}")
     if identity_loaded:

@@ -40,6 +40,7 @@ def test_cold_start_answered_every_broadcast_without_loading_azure_identity(smok
     assert checks["statuses"] == [202]
     assert checks["upstream_received"] == checks["upstream_expected"]
     assert checks["azure_identity_loaded"] is False
+    assert checks["azure_data_tables_loaded"] is False  # the idempotency store's SDK: first need only
 
 
 def test_first_request_answered_every_broadcast_fetching_keys_once_per_process(smoke_results: dict[str, dict]):
