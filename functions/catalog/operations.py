@@ -41,6 +41,20 @@ class Location(StrEnum):
     QUERY = "query"
 
 
+class ApplicationIn(StrEnum):
+    """Where an operation carries SignalR's ``application`` (the namespace several apps share an instance by).
+
+    The v1 swagger defines no ``application`` parameter: the Management SDK's v1 era put
+    ``lower(application) + "_" + lower(hub)`` in the hub path segment. The dated swaggers define the
+    ``application`` query parameter on every operation but ``:execute`` and ``:generateToken``, which
+    are addressed on the prefixed hub. (Azure/azure-signalr docs/swagger/v1.json, v20241201.json;
+    src/Microsoft.Azure.SignalR.Management/RestApiProvider.cs.)
+    """
+
+    HUB = "hub"  # the hub segment is `<application>_<hub>`
+    QUERY = "query"  # `?application=<application>`, the hub segment is the hub alone
+
+
 class QueueOn404(StrEnum):
     """What the queue does when the service answers 404 for a queued command."""
 
@@ -114,6 +128,8 @@ class OperationSpec:
     answer_schema: Mapping[str, Any] | None = None  # the JSON answer, for the OpenAPI document
     # Upstream statuses with a meaning of their own for this operation (beyond success and 404).
     failures: Mapping[int, type[FacadeError]] = field(default_factory=dict)
+    # Default: in the query on the dated API, in the hub segment on v1 (see ApplicationIn).
+    application_in: ApplicationIn | None = None
 
     @property
     def has_body(self) -> bool:
@@ -134,6 +150,12 @@ class OperationSpec:
     def http_methods(self) -> tuple[str, ...]:
         # Existence checks answer HEAD as upstream does.
         return (self.method, "HEAD") if self.existence_check else (self.method,)
+
+    @property
+    def application_location(self) -> ApplicationIn:
+        if self.application_in is not None:
+            return self.application_in
+        return ApplicationIn.QUERY if self.api_version else ApplicationIn.HUB
 
     @property
     def upstream_path(self) -> str:
@@ -207,6 +229,8 @@ COMMANDS_BODY = Body(
 )
 
 DATED = "2024-12-01"  # the newest data-plane REST version (Azure/azure-signalr docs/swagger/v20241201.json)
+
+
 def _send(name: str, summary: str, path: str, params: tuple[Param, ...]) -> OperationSpec:
     return OperationSpec(name, summary, "POST", path, params, (202,), Permission.SEND, body=PAYLOAD_BODY)
 
@@ -305,6 +329,7 @@ OPERATIONS: tuple[OperationSpec, ...] = (
         "executeCommands", "Run commands on every connection a filter matches.",
         "POST", "v1/hubs/{hub}/:execute", (HUB, FILTER), (202,), None, body=COMMANDS_BODY,
         upstream_template="/api/hubs/{hub}/:execute", api_version=DATED,
+        application_in=ApplicationIn.HUB,  # the swagger defines no `application` here
     ),
     OperationSpec(
         "invokeConnection", "Ask one client for a result: its handler's return value.",

@@ -26,6 +26,8 @@ MAX_CORRELATION_ID = 256
 
 HUB_PATTERN = "^[A-Za-z][A-Za-z0-9_]*$"
 _HUB = re.compile(HUB_PATTERN[1:-1])
+# A whole hub name, length included (an application-prefixed hub is checked against it too).
+HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DIGITS = re.compile(r"[0-9]+")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -93,6 +95,12 @@ def check_hub(value: Any) -> str:
     if not _HUB.fullmatch(value):
         raise Invalid("must start with a letter and contain only letters, digits or underscores")
     return value
+
+
+def prefixed_hub(application: str | None, hub: str) -> str:
+    """The hub as the service names it inside an application: ``lower(application)_lower(hub)``
+    (the Management SDK's GetPrefixedHubName; clients negotiate to this name too)."""
+    return f"{application.lower()}_{hub.lower()}" if application else hub.lower()
 
 
 def _check_not_dot_segment(value: str) -> None:

@@ -13,7 +13,8 @@ from urllib.parse import quote, urlencode
 
 import urllib3
 
-from functions.catalog.operations import Answer
+from functions.catalog.operations import DATED, Answer, ApplicationIn
+from functions.catalog.rules import prefixed_hub
 from functions.core.command import Command
 from functions.core.errors import (
     PayloadTooLarge,
@@ -32,7 +33,8 @@ from functions.signalr.transport import AnswerTimeout, RetryPolicy, Timeouts, Tr
 
 log = logging.getLogger(__name__)
 
-GENERATE_TOKEN_API_VERSION = "2023-07-01"
+# :generateToken as the newest swagger defines it (no `application`: the hub segment carries it).
+GENERATE_TOKEN_API_VERSION = DATED
 PROBE_TIMEOUTS = Timeouts(connect=1.0, read=2.0)
 
 
@@ -120,9 +122,17 @@ class SignalRClient:
         return self
 
     def url_for(self, command: Command) -> str:
-        # The service is case-insensitive on hubs; the official SDK lowercases them.
-        values = {"hub": command.hub.lower(), **{k: v for k, v in command.args.items() if isinstance(v, str)}}
-        return self.info.server_url + encode_path(command.spec.upstream_path, values)
+        return self.info.server_url + self.path_for(command)
+
+    @staticmethod
+    def path_for(command: Command) -> str:
+        """The percent-encoded upstream path (``/api/...``): the hub lower-cased as the SDK sends it,
+        prefixed with the application where the operation carries it in the hub segment."""
+        hub = command.hub
+        if command.spec.application_location is ApplicationIn.HUB:
+            hub = prefixed_hub(command.application, hub)
+        values = {"hub": hub.lower(), **{k: v for k, v in command.args.items() if isinstance(v, str)}}
+        return encode_path(command.spec.upstream_path, values)
 
     @staticmethod
     def body_for(command: Command) -> Any:
@@ -139,7 +149,7 @@ class SignalRClient:
             if param.name in command.args:
                 values = command.args[param.name] if param.repeated else [command.args[param.name]]
                 query.extend((param.name, value) for value in values)
-        if command.application:
+        if command.application and command.spec.application_location is ApplicationIn.QUERY:
             query.append(("application", command.application))
         if command.spec.api_version:
             query.append(("api-version", command.spec.api_version))
@@ -151,7 +161,8 @@ class SignalRClient:
         """Send ``command``; its answer when the catalog calls the status a success or a 404 an answer."""
         spec = command.spec
         query = self.query_for(command) + list(extra_query or [])
-        response = self._send(method or spec.method, self.url_for(command), query, self.body_for(command), spec.name)
+        response = self._send(method or spec.method, self.path_for(command), query, self.body_for(command),
+                              spec.name)
         status = response.status
         if status in spec.success:
             body = None if spec.answer is Answer.NONE else self._json_answer(response, spec.name)
@@ -176,14 +187,16 @@ class SignalRClient:
             log.warning("SignalR %s answered with JSON the facade cannot use: %s", name, e)
             raise UpstreamError("SignalR Service answered with JSON the facade cannot use") from None
 
-    def generate_client_token(self, hub: str, user_id: str, minutes: int, application: str | None = None) -> str:
-        """A client access token minted by the service (the Entra-only path of negotiate)."""
-        url = self.info.server_url + encode_path("/api/hubs/{hub}/:generateToken", {"hub": hub.lower()})
-        query: list[tuple[str, Any]] = [("userId", user_id), ("minutesToExpire", minutes)]
-        if application:
-            query.append(("application", application))
-        query.append(("api-version", GENERATE_TOKEN_API_VERSION))
-        response = self._send("POST", url, query, None, "generateToken")
+    def generate_client_token(self, hub: str, user_id: str, minutes: int) -> str:
+        """A client access token minted by the service (the Entra-only path of negotiate).
+
+        ``hub`` is the hub the client connects to, application prefix included: the swagger
+        defines no ``application`` on ``:generateToken``.
+        """
+        path = encode_path("/api/hubs/{hub}/:generateToken", {"hub": hub.lower()})
+        query: list[tuple[str, Any]] = [("userId", user_id), ("minutesToExpire", minutes),
+                                        ("api-version", GENERATE_TOKEN_API_VERSION)]
+        response = self._send("POST", path, query, None, "generateToken")
         if response.status != 200:
             raise self._failure(response, "generateToken")
         try:
@@ -201,14 +214,14 @@ class SignalRClient:
 
     def health(self) -> int:
         """The status of the service's health endpoint: one try, short timeouts (raises on no answer)."""
-        url = self.info.server_url + "/api/v1/health"
-        return self._send("HEAD", url, [], None, "health", transport=self._probe_transport,
+        return self._send("HEAD", "/api/v1/health", [], None, "health", transport=self._probe_transport,
                           timeouts=PROBE_TIMEOUTS).status
 
     def _send(
-        self, method: str, url: str, query: list[tuple[str, Any]], body: Any, name: str,
+        self, method: str, path: str, query: list[tuple[str, Any]], body: Any, name: str,
         *, transport: Transport | None = None, timeouts: Timeouts | None = None,
     ) -> urllib3.BaseHTTPResponse:
+        url = self.info.server_url + path
         try:
             token = self.credential.bearer(url)
         except Exception as e:  # azure-identity raises many kinds; none may leak details

@@ -77,8 +77,31 @@ def test_negotiate_with_entra_upstream_asks_the_service_for_the_token(negotiate,
     assert call.method == "POST"
     assert call.path == "/api/hubs/chat/:generateToken"
     assert ("userId", "11111111-2222-3333-4444-555555555555") in call.query
-    assert ("api-version", "2023-07-01") in call.query
+    assert ("api-version", "2024-12-01") in call.query
     assert call.bearer == "entra-token"
+
+
+def test_negotiate_with_entra_upstream_mints_for_the_hub_the_url_names(negotiate, identity_provider, upstream,
+                                                                      secured_env):
+    """:generateToken takes no `application` (2024-12-01 swagger): the prefixed hub carries it."""
+    from functions.core.facade import get_facade, reset_facade
+
+    secured_env.setenv("AzureSignalRConnectionString",
+                       f"Endpoint=http://127.0.0.1;Port={upstream.port};AuthType=azure.msi;Version=1.0;")
+    secured_env.setenv("SIGNALR_APPLICATION", "Shop")
+    reset_facade()
+
+    class FixedEntraToken:  # azure-identity cannot reach Entra here: the one double, for the credential only
+        def bearer(self, url: str) -> str:
+            return "entra-token"
+
+    get_facade().client.credential = FixedEntraToken()
+    upstream.answer(Answer(200, {"Content-Type": "application/json"}, b'{"token": "service-minted"}'))
+    response = negotiate("Chat", identity_provider.mint(roles=CONNECT))
+    assert json.loads(response.get_body())["url"].endswith("/client/?hub=shop_chat")
+    (call,) = upstream.requests
+    assert call.path == "/api/hubs/shop_chat/:generateToken"
+    assert "application" not in dict(call.query)
 
 
 @pytest.fixture
