@@ -25,7 +25,7 @@ from functions.core.settings import Settings, get_settings
 from functions.core.single_flight import SingleFlight
 from functions.signalr.client import SignalRClient
 from functions.signalr.connection_string import parse_connection_string
-from functions.signalr.credentials import AccessKeyCredential, audience_for
+from functions.signalr.credentials import AccessKeyCredential
 
 if TYPE_CHECKING:
     from functions.auth.principal import Principal
@@ -220,7 +220,8 @@ class Facade:
         client = self.client.for_negotiate()
         url = f"{client.info.client_url}/client/?hub={client_hub}"
         if isinstance(client.credential, AccessKeyCredential):
-            audience = audience_for(client.info.client_url) + f"/client/?hub={client_hub}"
+            # aud from Endpoint's scheme://host, never ClientEndpoint (the SDK's rule, as for REST tokens).
+            audience = f"{client.info.audience_base}/client/?hub={client_hub}"
             token = client.credential.sign(audience, CLIENT_TOKEN_MINUTES * 60, nameid=principal.user_id)
         else:
             # The same hub the URL names: :generateToken takes no `application`, the prefix is in the hub.

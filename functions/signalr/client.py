@@ -221,9 +221,10 @@ class SignalRClient:
         self, method: str, path: str, query: list[tuple[str, Any]], body: Any, name: str,
         *, transport: Transport | None = None, timeouts: Timeouts | None = None,
     ) -> urllib3.BaseHTTPResponse:
+        """Send to ``server_url + path``; the token's audience is ``Endpoint``'s ``scheme://host`` + path."""
         url = self.info.server_url + path
         try:
-            token = self.credential.bearer(url)
+            token = self.credential.bearer(self.info.audience_base + path)
         except Exception as e:  # azure-identity raises many kinds; none may leak details
             log.error("SignalR credential failed for %s: %s", name, type(e).__name__)
             raise UpstreamUnavailable("Could not obtain a credential for SignalR Service",

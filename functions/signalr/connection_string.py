@@ -47,6 +47,16 @@ class ConnectionInfo:
         """Base URL clients negotiate with."""
         return self.client_endpoint or self.endpoint
 
+    @property
+    def audience_base(self) -> str:
+        """``scheme://host`` of ``Endpoint``: no port, no path, whatever ``ServerEndpoint`` or
+        ``ClientEndpoint`` say. Every token's ``aud`` starts with it, as the SDK builds it
+        (Azure/azure-signalr src/Microsoft.Azure.SignalR.Common/Endpoints/ServiceEndpoint.cs,
+        ``AudienceBaseUrl``); requests still go to ``server_url``, clients to ``client_url``."""
+        parts = urlsplit(self.endpoint)
+        host = parts.hostname or ""
+        return f"{parts.scheme}://[{host}]" if ":" in host else f"{parts.scheme}://{host}"
+
     def __repr__(self) -> str:  # never show secrets in logs or tracebacks
         return f"ConnectionInfo(endpoint={self.endpoint!r}, auth_type={self.auth_type!r})"
 

@@ -36,6 +36,22 @@ def test_negotiate_gives_the_caller_a_client_token_for_itself(negotiate, identit
     assert upstream.requests == []  # signed locally with an access key
 
 
+def test_the_client_token_audience_comes_from_endpoint_not_client_endpoint(negotiate, identity_provider, upstream,
+                                                                          secured_env):
+    """aud = Endpoint's scheme://host (no port) + /client/?hub=, whatever ClientEndpoint says (the SDK's
+    AudienceBaseUrl, Azure/azure-signalr src/Microsoft.Azure.SignalR.Common/Endpoints/ServiceEndpoint.cs)."""
+    from functions.core.facade import reset_facade
+
+    secured_env.setenv("AzureSignalRConnectionString",
+                       f"Endpoint=https://demo.service.signalr.net:8443;AccessKey={KEY};Version=1.0;"
+                       f"ClientEndpoint=https://clients.example.com;ServerEndpoint=http://127.0.0.1:{upstream.port}")
+    reset_facade()
+    body = json.loads(negotiate("Chat", identity_provider.mint(roles=CONNECT)).get_body())
+    assert body["url"] == "https://clients.example.com/client/?hub=chat"
+    jwt.decode(body["accessToken"], KEY, algorithms=["HS256"],
+               audience="https://demo.service.signalr.net/client/?hub=chat")
+
+
 def test_negotiate_needs_a_valid_token_carrying_the_connect_permission(negotiate, identity_provider):
     assert negotiate("chat", None).status_code == 401
     assert negotiate("chat", identity_provider.mint(roles=CONNECT, lifetime=-900)).status_code == 401

@@ -46,6 +46,22 @@ def test_the_bearer_is_an_hs256_jwt_for_the_exact_url_without_port(client, upstr
     assert 3500 <= claims["exp"] - claims["iat"] <= 3600
 
 
+def test_the_rest_audience_comes_from_endpoint_while_requests_go_to_server_endpoint(upstream):
+    """aud = Endpoint's scheme://host (no port) + the request path; the request goes to ServerEndpoint
+    (Azure/azure-signalr ServiceEndpoint.cs AudienceBaseUrl; RestApiProvider.cs)."""
+    info = parse_connection_string(f"Endpoint=https://demo.service.signalr.net:8443;AccessKey={DEV_ACCESS_KEY};"
+                                   f"Version=1.0;ServerEndpoint=http://127.0.0.1:{upstream.port}/")
+    client = SignalRClient(info, retry=FAST_RETRY)
+    send(client, "sendToUser", user="u1")
+    assert client.health() == 200
+    rest, health = upstream.requests
+    assert rest.path == "/api/v1/hubs/chat/users/u1"
+    jwt.decode(rest.bearer, DEV_ACCESS_KEY, algorithms=["HS256"],
+               audience="https://demo.service.signalr.net/api/v1/hubs/chat/users/u1")
+    jwt.decode(health.bearer, DEV_ACCESS_KEY, algorithms=["HS256"],
+               audience="https://demo.service.signalr.net/api/v1/health")
+
+
 def test_tokens_are_reused_per_audience(client, upstream):
     send(client, "sendToUser", user="u1")
     send(client, "sendToUser", user="u1")
