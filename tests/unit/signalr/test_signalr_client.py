@@ -196,3 +196,20 @@ def test_every_ascii_character_is_encoded_as_quote_does():
     for code in range(128):
         value = f"a{chr(code)}b"
         assert encode_segment(value) == quote(value, safe=""), repr(value)
+
+
+@pytest.mark.parametrize(("op", "inputs", "sent", "expected"), [
+    ("closeAllConnections", {}, 202, 204),  # the swagger promises 204
+    ("addUserToGroup", {"group": "g", "user": "u"}, 204, 202),
+    ("broadcast", {}, 200, 202),
+    ("addConnectionToGroup", {"group": "g", "connectionId": "c"}, 201, 200),
+])
+def test_any_2xx_is_success_answered_as_the_catalog_documents(client, upstream, op, inputs, sent, expected):
+    upstream.answer(Answer(sent))
+    assert send(client, op, **inputs).status == expected
+
+
+def test_an_undocumented_2xx_on_an_operation_with_an_answer_still_reads_its_json(client, upstream):
+    upstream.answer(Answer(203, {"Content-Type": "application/json"}, b'{"result": 7}'))
+    result = send(client, "invokeConnection", connectionId="c1")
+    assert (result.status, result.body) == (200, {"result": 7})
