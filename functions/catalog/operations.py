@@ -178,8 +178,8 @@ class OperationSpec:
         return frozenset(p.name for p in self.params)
 
 
-HUB = Param("hub", Location.PATH, "Hub name: a letter, then letters, digits or underscores; 1-128 characters.",
-            rules.HUB)
+HUB = Param("hub", Location.PATH, "Hub name: a letter, then letters, digits or _`,.[]; 1-128 characters "
+            "(the service's rule). Case-insensitive: it goes upstream in lower case.", rules.HUB)
 GROUP = Param("group", Location.PATH, "Group name: 1-1024 characters, not all whitespace.", rules.GROUP)
 USER = Param("user", Location.PATH, "User id: 1-1024 characters, no control characters.", rules.ID)
 CONNECTION = Param("connectionId", Location.PATH, "Connection id: 1-1024 characters, no control characters.",
@@ -188,8 +188,10 @@ EXCLUDED = Param("excluded", Location.QUERY, "Connection ids to leave out (repea
                  rules.EXCLUDED, required=False, repeated=True)
 REASON = Param("reason", Location.QUERY, "Reason given to the client (at most 1024 characters).", rules.REASON,
                required=False)
-TTL = Param("ttl", Location.QUERY, "Seconds the user stays in the group (0-31536000); forever if absent.",
-            rules.TTL, required=False)
+TTL = Param("ttl", Location.QUERY,
+            "Seconds the user stays in the group (0-31536000; 0 adds only the user's connections open now). "
+            "Absent: as the service keeps it, at most one year, and only the user's 100 most recently "
+            "updated groups without a ttl are kept.", rules.TTL, required=False)
 
 CLOSE_EXCLUDED = Param("excluded", Location.QUERY,
                        "Connection ids to leave open (repeat the parameter, at most 100).",

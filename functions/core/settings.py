@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from functions.catalog.rules import HUB_NAME, MAX_HUB_LENGTH
 from functions.core.errors import ConfigurationError
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
@@ -62,8 +63,9 @@ DEFAULT_EVENTS_QUEUE = "signalr-events"
 DEFAULT_BATCH_PARALLELISM = 16
 DEFAULT_BATCH_MAX_ATTEMPTS = 5  # as host.json's maxDequeueCount for single-command messages
 MULTI_TENANT_IDS = frozenset({"organizations", "common"})
-# The service's rule for the application name (and for hubs): a letter, then letters, digits, '_'.
-_APPLICATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+# The tenant namespace (multi-tenant) adds "_t" + 32 hex digits, and a hub at least "_x": the combined
+# name must still be a hub name the service takes (128 at most).
+MAX_MULTI_TENANT_APPLICATION = MAX_HUB_LENGTH - 35
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -128,9 +130,14 @@ class Settings:
         problems: list[str] = []
         hubs = _split(env.get(SIGNALR_ALLOWED_HUBS))
         application = (env.get(SIGNALR_APPLICATION) or "").strip() or None
-        if application is not None and not _APPLICATION.fullmatch(application):
+        # The `application` parameter's rule in the dated swaggers (the same as the hub's).
+        if application is not None and not HUB_NAME.fullmatch(application):
             problems.append(f"{SIGNALR_APPLICATION} must start with a letter and hold only letters, digits or "
-                            "underscores (at most 64)")
+                            f"_`,.[] (at most {MAX_HUB_LENGTH})")
+        elif application is not None and (env.get(ENTRA_TENANT_ID) or "").strip().lower() in MULTI_TENANT_IDS \
+                and len(application) > MAX_MULTI_TENANT_APPLICATION:
+            problems.append(f"{SIGNALR_APPLICATION} must be at most {MAX_MULTI_TENANT_APPLICATION} characters in "
+                            "multi-tenant mode (the tenant namespace and the hub follow it in one hub name)")
         client_apps = frozenset(a.lower() for a in _split(env.get(ENTRA_ALLOWED_CLIENT_APPS)))
         if any(not is_guid(a) for a in client_apps):
             problems.append(f"{ENTRA_ALLOWED_CLIENT_APPS} must list application (client) ids")
