@@ -17,6 +17,7 @@ from functions.catalog.operations import DATED, Answer, ApplicationIn
 from functions.catalog.rules import prefixed_hub
 from functions.core.command import Command
 from functions.core.errors import (
+    FieldError,
     PayloadTooLarge,
     UpstreamError,
     UpstreamMisconfigured,
@@ -24,12 +25,20 @@ from functions.core.errors import (
     UpstreamServerError,
     UpstreamTimeout,
     UpstreamUnavailable,
+    ValidationError,
 )
 from functions.core.json_input import JsonInputError, decode_json
 from functions.signalr.connection_string import ConnectionInfo
 from functions.signalr.credentials import Credential, credential_for
 from functions.signalr.throttle import ThrottleGate
-from functions.signalr.transport import AnswerTimeout, RetryPolicy, Timeouts, Transport, TransportError
+from functions.signalr.transport import (
+    USER_AGENT,
+    AnswerTimeout,
+    RetryPolicy,
+    Timeouts,
+    Transport,
+    TransportError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +49,38 @@ PROBE_TIMEOUTS = Timeouts(connect=1.0, read=2.0)
 
 # A JSON answer (a page of connections, a client's result) larger than this is refused, not read.
 MAX_ANSWER_BYTES = 1024 * 1024
+# What the service takes (https://learn.microsoft.com/azure/azure-signalr/signalr-reference-data-plane-rest-api,
+# "Limitation"): 16 KB of request line and headers, 1 MB of body. A request over either is refused
+# here, naming the input that made it so, instead of a 4xx/5xx from the service surfacing as a 502.
+MAX_HEAD_BYTES = 16 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+# Headers urllib3 adds itself (Host, Accept-Encoding, Content-Length, Connection) with room to spare.
+ADDED_HEADER_BYTES = 160
+
+
+class HeadTooLarge(Exception):
+    """The request line and headers would exceed what the service takes (``size`` bytes)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def head_size(method: str, target: str, headers: dict[str, str]) -> int:
+    """Bytes of ``METHOD target HTTP/1.1`` and the headers as sent (all ASCII), urllib3's own included."""
+    line = len(method) + len(target) + len(" HTTP/1.1\r\n") + 1
+    return line + sum(len(k) + len(v) + 4 for k, v in headers.items()) + ADDED_HEADER_BYTES + 2
+
+
+def _encoded_size(value: Any) -> int:
+    values = value if isinstance(value, list) else [value]
+    return sum(len(encode_segment(str(v))) + 1 for v in values)
+
+
+def largest_input(command: Command) -> str:
+    """The input that adds most to the request line (path segments and query values, encoded)."""
+    sizes = {name: _encoded_size(value) for name, value in command.args.items()}
+    return max(sizes, key=sizes.__getitem__) if sizes else "hub"
 
 
 @dataclass(frozen=True)
@@ -161,8 +202,17 @@ class SignalRClient:
         """Send ``command``; its answer when the catalog calls the status a success or a 404 an answer."""
         spec = command.spec
         query = self.query_for(command) + list(extra_query or [])
-        response = self._send(method or spec.method, self.path_for(command), query, self.body_for(command),
-                              spec.name)
+        body = _json_bytes(self.body_for(command))
+        if body is not None and len(body) > MAX_BODY_BYTES:
+            field = spec.body.queue_field if spec.body is not None else "body"
+            raise PayloadTooLarge(f"'{field}' is {len(body)} bytes as sent to SignalR Service (JSON, non-ASCII "
+                                  f"escaped); the service takes at most {MAX_BODY_BYTES}")
+        try:
+            response = self._send(method or spec.method, self.path_for(command), query, body, spec.name)
+        except HeadTooLarge as e:
+            raise ValidationError([FieldError(
+                largest_input(command), f"is too long: the request to SignalR Service would have {e.size} bytes "
+                f"of request line and headers, and the service takes at most {MAX_HEAD_BYTES}")]) from None
         status = response.status
         if 200 <= status < 300:
             # Any 2xx means the service did it (RFC 9110 15.3); one it does not document for this
@@ -201,7 +251,11 @@ class SignalRClient:
         path = encode_path("/api/hubs/{hub}/:generateToken", {"hub": hub.lower()})
         query: list[tuple[str, Any]] = [("userId", user_id), ("minutesToExpire", minutes),
                                         ("api-version", GENERATE_TOKEN_API_VERSION)]
-        response = self._send("POST", path, query, None, "generateToken")
+        try:
+            response = self._send("POST", path, query, None, "generateToken")
+        except HeadTooLarge as e:
+            raise ValidationError([FieldError("user", f"is too long for SignalR Service ({e.size} bytes of "
+                                                      "request line and headers)")]) from None
         if response.status != 200:
             raise self._failure(response, "generateToken")
         try:
@@ -223,7 +277,7 @@ class SignalRClient:
                           timeouts=PROBE_TIMEOUTS).status
 
     def _send(
-        self, method: str, path: str, query: list[tuple[str, Any]], body: Any, name: str,
+        self, method: str, path: str, query: list[tuple[str, Any]], body: bytes | None, name: str,
         *, transport: Transport | None = None, timeouts: Timeouts | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """Send to ``server_url + path``; the token's audience is ``Endpoint``'s ``scheme://host`` + path."""
@@ -235,6 +289,11 @@ class SignalRClient:
             raise UpstreamUnavailable("Could not obtain a credential for SignalR Service",
                                       retry_after=getattr(e, "retry_after", None)) from e
         full_url = url + ("?" + urlencode(query) if query else "")
+        headers = {"Authorization": f"Bearer {token}"}
+        size = head_size(method, full_url[len(_origin(self.info.server_url)):], {
+            "User-Agent": USER_AGENT, **headers, **({"Content-Type": "application/json"} if body is not None else {})})
+        if size > MAX_HEAD_BYTES:
+            raise HeadTooLarge(size)
         # The throttle gate covers the pooled transport; the health probe (its own transport) is not held.
         gated = transport is None
         pause = self.gate.remaining() if gated else 0.0
@@ -244,8 +303,7 @@ class SignalRClient:
         if pause:
             self.gate.wait()
         try:
-            response = (transport or self.transport).send(method, full_url, _json_bytes(body),
-                                                          {"Authorization": f"Bearer {token}"},
+            response = (transport or self.transport).send(method, full_url, body, headers,
                                                           timeouts or self.timeouts)
         except AnswerTimeout as e:
             log.warning("SignalR %s timed out waiting for an answer", name)

@@ -10,11 +10,13 @@ from devstack.constants import DEV_ACCESS_KEY, free_port
 from functions.catalog.operations import OPERATIONS_BY_NAME
 from functions.core.command import build_command
 from functions.core.errors import (
+    PayloadTooLarge,
     UpstreamMisconfigured,
     UpstreamRejected,
     UpstreamServerError,
     UpstreamTimeout,
     UpstreamUnavailable,
+    ValidationError,
 )
 from functions.signalr.client import SignalRClient
 from functions.signalr.connection_string import parse_connection_string
@@ -213,3 +215,40 @@ def test_an_undocumented_2xx_on_an_operation_with_an_answer_still_reads_its_json
     upstream.answer(Answer(203, {"Content-Type": "application/json"}, b'{"result": 7}'))
     result = send(client, "invokeConnection", connectionId="c1")
     assert (result.status, result.body) == (200, {"result": 7})
+
+
+# -- sizes the service refuses are refused first (issue 23 item 10) ------------------------------------
+
+
+def test_a_hundred_long_excluded_ids_are_a_400_naming_excluded_not_a_502(client, upstream):
+    excluded = [f"{n:03d}" + "c" * 1021 for n in range(100)]
+    with pytest.raises(ValidationError) as caught:
+        send(client, "sendToGroup", group="g", excluded=excluded)
+    assert caught.value.status == 400
+    (error,) = caught.value.errors
+    assert error.field == "excluded"
+    assert "16384" in error.message
+    assert upstream.requests == []
+
+
+def test_a_long_id_in_the_path_counts_twice_with_its_token_and_is_refused_naming_it(client, upstream):
+    with pytest.raises(ValidationError) as caught:
+        send(client, "sendToUser", user="€" * 1024)  # 9 KB encoded in the path, again in the token's aud
+    assert caught.value.errors[0].field == "user"
+    assert upstream.requests == []
+
+
+def test_ids_within_the_limits_still_go_upstream(client, upstream):
+    assert send(client, "sendToUser", user="u" * 1024).status == 202
+    assert send(client, "sendToGroup", group="g", excluded=["c" * 100] * 100).status == 202
+
+
+def test_a_body_over_1_mb_as_sent_is_a_413_naming_the_field(client, upstream):
+    spec = OPERATIONS_BY_NAME["broadcast"]
+    # 200,000 "é" are 400 KB of UTF-8 in, but 1.2 MB out: the JSON sent upstream escapes them as \u00e9.
+    command = build_command(spec, {"hub": "chat"}, {"target": "t", "arguments": ["é" * 200_000]})
+    with pytest.raises(PayloadTooLarge) as caught:
+        client.execute(command)
+    assert caught.value.status == 413
+    assert "'payload'" in caught.value.detail
+    assert upstream.requests == []
