@@ -134,6 +134,10 @@ class EntraCredential:
         import azure.identity as identity
 
         info = self._info
+        if info.client_cert:
+            # ClientCertificateCredential in .NET; CertificateCredential in azure-identity for Python.
+            # The parser made sure AuthType, ClientId and TenantId go with it and the file exists.
+            return identity.CertificateCredential(info.tenant_id, info.client_id, certificate_path=info.client_cert)
         if info.auth_type == "azure.msi" or (info.auth_type == "aad" and not info.client_secret):
             # Few, quick retries: a request is waiting, and it answers 503 + Retry-After instead
             # (azure-identity's default pipeline retries a refused connection for ~5 s).
