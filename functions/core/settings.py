@@ -13,6 +13,10 @@ from functions.core.errors import ConfigurationError
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
+# SignalR itself is configured with Microsoft's names (functions/signalr/endpoints.py reads them all):
+# AzureSignalRConnectionString, or AzureSignalRConnectionString__serviceUri (+ __credential, __clientId,
+# __managedIdentityResourceId); several instances as Azure__SignalR__Endpoints__<name>[__<type>] or
+# Azure__SignalR__Endpoints__<name>__serviceUri (+ __type, __credential, __clientId, __managedIdentityResourceId).
 SIGNALR_CONNECTION_STRING = "AzureSignalRConnectionString"
 ENTRA_TENANT_ID = "ENTRA_TENANT_ID"
 ENTRA_AUDIENCES = "ENTRA_AUDIENCES"

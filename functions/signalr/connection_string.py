@@ -35,6 +35,8 @@ class ConnectionInfo:
     tenant_id: str | None = None
     client_secret: str | None = None
     client_cert: str | None = None  # ClientCert: the path of the app's certificate file (PEM or PKCS#12)
+    # A user-assigned managed identity by its resource id (the identity settings' managedIdentityResourceId).
+    managed_identity_resource_id: str | None = None
     version: str = "1.0"
     client_endpoint: str | None = None
     server_endpoint: str | None = None
