@@ -6,7 +6,7 @@ NODE_STAMP  := node_modules/.installed
 CHECKOV     := .venv-checkov/bin/checkov
 CHECKOV_VER := 3.3.30
 
-.PHONY: setup test test-unit lint run bench soak fuzz package clean
+.PHONY: setup test test-unit lint run docs bench soak fuzz package clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV)
 
@@ -25,8 +25,10 @@ $(CHECKOV):
 	python3 -m venv .venv-checkov
 	.venv-checkov/bin/python -m pip install -q "checkov==$(CHECKOV_VER)"
 
+# ruff over everything; mypy over the deployed app (pyproject.toml [tool.mypy] names the files).
 lint: $(PY_STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # The whole gate (what CI runs): every lane, unit, integration, e2e and slow.
 test: setup lint
@@ -37,12 +39,17 @@ test-unit: $(PY_STAMP)
 	$(PY) -m pytest -m unit -q
 
 # `make run ENDPOINTS=2`: two SignalR emulators behind the facade (stop one to watch the failover);
-# `make run VERBOSE=1`: the Azure SDKs' HTTP traffic too.
+# `make run VERBOSE=1`: the Azure SDKs' HTTP traffic too; `make run CORE_TOOLS=1`: the function app under
+# Azure Functions Core Tools (`func start`, installed separately; docs/development/local-host.md).
 ENDPOINTS ?= 1
 run: $(PY_STAMP) $(NODE_STAMP)
-	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity) $(if $(VERBOSE),--verbose) --endpoints $(ENDPOINTS)
+	$(PY) -m devstack up $(if $(MANAGED_IDENTITY),--managed-identity) $(if $(VERBOSE),--verbose) $(if $(CORE_TOOLS),--core-tools) --endpoints $(ENDPOINTS)
 
-# The proof (issue 7): each prints a report; bench also writes docs/benchmarks.md.
+# The documentation site at http://127.0.0.1:8000/, rebuilt on every save (`make test` builds it strictly).
+docs: $(PY_STAMP)
+	$(PY) -m mkdocs serve
+
+# The proof: each prints a report; bench also writes docs/operations/benchmarks.md.
 bench: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m bench
 
@@ -52,9 +59,9 @@ soak: $(PY_STAMP) $(NODE_STAMP)
 fuzz: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m bench.fuzz
 
-# The zip docs/deploy.md deploys: the files .funcignore lets through (the app and its pins).
+# The zip docs/operations/deploy.md deploys: the files .funcignore lets through (the app and its pins).
 package: $(PY_STAMP)
 	$(PY) -m devstack.package dist/signalr-facade.zip
 
 clean:
-	rm -rf dist $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .devstack
+	rm -rf dist site $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .mypy_cache .devstack

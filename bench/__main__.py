@@ -1,4 +1,4 @@
-"""``python -m bench [--smoke] [--only NAME] [--output docs/benchmarks.md] [--json FILE]``.
+"""``python -m bench [--smoke] [--only NAME] [--output docs/operations/benchmarks.md] [--json FILE]``.
 
 Runs each benchmark in a child process, prints the table and (full runs, or when --output is
 given) writes the Markdown report. Exits 1 only when a benchmark broke (an error or a count
@@ -20,7 +20,7 @@ from bench.child import BENCHMARKS
 from bench.results import BenchResult
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
+DEFAULT_OUTPUT = ROOT / "docs" / "operations" / "benchmarks.md"
 SIZE_FLAGS = ("cold_runs", "warm_requests", "warm_rounds", "queue_messages", "fanout_clients", "fanout_broadcasts",
               "batch_items", "batch_rounds", "batch_cpu_items", "queue_batch_commands")
 CHILD_TIMEOUT = {"smoke": 180, "full": 1800}

@@ -46,7 +46,7 @@ EXCLUDED_CHECKS = ("unsupported_method", "ensure_resource_availability")
 # Schema-invalid input may also be refused by the host before the function runs: a URL over its
 # request-line limit (414) or a body over its size limit (413). Both are refusals, as documented.
 # A batch whose envelope is valid runs its valid items and answers 207 with a 400 in the slot of
-# each invalid item (README, "Batches"): that is its refusal of schema-invalid items.
+# each invalid item (docs/guides/batches.md): that is its refusal of schema-invalid items.
 CONFIG = """
 [checks.negative_data_rejection]
 expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422", "428", "429",

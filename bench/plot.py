@@ -1,4 +1,4 @@
-"""The batch speed-up plot for docs/benchmarks.md: a small PNG drawn with matplotlib.
+"""The batch speed-up plot for docs/operations/benchmarks.md: a small PNG drawn with matplotlib.
 
 matplotlib is a development dependency (requirements-dev.txt), imported only here and only
 when a full run writes the report, so no benchmark's timing pays for it.

@@ -1,4 +1,4 @@
-"""The table, for the terminal and for docs/benchmarks.md."""
+"""The table, for the terminal and for docs/operations/benchmarks.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How big each benchmark runs: the issue's sizes, or a smoke size that only proves it works."""
+"""How big each benchmark runs: the full sizes (for steady medians), or a smoke size that only proves it works."""
 
 from __future__ import annotations
 

@@ -4,8 +4,11 @@
                           [--idp-port 7072] [--identity-port 7073] [--no-backend]
                           [--endpoints N]   N SignalR emulators on 8888, 8889, ... (several endpoints)
                           [--verbose]       the Azure SDKs' HTTP traffic too
+                          [--core-tools]    the function app under Azure Functions Core Tools (`func start`)
+                          [--app-dir DIR]   the function app's directory (default: the repository root)
     python -m devstack token [--role R]... [--scope S]... [--user OID] [--tenant TID] [--lifetime SECONDS]
     python -m devstack openapi          the facade's OpenAPI document (docs/openapi.json)
+    python -m devstack docs [--check]   rewrite the docs' sections generated from the code (devstack.docs_table)
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="SignalR emulators, one endpoint each, on consecutive ports (1-4, default 1)")
     up.add_argument("--verbose", action="store_true",
                     help="log everything, the Azure SDKs' HTTP traffic too (default: one line per event)")
+    up.add_argument("--core-tools", action="store_true",
+                    help="run the function app with `func start` (Azure Functions Core Tools, installed "
+                         "separately) instead of the in-process host")
+    up.add_argument("--app-dir", default=None, help="the function app's directory (default: the repository root)")
 
     token = commands.add_parser("token", help="print one bearer token the running stack accepts")
     token.add_argument("--role", action="append", default=[], help="app role (repeatable)")
@@ -46,6 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     token.add_argument("--state-dir", default=None, help=argparse.SUPPRESS)
 
     commands.add_parser("openapi", help="print the OpenAPI document")
+    docs = commands.add_parser("docs", help="rewrite the docs' sections generated from the code")
+    docs.add_argument("--check", action="store_true", help="only say which pages drifted; exit 1 if any")
     return parser.parse_args(argv)
 
 
@@ -57,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         ports = Ports(args.host_port, args.emulator_port, args.queue_port, args.idp_port, args.identity_port)
         state_dir = Path(args.state_dir) if args.state_dir else ROOT / ".devstack"
         return up(ports, state_dir, managed_identity=args.managed_identity, backend=not args.no_backend,
-                  endpoints=args.endpoints, verbose=args.verbose)
+                  endpoints=args.endpoints, verbose=args.verbose, core_tools=args.core_tools,
+                  app_dir=Path(args.app_dir).resolve() if args.app_dir else ROOT)
     if args.command == "token":
         from devstack.idp import ALL_PERMISSIONS, mint_from_state
         from devstack.stack import ROOT
@@ -73,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             print("devstack: no running stack found (start it with `make run`)", file=sys.stderr)
             return 1
         return 0
+    if args.command == "docs":
+        from devstack import docs_table
+
+        return docs_table.main(["--check"] if args.check else [])
     from functions.http.openapi import openapi_document
 
     print(json.dumps(openapi_document(), indent=2))

@@ -3,7 +3,7 @@
 The zip holds exactly what the app runs: every file of the tree that ``.funcignore`` does not
 exclude (the same file Core Tools' ``func azure functionapp publish`` reads), which is
 ``function_app.py``, ``host.json``, ``requirements.txt``, ``constraints.txt`` and the
-``functions/`` package. docs/deploy.md deploys this zip with a remote build, which installs
+``functions/`` package. docs/operations/deploy.md deploys this zip with a remote build, which installs
 ``requirements.txt`` (and so the pins of ``constraints.txt``) on the platform.
 
 Entries are sorted and dated 1980-01-01, so the same tree always gives the same bytes.

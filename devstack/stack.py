@@ -8,6 +8,8 @@ that PID on Ctrl-C / SIGTERM or when any of them dies:
     SignalR Service emulator   127.0.0.1:8888    REST API v1 + client negotiate/WebSocket; upstream
                                                  events POSTed to the function app's receiver
     function app (local host)  127.0.0.1:7071    /api/... routes, queue trigger, demo page at /
+                                                 (``--core-tools``: ``func start`` instead, no demo
+                                                 page; devstack/host/core_tools.py)
     sample chat backend        (no port)         reads the events queue, broadcasts through the facade
                                                  (``--no-backend`` leaves the events on the queue)
     identity endpoint          127.0.0.1:7073    with --managed-identity only: the platform's
@@ -27,15 +29,21 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devstack.azurite import AzuriteQueue
 from devstack.constants import DEV_ACCESS_KEY
 from devstack.stop_flag import StopFlag
+from functions.core.settings import DEFAULT_COMMANDS_QUEUE, DEFAULT_EVENTS_QUEUE
+
+if TYPE_CHECKING:
+    from devstack.host.core_tools import AppSettingsFile
 
 ROOT = Path(__file__).resolve().parents[1]
 
-COMMANDS_QUEUE = "signalr-commands"
-EVENTS_QUEUE = "signalr-events"
+# The app's defaults, as Bicep names the queues too.
+COMMANDS_QUEUE = DEFAULT_COMMANDS_QUEUE
+EVENTS_QUEUE = DEFAULT_EVENTS_QUEUE
 UPSTREAM_TEMPLATE = "http://127.0.0.1:{port}/api/upstream/{{hub}}/{{category}}/{{event}}"
 # With --managed-identity the emulator authenticates its upstream calls as this identity (the
 # SignalR resource's, on Azure), with tokens from the dev identity provider.
@@ -88,13 +96,21 @@ class Stack:
 
     def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
                  managed_identity: bool = False, backend: bool = True,
-                 extra_emulator_ports: tuple[int, ...] = (), verbose: bool = False) -> None:
+                 extra_emulator_ports: tuple[int, ...] = (), verbose: bool = False,
+                 app_dir: Path = ROOT, core_tools: str | None = None) -> None:
         self.ports = ports
+        self.app_dir = app_dir
+        # The path of `func` when the app runs under Core Tools (opt-in), else the in-process host.
+        self.core_tools = core_tools
+        self.core_tools_marker = state_dir / "core-tools-settings.json"
+        self.app_settings: AppSettingsFile | None = None  # placed under Core Tools only
+        # Started in a process group of their own (func from npm is a launcher with a child).
+        self.group_leaders: set[int] = set()
         self.verbose = verbose  # the Azure SDKs' HTTP traffic too (off: one line per event)
         self.managed_identity = managed_identity
         self.identity_header = secrets.token_urlsafe(24)  # the platform's IDENTITY_HEADER: per run
         self.backend = backend
-        # More SignalR instances (issue 12): each an emulator, configured as a named primary endpoint.
+        # More SignalR instances: each an emulator, configured as a named primary endpoint.
         self.extra_emulator_ports = extra_emulator_ports
         self.extra_emulators: list[subprocess.Popen] = []
         self.state_dir = state_dir
@@ -117,6 +133,22 @@ class Stack:
                                    env={**os.environ, **env} if env else None)
         self.children.append(process)
         return process
+
+    def _spawn_group(self, argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
+        out = subprocess.DEVNULL if self.quiet else None
+        process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=out, env=env, start_new_session=True)
+        self.children.append(process)
+        self.group_leaders.add(process.pid)
+        return process
+
+    def _signal(self, process: subprocess.Popen, signum: int) -> None:
+        if process.pid in self.group_leaders:
+            try:
+                os.killpg(process.pid, signum)  # the group this stack started, by its leader's id
+            except ProcessLookupError:
+                pass
+        else:
+            process.send_signal(signum)
 
     def settings(self) -> dict[str, str]:
         """What the function app reads, as a local settings file (the names Bicep writes)."""
@@ -151,7 +183,7 @@ class Stack:
         } | self.endpoint_settings()
 
     def endpoint_settings(self) -> dict[str, str]:
-        """The extra emulators as named primary endpoints (functions/signalr/endpoints.py), with the
+        """The extra emulators as named primary endpoints (functions.signalr.endpoints), with the
         main connection string's credential."""
         from devstack.identity_endpoint import DEV_IDENTITY_CLIENT_ID
 
@@ -207,14 +239,26 @@ class Stack:
         settings_file.chmod(0o600)
         demo_config = {"tokenUrl": f"http://127.0.0.1:{self.ports.idp}/dev/token", "facadeUrl": self.base_url}
         (self.state_dir / "demo-config.js").write_text(f"window.DEVSTACK = {json.dumps(demo_config)};\n")
-        host = self._spawn(
-            "devstack.host", "--app-dir", str(ROOT), "--port", str(self.ports.host),
-            "--settings", str(settings_file), "--static", str(ROOT / "devstack/demo"),
-            "--static-file", f"/signalr.min.js={SIGNALR_JS}",
-            "--static-file", f"/config.js={self.state_dir / 'demo-config.js'}",
-            *(["--verbose"] if self.verbose else []),
-        )
-        wait_for_port(self.ports.host, host, timeout=60)
+        if self.core_tools is not None:
+            # Imported here: devstack.host loads the whole in-process host, which `devstack token` never needs.
+            from devstack.host.core_tools import AppSettingsFile, func_command, func_environment
+
+            self.app_settings = AppSettingsFile(self.app_dir, self.core_tools_marker)
+            # The same settings, where `func start` reads them; the first start may download the
+            # extension bundle, hence the longer wait.
+            self.app_settings.place(settings_file.read_text())
+            host = self._spawn_group(func_command(self.core_tools, self.ports.host, self.verbose), self.app_dir,
+                                     func_environment(dict(os.environ)))
+            wait_for_port(self.ports.host, host, timeout=300)
+        else:
+            host = self._spawn(
+                "devstack.host", "--app-dir", str(self.app_dir), "--port", str(self.ports.host),
+                "--settings", str(settings_file), "--static", str(ROOT / "devstack/demo"),
+                "--static-file", f"/signalr.min.js={SIGNALR_JS}",
+                "--static-file", f"/config.js={self.state_dir / 'demo-config.js'}",
+                *(["--verbose"] if self.verbose else []),
+            )
+            wait_for_port(self.ports.host, host, timeout=60)
         if self.backend:
             self._spawn("devstack.chat_backend", "--facade", self.base_url, "--storage",
                         self.azurite.connection_string, "--queue", EVENTS_QUEUE, "--idp-state", str(self.idp_state),
@@ -246,7 +290,7 @@ class Stack:
         """SIGTERM every child at once, give them ``grace`` seconds in all, then kill what is left."""
         for process in reversed(self.children):
             if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+                self._signal(process, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for process in reversed(self.children):
             try:
@@ -254,9 +298,12 @@ class Stack:
             except subprocess.TimeoutExpired:
                 print(f"devstack: process {process.pid} ({' '.join(map(str, process.args[1:4]))}) did not stop "
                       f"within {grace:.0f} s; killing it", file=sys.stderr)
-                process.kill()
+                self._signal(process, signal.SIGKILL)
                 process.wait(timeout=5)
         self.children.clear()
+        self.group_leaders.clear()
+        if self.app_settings is not None:
+            self.app_settings.remove()
         self.azurite.stop()
 
     def credential_line(self) -> str:
@@ -264,12 +311,17 @@ class Stack:
             return f"managed identity (AuthType=azure.msi) via http://127.0.0.1:{self.ports.identity}"
         return "access key"
 
+    def demo_line(self) -> str:
+        if self.core_tools is not None:
+            return "not served under Core Tools (func start serves functions only; run without --core-tools)"
+        return f"{self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)"
+
     def banner(self) -> str:
         return f"""
 signalr-facade local stack is up.
 
-  Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json)
-  Demo chat page          {self.base_url}/  (cross-origin, through CORS: {self.front_end_origin}/)
+  Function app (facade)   {self.base_url}/api   (OpenAPI: {self.base_url}/api/openapi.json){self._host_kind()}
+  Demo chat page          {self.demo_line()}
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}{self._extra_banner()}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
                           (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')
@@ -286,20 +338,34 @@ Ctrl-C stops everything.
 """
 
 
+    def _host_kind(self) -> str:
+        return f"\n                          under Core Tools: {self.core_tools} start" if self.core_tools else ""
+
     def _extra_banner(self) -> str:
         return "".join(f"\n  SignalR emulator {n}      http://127.0.0.1:{port}  (endpoint emulator{n}; stop it "
                        "to watch the failover)" for n, port in enumerate(self.extra_emulator_ports, start=2))
 
 
 def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False,
-       backend: bool = True, endpoints: int = 1, verbose: bool = False) -> int:
+       backend: bool = True, endpoints: int = 1, verbose: bool = False, app_dir: Path = ROOT,
+       core_tools: bool = False) -> int:
+    func: str | None = None
+    if core_tools:  # before anything starts: a missing `func` or a foreign settings file fails at once
+        from devstack.host.core_tools import AppSettingsFile, CoreToolsError, find_func
+
+        try:
+            func = find_func()
+            AppSettingsFile(app_dir, state_dir / "core-tools-settings.json").check()
+        except CoreToolsError as e:
+            print(f"devstack: {e}", file=sys.stderr)
+            return 2
     check_free(ports, skip=() if managed_identity else ("identity",))
     extra = tuple(ports.emulator + n for n in range(1, endpoints))
     for port in extra:
         if port_is_bound(port):
             raise SystemExit(f"port {port} (emulator for --endpoints) is in use")
     stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra,
-                  verbose=verbose)
+                  verbose=verbose, app_dir=app_dir, core_tools=func)
     stack.stopping.on_signals()
     try:
         stack.start()

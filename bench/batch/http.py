@@ -247,7 +247,7 @@ def _per_item_steps(sides: Sides, count: int) -> dict[str, float]:
     principal = facade.authenticate(sides.headers["Authorization"])
     batch = read_batch(items, queue=False)
     client = facade.client
-    results = [ItemResult(item, outcome=Outcome(item.command, 202)) for item in batch.items]
+    results = [ItemResult(item, Outcome(item.command, 202)) for item in batch.items]
 
     def timed(step: Callable[[], object]) -> float:
         started = time.perf_counter()

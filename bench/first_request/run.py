@@ -3,7 +3,7 @@
 Both sides trust a DevIdentityProvider that holds every answer back ``IDP_DELAY`` (50 ms), as a
 round trip to Entra over the internet costs. The naive function fetches the OpenID
 configuration, then the keys, on its first request (two round trips in a row); the facade
-starts both at worker load (functions/core/warmup.py), together, since Entra's key URL is known.
+starts both at worker load (functions.core.warmup), together, since Entra's key URL is known.
 The request arrives either right after the app loaded or ``LATE_ARRIVAL_MS`` later, and only
 its own latency is timed (the load is reported apart). Fresh processes, sides alternating;
 the figure is the median of per-pair ratios.

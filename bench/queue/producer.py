@@ -21,7 +21,7 @@ CHUNK = 200
 
 class QueueDepth:
     """Queue lengths from clients made once: the watcher shares the host's interpreter, so its
-    polls should cost the host as little as they can (a client built per call costs ~30% more)."""
+    polls should cost the host as little as they can (a client built per call costs noticeably more)."""
 
     def __init__(self, connection_string: str) -> None:
         self.connection_string = connection_string

@@ -1,4 +1,4 @@
-"""Resilience run (issue 7, item 3): steady load through the local host while things break.
+"""Resilience run: steady load through the local host while things break.
 
     python -m bench.soak.run [--seconds 95] [--rate 20] [--queue-rate 5] [--seed 1]
 
@@ -8,7 +8,7 @@ authenticated HTTP requests per second (every operation, negotiate, health, some
 503, 429 + Retry-After, slowly, too slowly, or drops the connection, and from 35 % to 60 % of the
 run the identity provider's metadata and JWKS answer 503. During that outage fresh tokens signed
 with the known key must keep working, and tokens signed with a brand-new key must fail closed
-(401/503). From 65 % to 85 % a second SignalR endpoint (issue 12) is gone (every connection
+(401/503). From 65 % to 85 % a second SignalR endpoint is gone (every connection
 closed unanswered): ``/api/health`` must show it down, sends go on through the first, and once it
 is back it must be used again. Then the upstream recovers and the queues drain (bounded); every command sent must be
 accounted for: delivered (a SignalR endpoint accepted it), dead-lettered or poison. At-least-once: a command

@@ -1,5 +1,5 @@
 """What ``bench.soak.run`` runs against: the function app in a child process we can measure, wired
-(with the settings names ``devstack/stack.py`` writes) to a fault-injecting SignalR stand-in,
+(with the settings names ``devstack.stack`` writes) to a fault-injecting SignalR stand-in,
 an in-process development identity provider (so its JWKS can be taken down) and Azurite.
 
 Everything binds 127.0.0.1 and everything started here is stopped by ``close()``, in reverse.
@@ -39,7 +39,7 @@ class SoakStack:
         self._exit = ExitStack()
         self._tmp = Path(self._exit.enter_context(tempfile.TemporaryDirectory(prefix="soak-")))
         self.upstream = FaultyUpstream(mix, seed)
-        # A second SignalR instance (issue 12), healthy but for the soak's endpoint outage.
+        # A second SignalR instance, healthy but for the soak's endpoint outage.
         self.second = FaultyUpstream(FaultMix(0, 0, 0, 0, 0), seed + 1)
         self.idp = DevIdentityProvider()
         self.azurite = AzuriteQueue(0)

@@ -1,4 +1,5 @@
-"""The client side of the service: negotiate, then a WebSocket speaking the JSON hub protocol.
+"""The client side of the service: negotiate, then a WebSocket speaking the JSON or the
+MessagePack hub protocol (the handshake names it; the handshake itself is JSON either way).
 
 ``POST /client/negotiate?hub=`` answers as ``TransportProtocols.md`` describes (version 0
 when the client does not ask for 1, as signalrcore does not). ``GET /client/?hub=&id=``
@@ -109,23 +110,28 @@ async def _serve(emulator: Emulator, socket: web.WebSocketResponse, negotiation:
         await socket.close()
         return
 
+    records, messagepack = pending
     hub = emulator.hub(negotiation.hub)
     connection = Connection(negotiation.connection_id, hub.name, negotiation.user, socket,
                             query=upstream.client_query(facts.query),
-                            claims=tuple(upstream.claim_strings(facts.claims)))
+                            claims=tuple(upstream.claim_strings(facts.claims)), messagepack=messagepack)
     hub.add(connection)
     writer = asyncio.create_task(connection.run_writer())
     error: str | None = None
     try:
         if emulator.upstream is not None:
             await emulator.upstream.connected(connection)
-        if await _handle(emulator, connection, pending):
+        if await _handle(emulator, connection, [(protocol.parse_message(r), r) for r in records]):
             async for message in socket:
-                chunk = _text_of(message)
-                if chunk is None:
+                if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     break
                 connection.last_received = time.monotonic()
-                if not await _handle(emulator, connection, reader.feed(chunk)):
+                if messagepack:
+                    data = message.data if isinstance(message.data, bytes) else message.data.encode("utf-8")
+                    parsed: list[tuple[dict, str | bytes]] = list(protocol.parse_messagepack(data))
+                else:
+                    parsed = [(protocol.parse_message(r), r) for r in reader.feed(_text_of(message) or "")]
+                if not await _handle(emulator, connection, parsed):
                     break
     except protocol.ProtocolError as e:
         error = f"Connection closed with an error. {e}"
@@ -152,8 +158,10 @@ def _text_of(message: WSMessage) -> str | None:
     return None
 
 
-async def _handshake(socket: web.WebSocketResponse, reader: protocol.RecordReader) -> list[str] | None:
-    """Read the handshake; returns the records that followed it, or None if the peer left."""
+async def _handshake(socket: web.WebSocketResponse,
+                     reader: protocol.RecordReader) -> tuple[list[str], bool] | None:
+    """Read the handshake; returns the JSON records that followed it and whether the client speaks
+    MessagePack, or None if the peer left."""
     async for message in socket:
         chunk = _text_of(message)
         if chunk is None:
@@ -162,21 +170,22 @@ async def _handshake(socket: web.WebSocketResponse, reader: protocol.RecordReade
         if not records:
             continue
         handshake = protocol.parse_handshake(records[0])
-        if handshake.protocol != "json":
+        highest = {"json": protocol.MAX_JSON_VERSION, protocol.MESSAGEPACK: protocol.MAX_MESSAGEPACK_VERSION}
+        if handshake.protocol not in highest:
             raise protocol.ProtocolError(f"The protocol '{handshake.protocol}' is not supported.")
-        if not 0 <= handshake.version <= protocol.MAX_JSON_VERSION:
+        if not 0 <= handshake.version <= highest[handshake.protocol]:
             raise protocol.ProtocolError(
-                f"The server does not support version {handshake.version} of the 'json' protocol."
+                f"The server does not support version {handshake.version} of the '{handshake.protocol}' protocol."
             )
         await socket.send_str(protocol.HANDSHAKE_OK)
-        return records[1:]
+        messagepack = handshake.protocol == protocol.MESSAGEPACK
+        return ([] if messagepack else records[1:]), messagepack
     return None
 
 
-async def _handle(emulator: Emulator, connection: Connection, records: list[str]) -> bool:
-    """Act on client messages; False once the connection should end."""
-    for record in records:
-        message = protocol.parse_message(record)
+async def _handle(emulator: Emulator, connection: Connection, messages: list[tuple[dict, str | bytes]]) -> bool:
+    """Act on client messages (each parsed, and as the client sent it); False once the connection should end."""
+    for message, record in messages:
         kind = message.get("type")
         if kind == protocol.CLOSE:
             return False

@@ -32,7 +32,8 @@ class Connection:
     socket: web.WebSocketResponse
     query: str = ""  # the client's own query (``?a=b``), for upstream calls
     claims: tuple[str, ...] = ()  # ``type: value`` strings of the client token's user claims
-    outbox: asyncio.Queue[str | _Close] = field(default_factory=asyncio.Queue)
+    messagepack: bool = False  # the client's hub protocol: JSON frames are re-encoded for it
+    outbox: asyncio.Queue[str | bytes | _Close] = field(default_factory=asyncio.Queue)
     last_sent: float = field(default_factory=time.monotonic)
     last_received: float = field(default_factory=time.monotonic)
     closing: bool = False
@@ -59,9 +60,11 @@ class Connection:
     def forget(self, invocation_id: str) -> None:
         self.pending.pop(invocation_id, None)
 
-    def send(self, frame: str) -> None:
+    def send(self, frame: str | bytes) -> None:
         if self.closing:
             return
+        if self.messagepack and isinstance(frame, str):
+            frame = protocol.to_messagepack(frame)
         if self.outbox.qsize() >= MAX_OUTBOX:
             self.close("The client is too slow to receive messages.")
             return
@@ -83,8 +86,15 @@ class Connection:
             while True:
                 item = await self.outbox.get()
                 if isinstance(item, _Close):
-                    await self.socket.send_str(protocol.close(item.error))
+                    close = protocol.close(item.error)
+                    if self.messagepack:
+                        await self.socket.send_bytes(protocol.to_messagepack(close))
+                    else:
+                        await self.socket.send_str(close)
                     await self.socket.close()
                     return
-                await self.socket.send_str(item)
+                if isinstance(item, bytes):
+                    await self.socket.send_bytes(item)
+                else:
+                    await self.socket.send_str(item)
                 self.last_sent = time.monotonic()

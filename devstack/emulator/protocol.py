@@ -1,4 +1,5 @@
-"""The SignalR JSON hub protocol, as far as a serverless service speaks it.
+"""The SignalR JSON hub protocol, as far as a serverless service speaks it (and, at the end,
+the MessagePack hub protocol for clients that ask for ``messagepack`` in the handshake).
 
 Spec: dotnet/aspnetcore ``src/SignalR/docs/specs/HubProtocol.md``. Every message is a JSON
 object followed by the record separator 0x1E; the first message each way is the handshake.
@@ -108,3 +109,86 @@ def parse_handshake(record: str) -> Handshake:
     if not isinstance(protocol, str) or not isinstance(version, int) or isinstance(version, bool):
         raise ProtocolError("the handshake request needs 'protocol' and 'version'")
     return Handshake(protocol, version)
+
+
+# The MessagePack hub protocol (HubProtocol.md, "MessagePack (MsgPack) encoding"): after the JSON
+# handshake, binary frames of VarInt-length-prefixed MessagePack arrays. The emulator builds every
+# message as JSON (one serialization for a fan-out) and re-encodes it for MessagePack connections.
+MESSAGEPACK = "messagepack"
+MAX_MESSAGEPACK_VERSION = 2
+
+
+def _length_prefixed(payload: bytes) -> bytes:
+    length, prefix = len(payload), bytearray()
+    while True:
+        byte, length = length & 0x7F, length >> 7
+        prefix.append(byte | (0x80 if length else 0))
+        if not length:
+            return bytes(prefix) + payload
+
+
+def to_messagepack(frame: str) -> bytes:
+    """A JSON protocol frame (records ending in 0x1E) as MessagePack protocol messages."""
+    import msgpack
+
+    out = b""
+    for record in frame.split(RECORD_SEPARATOR):
+        if not record:
+            continue
+        message = parse_message(record)
+        kind = message.get("type")
+        if kind == INVOCATION:
+            array: list[Any] = [INVOCATION, {}, message.get("invocationId"), message["target"], message["arguments"]]
+        elif kind == COMPLETION:
+            array = [COMPLETION, {}, message["invocationId"]]
+            if "error" in message:
+                array += [1, message["error"]]
+            elif "result" in message:
+                array += [3, message["result"]]
+            else:
+                array.append(2)
+        elif kind == CLOSE:
+            array = [CLOSE, message.get("error"), bool(message.get("allowReconnect"))]
+        else:
+            array = [kind]
+        out += _length_prefixed(msgpack.packb(array))
+    return out
+
+
+def parse_messagepack(data: bytes) -> list[tuple[dict[str, Any], bytes]]:
+    """Each message of a binary frame: as the JSON protocol's dict, and its own length-prefixed bytes."""
+    import msgpack
+
+    messages, offset = [], 0
+    while offset < len(data):
+        length, shift, start = 0, 0, offset
+        while True:
+            if offset >= len(data) or shift > 28:
+                raise ProtocolError("a MessagePack message has a broken length prefix")
+            byte = data[offset]
+            offset += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        payload = data[offset:offset + length]
+        if len(payload) != length:
+            raise ProtocolError("a MessagePack message is incomplete")
+        offset += length
+        try:
+            array = msgpack.unpackb(payload, raw=False, strict_map_key=False, timestamp=0)
+        except (ValueError, TypeError) as e:
+            raise ProtocolError("a message is not valid MessagePack") from e
+        if not isinstance(array, list) or not array:
+            raise ProtocolError("a MessagePack message is not an array")
+        message: dict[str, Any] = {"type": array[0]}
+        if array[0] == INVOCATION and len(array) >= 5:
+            message.update(invocationId=array[2], target=array[3], arguments=array[4])
+        elif array[0] == COMPLETION and len(array) >= 4:
+            message["invocationId"] = array[2]
+            if array[3] == 1:
+                message["error"] = array[4]
+            elif array[3] == 3:
+                message["result"] = array[4]
+        messages.append((message, data[start:offset]))
+    return messages

@@ -103,9 +103,6 @@ class EmulatorServer:
     def requests(self) -> list[dict[str, Any]]:
         return self.call(lambda e: [r.as_dict() for r in e.requests])
 
-    def clear_requests(self) -> None:
-        self.call(lambda e: e.requests.clear())
-
     def stop(self, timeout: float = 10.0) -> None:
         loop, stopped = self._loop, self._stopped
         if loop is not None and stopped is not None and not loop.is_closed():

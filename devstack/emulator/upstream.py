@@ -3,7 +3,8 @@
 One URL template (``{hub}``, ``{category}``, ``{event}``, each percent-encoded like
 ``Uri.EscapeDataString``); a POST per event with the ``X-ASRS-*`` headers and
 ``X-ASRS-Signature: sha256=<HEX>`` (HMAC-SHA256 of the connection id keyed with the access
-key); the JSON hub protocol bodies. Sources: azure-docs ``articles/azure-signalr/
+key); message bodies in the client's hub protocol (``application/x-msgpack`` for MessagePack
+clients), connection events always JSON. Sources: azure-docs ``articles/azure-signalr/
 concept-upstream.md``; the official emulator, Azure/azure-signalr
 ``src/Microsoft.Azure.SignalR.Emulator/Upstreams/HttpUpstreamTrigger.cs`` and
 ``HubEmulator/HttpServerlessMessageHandler.cs`` (read, not copied).
@@ -28,7 +29,7 @@ import re
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import quote
 
 import aiohttp
 
@@ -36,10 +37,6 @@ from . import protocol
 from .connection import Connection
 
 _PLACEHOLDER = re.compile(r"\{(hub|category|event)\}")
-# Token claims that describe the token itself, not the user; not passed on as user claims.
-_TOKEN_CLAIMS = frozenset({"aud", "exp", "iat", "nbf", "iss"})
-# Query parameters the service consumes itself (the token and the connection token).
-_SERVICE_QUERY = frozenset({"access_token", "id", "hub", "negotiateVersion"})
 MAX_RESPONSE = 16 * 1024 * 1024  # the official emulator's limit on an invocation's answer
 OPEN_CONNECTION, CLOSE_CONNECTION = 10, 11  # serverless protocol message types
 
@@ -50,21 +47,29 @@ def signature(connection_id: str, access_key: str) -> str:
 
 
 def claim_strings(claims: Mapping[str, Any]) -> list[str]:
-    """``type: value`` per claim (``Claim.ToString()``), a list claim once per value."""
+    """``type: value`` per claim (``Claim.ToString()``), a list claim once per value.
+
+    Every claim of the client's token, as the official emulator forwards ``user.Claims``
+    (Azure/azure-signalr ``src/Microsoft.Azure.SignalR.Emulator/HubEmulator/
+    HttpUpstreamPropertiesFeature.cs``): ``aud``, ``exp``, ``iat`` and ``asrs.*`` included. The
+    claim types are the token's own names (not ASP.NET Core's inbound-mapped URIs).
+    """
     strings = []
     for name, value in claims.items():
-        if name in _TOKEN_CLAIMS or name.startswith("asrs."):
-            continue
         for item in value if isinstance(value, list) else [value]:
             strings.append(f"{name}: {item}")
     return strings
 
 
-def client_query(query: Mapping[str, str] | str) -> str:
-    """The client's own query parameters, as ``?a=b`` (empty when there are none)."""
-    pairs = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else list(query.items())
-    kept = [(k, v) for k, v in pairs if k not in _SERVICE_QUERY]
-    return "?" + urlencode(kept) if kept else ""
+def client_query(query: str) -> str:
+    """The client's query string as the client sent it, as ``?a=b`` (empty when there is none).
+
+    Raw, ``access_token``, ``id`` and ``hub`` included: the official emulator forwards
+    ``Request.QueryString`` unchanged (Azure/azure-signalr ``src/Microsoft.Azure.SignalR.Emulator/
+    HubEmulator/HttpUpstreamPropertiesFeature.cs``) and nothing documents that the service
+    filters it, so the receiver must remove the token itself (functions/upstream/events.py).
+    """
+    return "?" + query if query else ""
 
 
 class Upstream:
@@ -90,10 +95,13 @@ class Upstream:
         return _PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe=""), self.template)
 
     def headers(self, connection: Connection, category: str, event: str) -> dict[str, str]:
+        # Messages go in the client's protocol, connection events always as JSON (the official
+        # emulator's HttpServerlessMessageHandler.cs).
+        messagepack = connection.messagepack and category == "messages"
         headers = {"X-ASRS-Connection-Id": connection.id, "X-ASRS-Hub": connection.hub,
                    "X-ASRS-Category": category, "X-ASRS-Event": event,
                    "X-ASRS-Signature": signature(connection.id, self.access_key),
-                   "Content-Type": "application/json"}
+                   "Content-Type": "application/x-msgpack" if messagepack else "application/json"}
         if connection.user:
             headers["X-ASRS-User-Id"] = connection.user
         if connection.claims:
@@ -137,13 +145,14 @@ class Upstream:
             message["error"] = error
         await self._post(connection, "connections", "disconnected", json.dumps(message).encode())
 
-    async def invoke(self, connection: Connection, record: str, message: Mapping[str, Any]) -> None:
-        """Post the client's Invocation; answer an ``invoke`` with the upstream's Completion."""
+    async def invoke(self, connection: Connection, record: str | bytes, message: Mapping[str, Any]) -> None:
+        """Post the client's Invocation (a JSON record, or a length-prefixed MessagePack message as
+        the client sent it); answer an ``invoke`` with the upstream's Completion."""
         target = message.get("target")
         if not isinstance(target, str) or not target:
             raise protocol.ProtocolError("an Invocation needs a target")
-        status, answer = await self._post(connection, "messages", target,
-                                          (record + protocol.RECORD_SEPARATOR).encode("utf-8"))
+        body = record if isinstance(record, bytes) else (record + protocol.RECORD_SEPARATOR).encode("utf-8")
+        status, answer = await self._post(connection, "messages", target, body)
         invocation_id = message.get("invocationId")
         if not isinstance(invocation_id, str):
             return
@@ -151,6 +160,8 @@ class Upstream:
             connection.send(protocol.completion(invocation_id))
         elif status == 200 and len(answer) > MAX_RESPONSE:
             connection.send(protocol.completion(invocation_id, "Invocation failed, response too large."))
+        elif status == 200 and connection.messagepack:
+            connection.send(answer)  # already MessagePack protocol messages, relayed as they are
         elif status == 200:
             text = answer.decode("utf-8", errors="replace")
             connection.send(text if text.endswith(protocol.RECORD_SEPARATOR) else text + protocol.RECORD_SEPARATOR)

@@ -11,7 +11,7 @@ Like the Functions host (Kestrel + ASP.NET routing) where it matters here:
 - a request line over 8 KB is 414 and headers over 32 KB are 431 (Kestrel's defaults); bodies
   over ``max_body_bytes`` are 413 before the function runs.
 Paths outside the routePrefix may serve static files (a demo page). CORS follows local
-settings' ``Host.CORS`` / ``Host.CORSCredentials`` (devstack/host/cors.py).
+settings' ``Host.CORS`` / ``Host.CORSCredentials`` (devstack.host.cors).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Router:
     def __init__(self, route_prefix: str, functions: list[FunctionSpec]) -> None:
         self.prefix = route_prefix.strip("/")
         http = [f for f in functions if isinstance(f.trigger, HttpTriggerSpec)]
-        # Stable sort: equal precedence keeps registration order.
+        # Stable sort: equal precedence keeps registration order (routing.py).
         self.functions = sorted(http, key=lambda f: f.trigger.route.precedence)  # type: ignore[union-attr]
 
     def segments(self, raw_path: str) -> list[str] | None:

@@ -1,245 +1,110 @@
-"""Route templates as the Functions host reads them (ASP.NET Core route template syntax).
+"""Route templates, as far as this app uses them: literal segments and ``{name}`` parameters.
 
-Supported: literal segments (case-insensitive), ``{name}``, ``{name?}``, ``{name=default}``,
-``{*rest}`` / ``{**rest}`` catch-alls, complex segments such as ``{file}.{ext}``, ``{{``/``}}``
-escapes and the inline constraints of ASP.NET Core routing (``:int``, ``:regex(...)``,
-``:min(1)``, ... chained as ``{id:int:min(1)}``).
+The Functions host reads routes with ASP.NET Core's template syntax, which has much more
+(optional and default values, catch-alls, complex segments, inline constraints such as
+``{id:int}``). This app's routes use only literals (``v1``, ``health``, ``openapi.json``,
+``:execute``-style action segments) and whole-segment parameters (``{hub}``), so that is all
+the local host implements. Any other form is refused when the app is indexed, naming the
+function and the feature, so a new route never routes silently differently here than on Azure.
+Syntax: https://learn.microsoft.com/aspnet/core/fundamentals/routing#route-templates
 
 Matching works on the *decoded* path segments: the raw path is split on ``/`` first and every
 segment is percent-decoded on its own, so ``a%2Fb`` stays one value ``a/b`` (what Core Tools
-does locally; behind Azure's front end an encoded slash may 404 instead).
-Candidates are tried in ASP.NET's inbound precedence: literal, complex, constrained
-parameter, parameter, catch-all, segment by segment.
+does locally; behind Azure's front end an encoded slash may 404 instead). Literals compare
+case-insensitively and a parameter never matches an empty segment, as in ASP.NET.
+
+Candidates are tried in ASP.NET's inbound precedence, segment by segment: a literal before a
+parameter (``.../groups/{group}/users`` before ``.../groups/{group}/{other}``). With only these two
+forms that is the whole of ASP.NET's ordering; equal templates keep registration order.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 
-from devstack.host.constraints import build_constraint
+_PARAMETER = re.compile(r"^\{(\w+)\}$")
+_LITERAL_RANK, _PARAMETER_RANK = 1, 2  # ASP.NET's precedence digits for these two forms
 
 
 class RouteTemplateError(ValueError):
-    """Raised when a route template cannot be parsed or names an unknown constraint."""
+    """A route template this host cannot serve: malformed, or a feature the app does not use."""
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    catch_all: bool = False
-    optional: bool = False
-    default: str | None = None
-    constraints: tuple[Callable[[str], bool], ...] = ()
-
-
-@dataclass(frozen=True)
-class Segment:
-    parts: tuple[str | Param, ...]
-
-    @property
-    def single_param(self) -> Param | None:
-        if len(self.parts) == 1 and isinstance(self.parts[0], Param):
-            return self.parts[0]
-        return None
-
-    def precedence(self) -> int:
-        param = self.single_param
-        if param is None:
-            return 2 if any(isinstance(p, Param) for p in self.parts) else 1
-        if param.catch_all:
-            return 5
-        return 3 if param.constraints else 4
-
-    def complex_pattern(self) -> re.Pattern[str]:
-        # Complex segments ({a}.{b}, file-{name}) are matched lazily left to right;
-        # ASP.NET scans right to left for the last literal, which agrees on ordinary names.
-        regex = "".join(
-            f"(?P<p{i}>.+?)" if isinstance(p, Param) else re.escape(p) for i, p in enumerate(self.parts)
-        )
-        return re.compile(f"^{regex}$", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
 class RouteTemplate:
     text: str
-    segments: tuple[Segment, ...]
-    precedence: Decimal = field(default=Decimal(0))
+    segments: tuple[str | Param, ...]
+
+    @property
+    def precedence(self) -> tuple[int, ...]:
+        """Sort key: lower is tried first (ASP.NET compares these digits as a decimal 0.d1d2...)."""
+        return tuple(_PARAMETER_RANK if isinstance(s, Param) else _LITERAL_RANK for s in self.segments)
 
     def match(self, path_segments: list[str]) -> dict[str, str] | None:
         """Route values for decoded ``path_segments``, or None when the template does not match."""
+        if len(path_segments) != len(self.segments):
+            return None
         values: dict[str, str] = {}
-        for index, segment in enumerate(self.segments):
-            param = segment.single_param
-            if param is not None and param.catch_all:
-                rest = path_segments[index:]
-                if rest:
-                    values[param.name] = "/".join(rest)
-                elif param.default is not None:
-                    values[param.name] = param.default
-                return values if _constraints_hold(self.segments, values) else None
-            if index >= len(path_segments):
-                if param is None or not (param.optional or param.default is not None):
-                    return None
-                if param.default is not None:
-                    values[param.name] = param.default
-                continue
-            value = path_segments[index]
-            if param is not None:
+        for segment, value in zip(self.segments, path_segments, strict=True):
+            if isinstance(segment, Param):
                 if value == "":
                     return None
-                values[param.name] = value
-            elif not _match_parts(segment, value, values):
+                values[segment.name] = value
+            elif value.lower() != segment.lower():
                 return None
-        if len(path_segments) > len(self.segments):
-            return None
-        return values if _constraints_hold(self.segments, values) else None
-
-
-def _match_parts(segment: Segment, value: str, values: dict[str, str]) -> bool:
-    if all(isinstance(p, str) for p in segment.parts):
-        return value.lower() == "".join(segment.parts).lower()  # type: ignore[arg-type]
-    found = segment.complex_pattern().match(value)
-    if found is None:
-        return False
-    for i, part in enumerate(segment.parts):
-        if isinstance(part, Param):
-            values[part.name] = found.group(f"p{i}")
-    return True
-
-
-def _constraints_hold(segments: Iterable[Segment], values: dict[str, str]) -> bool:
-    for segment in segments:
-        for part in segment.parts:
-            if isinstance(part, Param) and part.name in values:
-                if not all(check(values[part.name]) for check in part.constraints):
-                    return False
-    return True
+        return values
 
 
 def parse_template(text: str) -> RouteTemplate:
-    """Parse a Functions route template (without the routePrefix)."""
-    body = text.strip()
-    if body.startswith("~/"):
-        body = body[2:]
-    body = body.strip("/")
-    segments = tuple(_parse_segment(raw, text) for raw in _split_segments(body)) if body else ()
-    for i, seg in enumerate(segments):
-        param = seg.single_param
-        if param is not None and param.catch_all and i != len(segments) - 1:
-            raise RouteTemplateError(f"route {text!r}: a catch-all parameter must be the last segment")
-        if len(seg.parts) > 1 and any(isinstance(p, Param) and p.catch_all for p in seg.parts):
-            raise RouteTemplateError(f"route {text!r}: a catch-all parameter must be a whole segment")
-    digits = "".join(str(s.precedence()) for s in segments)
-    precedence = Decimal(f"0.{digits}") if digits else Decimal(0)
-    return RouteTemplate(text=text, segments=segments, precedence=precedence)
+    """Parse a Functions route template (without the routePrefix); RouteTemplateError names what is wrong."""
+    body = text.strip().strip("/")
+    segments: list[str | Param] = []
+    for raw in body.split("/") if body else []:
+        segments.append(_parse_segment(raw, text))
+    names = [s.name for s in segments if isinstance(s, Param)]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        raise RouteTemplateError(f"route {text!r}: the parameter {{{duplicate}}} appears twice")
+    return RouteTemplate(text=text, segments=tuple(segments))
 
 
-def _split_segments(body: str) -> list[str]:
-    # '/' inside a parameter (a regex constraint) does not split the template.
-    segments, current, depth, i = [], [], 0, 0
-    while i < len(body):
-        ch = body[i]
-        if ch in "{}" and body[i : i + 2] in ("{{", "}}"):
-            current.append(body[i : i + 2])
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        if ch == "/" and depth == 0:
-            segments.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-        i += 1
-    segments.append("".join(current))
-    return segments
-
-
-def _parse_segment(raw: str, template: str) -> Segment:
-    parts: list[str | Param] = []
-    literal: list[str] = []
-    i = 0
-    while i < len(raw):
-        two = raw[i : i + 2]
-        if two in ("{{", "}}"):
-            literal.append(two[0])
-            i += 2
-        elif raw[i] == "{":
-            end = _param_end(raw, i + 1, template)
-            if literal:
-                parts.append("".join(literal))
-                literal = []
-            if parts and isinstance(parts[-1], Param):
-                raise RouteTemplateError(f"route {template!r}: two parameters need a literal between them")
-            parts.append(_parse_param(raw[i + 1 : end].replace("{{", "{").replace("}}", "}"), template))
-            i = end + 1
-        elif raw[i] == "}":
-            raise RouteTemplateError(f"route {template!r}: unmatched '}}'")
-        else:
-            literal.append(raw[i])
-            i += 1
-    if literal:
-        parts.append("".join(literal))
-    if not parts:
+def _parse_segment(raw: str, template: str) -> str | Param:
+    if raw == "":
         raise RouteTemplateError(f"route {template!r}: empty segment")
-    return Segment(tuple(parts))
+    if "{" not in raw and "}" not in raw:
+        return raw
+    found = _PARAMETER.match(raw)
+    if found is not None:
+        return Param(found.group(1))
+    raise RouteTemplateError(
+        f"route {template!r}: {_unsupported(raw)} in segment {raw!r} is not supported by the local host "
+        "(it serves literal segments and {name} parameters only; see docs/development/local-host.md)"
+    )
 
 
-def _param_end(raw: str, start: int, template: str) -> int:
-    i = start
-    while i < len(raw):
-        if raw[i : i + 2] in ("{{", "}}"):
-            i += 2
-        elif raw[i] == "}":
-            return i
-        else:
-            i += 1
-    raise RouteTemplateError(f"route {template!r}: unterminated parameter")
-
-
-_NAME = re.compile(r"^(\*{0,2})([^:=?*{}/]+)")
-
-
-def _parse_param(inner: str, template: str) -> Param:
-    found = _NAME.match(inner)
-    if found is None:
-        raise RouteTemplateError(f"route {template!r}: bad parameter {{{inner}}}")
-    stars, name = found.groups()
-    rest = inner[found.end() :]
-    optional = False
-    default: str | None = None
-    constraints: list[Callable[[str], bool]] = []
-    while rest.startswith(":"):
-        text, rest = _take_constraint(rest[1:])
-        try:
-            constraints.append(build_constraint(text))
-        except ValueError as e:
-            raise RouteTemplateError(f"route {template!r}: {e}") from e
-    if rest.startswith("="):
-        default = rest[1:]
-    elif rest == "?":
-        optional = True
-    elif rest:
-        raise RouteTemplateError(f"route {template!r}: bad parameter {{{inner}}}")
-    if stars and optional:
-        raise RouteTemplateError(f"route {template!r}: a catch-all parameter cannot be marked optional")
-    return Param(name, bool(stars), optional, default, tuple(constraints))
-
-
-def _take_constraint(text: str) -> tuple[str, str]:
-    """Split ``name(args)...`` off the front: args end at a ')' followed by ':', '=', '?' or the end."""
-    paren = text.find("(")
-    stop = min((text.find(c) for c in ":=?" if c in text), default=len(text))
-    if paren == -1 or paren > stop:
-        return text[:stop], text[stop:]
-    i = paren + 1
-    while i < len(text):
-        if text[i] == ")" and (i + 1 == len(text) or text[i + 1] in ":=?"):
-            return text[: i + 1], text[i + 1 :]
-        i += 1
-    raise ValueError(f"unterminated constraint {text!r}")
+def _unsupported(raw: str) -> str:
+    """Name the ASP.NET template feature a segment uses, for the load-time error."""
+    start = raw.find("{")
+    after = raw[start:] if start >= 0 else ""
+    if after.startswith("{*"):
+        return "a catch-all parameter"
+    if ":" in after and not after.startswith("{{"):
+        return "an inline constraint"
+    if "{{" in raw or "}}" in raw:
+        return "an escaped brace"
+    if start < 0 or "}" not in after:
+        return "an unbalanced brace"
+    if raw.count("{") > 1 or not (raw.startswith("{") and raw.endswith("}")):
+        return "a complex segment (a parameter with text beside it)"
+    inner = raw[1:-1]
+    if "=" in inner:
+        return "a default value"
+    if inner.endswith("?"):
+        return "an optional parameter"
+    return "a parameter name that is not a word"

@@ -11,7 +11,7 @@
   surface, as :class:`SigningKeysUnavailable` (fail closed, 503), and retries are throttled
   by ``unavailable_retry_interval`` so a down endpoint is not hammered by every request.
 - A fast first request: ``prefetch()`` loads the keys when the worker loads the app (see
-  ``functions/core/warmup.py``), and when the key URL is known in advance (``jwks_url``; Entra's
+  ``functions.core.warmup``), and when the key URL is known in advance (``jwks_url``; Entra's
   is ``{authority}/{tenant}/discovery/v2.0/keys``) the keys are fetched at the same time as
   the OpenID configuration instead of after it: one round trip, not two. They are used only
   if the configuration then names that same ``jwks_uri``; otherwise its own is fetched.
@@ -134,7 +134,7 @@ def fetch_openid_configuration(url: str, timeout: float, pool: Any = None) -> Op
     if not isinstance(document, dict):
         raise KeyFetchError("OpenID configuration is not a JSON object")
     issuer, jwks_uri = document.get("issuer"), document.get("jwks_uri")
-    if not (isinstance(issuer, str) and issuer) or not _http_url(jwks_uri):
+    if not (isinstance(issuer, str) and issuer) or not (isinstance(jwks_uri, str) and _http_url(jwks_uri)):
         raise KeyFetchError("OpenID configuration lacks issuer or jwks_uri")
     return OpenIDConfiguration(issuer=issuer, jwks_uri=jwks_uri)
 
@@ -278,8 +278,9 @@ class SigningKeyCache:
             self._pool = key_fetch_pool()
         early = None
         if self._metadata is None:
-            if self.jwks_url is not None:
-                early = _Background(lambda: fetch_json(self.jwks_url, self.timeout, "signing keys", self._pool))
+            jwks_url, pool = self.jwks_url, self._pool
+            if jwks_url is not None:
+                early = _Background(lambda: fetch_json(jwks_url, self.timeout, "signing keys", pool))
             self._metadata = fetch_openid_configuration(self.metadata_url, self.timeout, self._pool)
         if early is not None and self._metadata.jwks_uri == self.jwks_url:
             document = early.result(self.timeout + 1)

@@ -9,8 +9,6 @@ from functions.catalog.rules import CORRELATION_ID
 from functions.core.batch import MAX_BATCH_ITEMS
 from functions.core.queued import BATCH_OPERATIONS
 
-PROBLEM = {"$ref": "#/components/responses/Problem"}
-
 
 def command_schema(spec: OperationSpec) -> dict[str, Any]:
     """One command object: the queue message's fields for ``spec``."""

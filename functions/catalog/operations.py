@@ -3,8 +3,8 @@
 Each entry holds every fact about one operation: its facade route, the upstream path and
 API version, its parameters (location, rule, schema), its body, its success statuses, what
 an upstream 404 means, the permission it needs, and whether the queue takes it. HTTP
-routes, queue dispatch, the OpenAPI document, the README's table and the emulator's tests
-all read these entries; adding an operation is adding one entry.
+routes, queue dispatch, the OpenAPI document, the operations reference (docs/reference/operations.md)
+and the emulator's tests all read these entries; adding an operation is adding one entry.
 
 Upstream REST reference: https://learn.microsoft.com/azure/azure-signalr/signalr-reference-data-plane-rest-api
 """
@@ -21,6 +21,9 @@ from functions.catalog import bodies, rules
 from functions.catalog.answers import CLIENT_RESULT_SCHEMA, GROUP_PAGE_SCHEMA, GROUP_USERS_SCHEMA
 from functions.catalog.rules import Rule
 from functions.core.errors import ClientInvocationFailed, ClientTimeout, ContinuationRefused, FacadeError
+
+# Every facade route starts here: host.json's extensions.http.routePrefix (a test holds the two equal).
+ROUTE_PREFIX = "/api"
 
 
 class Permission(StrEnum):

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from functions.catalog.operations import ROUTE_PREFIX
 from functions.catalog.rules import MAX_PAGE_SIZE, encode_continuation_token
 from functions.core.command import Command
 from functions.core.errors import GroupTooLarge, UpstreamError
 
-ROUTE_PREFIX = "/api"
 # who-is-in-the-group reads at most this many connections (50 pages of 200); a larger group is
 # answered with a problem pointing at the paged list rather than with a partial answer.
 MAX_GROUP_USERS_CONNECTIONS = 10_000

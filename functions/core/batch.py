@@ -48,10 +48,6 @@ class Batch:
     ordered: bool = False
     attempt: int = 1
 
-    @property
-    def runnable(self) -> list[BatchItem]:
-        return [item for item in self.items if item.command is not None]
-
 
 def is_batch(data: Any) -> bool:
     """Whether a decoded queue message is a batch rather than one command object.
@@ -80,9 +76,9 @@ def _envelope(data: Any, allowed: frozenset[str]) -> tuple[list[Any], bool, int,
         and all(type(i) is int and 0 <= i < MAX_BATCH_ITEMS for i in indexes)
     ):
         errors.append(FieldError("indexes", "must give one position (0-999) per command"))
-    if errors:
+    if errors or not isinstance(commands, list):  # (commands not a list is always among the errors)
         raise ValidationError(errors)
-    return commands, ordered, attempt, indexes
+    return commands, bool(ordered), int(attempt), indexes
 
 
 def read_batch(data: Any, *, queue: bool) -> Batch:

@@ -3,10 +3,10 @@
 Concurrency: items go to one thread pool per worker process whose size is the
 ``SIGNALR_BATCH_PARALLELISM`` setting, so concurrent batches share the bound instead of
 multiplying it. Fewer send at once while the worker's CPU is the bottleneck
-(functions/core/runner_limit.py: more threads would only wait for the interpreter lock). The
+(functions.core.runner_limit: more threads would only wait for the interpreter lock). The
 requests themselves share the SignalR client's connection pool and its throttle gate
-(functions/signalr/throttle.py), so a 429/503 slows every item, not only its own.
-Per-item retries are the transport's (functions/signalr/transport.py): a send is never
+(functions.signalr.throttle), so a 429/503 slows every item, not only its own.
+Per-item retries are the transport's (functions.signalr.transport): a send is never
 repeated after it may have reached the service.
 
 Ordered batches run in the calling thread, one item after another, in array order. The
@@ -27,7 +27,7 @@ from queue import Empty, SimpleQueue
 
 from functions.core.batch import Batch, BatchItem
 from functions.core.command import Command
-from functions.core.errors import FacadeError, NotAttempted, NotFound, is_permanent
+from functions.core.errors import FacadeError, NotAttempted, NotFound
 from functions.core.facade import Outcome
 from functions.core.runner_limit import RunnerLimit
 
@@ -41,27 +41,36 @@ class ItemResult:
     """What one item came to: an outcome from the service, or the error that stopped it."""
 
     item: BatchItem
-    outcome: Outcome | None = None
-    error: FacadeError | None = None
+    result: Outcome | FacadeError  # one of the two, never neither
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return self.result if isinstance(self.result, Outcome) else None
+
+    @property
+    def error(self) -> FacadeError | None:
+        return self.result if isinstance(self.result, FacadeError) else None
 
     @property
     def problem(self) -> FacadeError | None:
         """The failure to report, a 404 the catalog calls an answer included."""
-        if self.error is not None:
-            return self.error
-        if self.outcome is not None and self.outcome.not_found:
-            return NotFound(self.outcome.spec.not_found.detail)
-        return None
+        if isinstance(self.result, FacadeError):
+            return self.result
+        meaning = self.result.not_found
+        return NotFound(meaning.detail) if meaning is not None else None
 
     @property
     def status(self) -> int:
         problem = self.problem
-        return problem.status if problem is not None else self.outcome.status
+        if problem is not None:
+            return problem.status
+        assert isinstance(self.result, Outcome)  # no problem: an outcome
+        return self.result.status
 
     @property
     def retryable(self) -> bool:
         """Failed, and trying again later might succeed (the queue re-queues these)."""
-        return self.error is not None and not is_permanent(self.error)
+        return self.error is not None and self.error.retryable
 
 
 @dataclass(frozen=True)
@@ -86,14 +95,19 @@ def workers(parallelism: int) -> Workers:
         return found
 
 
-def _attempt(send: Send, item: BatchItem) -> ItemResult:
+def _refused(item: BatchItem) -> ItemResult:
+    assert item.error is not None  # a BatchItem holds its command or the error that refused it
+    return ItemResult(item, item.error)
+
+
+def _attempt(send: Send, item: BatchItem, command: Command) -> ItemResult:
     try:
-        return ItemResult(item, outcome=send(item.command))
+        return ItemResult(item, send(command))
     except FacadeError as error:
-        return ItemResult(item, error=error)
+        return ItemResult(item, error)
     except Exception as error:  # one item's bug must not lose the others' results
         log.error("batch item %s failed unexpectedly: %s", item.index, type(error).__name__)
-        return ItemResult(item, error=FacadeError())
+        return ItemResult(item, FacadeError())
 
 
 def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]:
@@ -101,15 +115,15 @@ def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]
     if batch.ordered:
         return _run_in_order(batch, send)
     results: list[ItemResult | None] = [
-        None if item.command is not None else ItemResult(item, error=item.error) for item in batch.items
+        None if item.command is not None else _refused(item) for item in batch.items
     ]
     # A SimpleQueue hands each item to exactly one runner without a Python-level lock: sixteen
     # runners contending for a Lock cost measurable CPU (`python -m bench --only batch_http`).
-    claims: SimpleQueue[tuple[int, BatchItem]] = SimpleQueue()
+    claims: SimpleQueue[tuple[int, BatchItem, Command]] = SimpleQueue()
     runnable = 0
     for position, item in enumerate(batch.items):
         if item.command is not None:
-            claims.put((position, item))
+            claims.put((position, item, item.command))
             runnable += 1
 
     def drain(limit: RunnerLimit) -> None:
@@ -119,10 +133,10 @@ def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]
         with limit.slot():
             while True:
                 try:
-                    position, item = claims.get_nowait()
+                    position, item, command = claims.get_nowait()
                 except Empty:
                     return
-                results[position] = _attempt(send, item)
+                results[position] = _attempt(send, item, command)
                 if limit.over_limit():
                     limit.step_back()
 
@@ -131,7 +145,7 @@ def run_batch(batch: Batch, send: Send, *, parallelism: int) -> list[ItemResult]
         runners = [batch_workers.pool.submit(drain, batch_workers.limit) for _ in range(min(parallelism, runnable))]
         for runner in runners:
             runner.result()
-    return [result if result is not None else ItemResult(item, error=FacadeError())  # a runner that died
+    return [result if result is not None else ItemResult(item, FacadeError())  # a runner that died
             for item, result in zip(batch.items, results, strict=True)]
 
 
@@ -139,12 +153,13 @@ def _run_in_order(batch: Batch, send: Send) -> list[ItemResult]:
     results: list[ItemResult] = []
     stopped_by: int | None = None
     for item in batch.items:
-        if item.command is None:
-            results.append(ItemResult(item, error=item.error))
+        command = item.command
+        if command is None:
+            results.append(_refused(item))
         elif stopped_by is not None:
-            results.append(ItemResult(item, error=NotAttempted(f"Not sent: item {stopped_by} failed before it")))
+            results.append(ItemResult(item, NotAttempted(f"Not sent: item {stopped_by} failed before it")))
         else:
-            result = _attempt(send, item)
+            result = _attempt(send, item, command)
             results.append(result)
             if result.retryable:
                 stopped_by = item.index

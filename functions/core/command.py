@@ -32,7 +32,7 @@ class Command:
     correlation_id: str | None = None
     tenant_id: str | None = None  # a queued command's tenant, in multi-tenant mode
     application: str | None = None  # set by the facade: the upstream `application` namespace
-    # A queued retry of a partly delivered command: only these endpoints (functions/signalr/router.py).
+    # A queued retry of a partly delivered command: only these endpoints (functions.signalr.router).
     endpoints: tuple[str, ...] | None = None
 
     @property

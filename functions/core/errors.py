@@ -18,16 +18,22 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     ├── GroupTooLarge             a group is over the cap of who-is-in-the-group (422)
     ├── SigningKeysUnavailable    no token-signing keys could be had (503 + Retry-After)
     └── UpstreamError             SignalR did not do it (5xx)
-        ├── UpstreamRejected        SignalR refused the request as bad (502, permanent)
-        ├── UpstreamMisconfigured   SignalR refused our credentials (502, permanent)
-        ├── UpstreamServerError     SignalR failed with a 5xx (502, transient)
+        ├── UpstreamRejected        SignalR refused the request as bad (502)
+        ├── UpstreamMisconfigured   SignalR refused our credentials (502; retryable: a role may still propagate)
+        ├── UpstreamServerError     SignalR failed with a 5xx (502)
         ├── UpstreamUnavailable     throttled or failing, try later (503 + Retry-After)
         ├── UpstreamTimeout         no answer in time (504)
         ├── ClientInvocationFailed  the client asked by :invoke answered with an error (502)
         └── ClientTimeout           the client asked by :invoke did not answer in time (504)
 
 ``detail`` is always safe to show a caller: it never carries a token, a key or an
-upstream response body. Transient errors are the ones a queue message is retried for.
+upstream response body.
+
+The one retry rule: each class says whether trying the same command again may succeed
+(``retryable``). The queue retries those (then poisons them) and dead-letters the rest; a
+queued batch re-queues its retryable items; an ordered batch stops at the first one. An
+error the facade did not foresee is retryable, so that nothing is dead-lettered by mistake:
+the poison queue keeps it. ``tests/unit/core/test_errors.py`` holds the rule per class.
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ class FacadeError(Exception):
     status: int = 500
     slug: str = "internal-error"
     title: str = "Internal error"
-    transient: bool = False
+    # Whether the same command may succeed when tried again (the one retry rule, see above).
+    retryable: bool = True
 
     def __init__(self, detail: str | None = None) -> None:
         self.detail = detail or self.title
@@ -75,6 +82,7 @@ class ConfigurationError(FacadeError):
 class RequestError(FacadeError):
     """Raised when the caller's request cannot be served as sent."""
 
+    retryable = False
     status = 400
     slug = "bad-request"
     title = "Bad request"
@@ -124,6 +132,7 @@ class ContinuationRefused(RequestError):
 class AuthenticationError(FacadeError):
     """Raised when the caller is not authenticated."""
 
+    retryable = False
     status = 401
     slug = "unauthenticated"
     title = "Authentication required"
@@ -150,6 +159,7 @@ class InvalidToken(AuthenticationError):
 class PermissionDenied(FacadeError):
     """Raised when an authenticated caller lacks the permission or hub access needed."""
 
+    retryable = False
     status = 403
     slug = "forbidden"
     title = "Permission denied"
@@ -158,6 +168,7 @@ class PermissionDenied(FacadeError):
 class NotFound(FacadeError):
     """Raised (or answered) when the connection, user or group asked about does not exist."""
 
+    retryable = False
     status = 404
     slug = "not-found"
     title = "Not found"
@@ -169,10 +180,10 @@ class NotAttempted(FacadeError):
     status = 424
     slug = "not-attempted"
     title = "Not attempted: an earlier item of the ordered batch failed"
-    transient = True
 class GroupTooLarge(FacadeError):
     """Raised when a group has more connections than who-is-in-the-group reads; page the list instead."""
 
+    retryable = False
     status = 422
     slug = "group-too-large"
     title = "The group is too large to summarize"
@@ -193,7 +204,6 @@ class SigningKeysUnavailable(RetryAfterMixin, FacadeError):
     status = 503
     slug = "signing-keys-unavailable"
     title = "Token signing keys are unavailable"
-    transient = True
 
     def __init__(self, detail: str | None = None, retry_after: int | None = 30) -> None:
         super().__init__(detail)
@@ -211,6 +221,7 @@ class UpstreamError(FacadeError):
 class UpstreamRejected(UpstreamError):
     """Raised when SignalR answers 4xx to a request the facade considered valid."""
 
+    retryable = False
     slug = "upstream-rejected"
     title = "SignalR Service rejected the request"
 
@@ -227,7 +238,6 @@ class UpstreamServerError(UpstreamError):
 
     slug = "upstream-server-error"
     title = "SignalR Service failed"
-    transient = True
 
 
 class UpstreamUnavailable(RetryAfterMixin, UpstreamError):
@@ -236,7 +246,6 @@ class UpstreamUnavailable(RetryAfterMixin, UpstreamError):
     status = 503
     slug = "upstream-unavailable"
     title = "SignalR Service is unavailable"
-    transient = True
 
     def __init__(self, detail: str | None = None, retry_after: int | None = None) -> None:
         super().__init__(detail)
@@ -249,12 +258,12 @@ class UpstreamTimeout(UpstreamError):
     status = 504
     slug = "upstream-timeout"
     title = "SignalR Service timed out"
-    transient = True
 
 
 class ClientInvocationFailed(UpstreamError):
     """Raised when the client asked for a result answered with an error (its handler threw, or it has none)."""
 
+    retryable = False
     slug = "client-error"
     title = "The client answered with an error"
 
@@ -267,6 +276,12 @@ class ClientTimeout(UpstreamError):
     title = "The client did not answer in time"
 
 
-def is_permanent(error: FacadeError) -> bool:
-    """Whether trying the same command again can never help (a queue dead-letters it rather than retrying)."""
-    return isinstance(error, RequestError | PermissionDenied | UpstreamRejected)
+def error_classes() -> list[type[FacadeError]]:
+    """Every class of the tree, root first, each after its parent (for docs and the per-class tests)."""
+    found: list[type[FacadeError]] = []
+    todo: list[type[FacadeError]] = [FacadeError]
+    while todo:
+        cls = todo.pop(0)
+        found.append(cls)
+        todo.extend(sorted(cls.__subclasses__(), key=lambda sub: sub.__name__))
+    return found

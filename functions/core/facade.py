@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from functions.catalog import paging
 from functions.catalog.operations import Answer, OperationSpec, Permission, QueueOn404
+from functions.catalog.operations import NotFound as NotFoundMeaning
 from functions.catalog.rules import HUB_NAME, MAX_HUB_LENGTH, prefixed_hub
 from functions.core.batch import Batch, is_batch, read_batch
 from functions.core.command import Command, validate_hub
@@ -30,7 +31,7 @@ from functions.signalr.credentials import AccessKeyCredential
 if TYPE_CHECKING:
     from functions.auth.principal import Principal
     from functions.auth.validator import TokenValidator
-    from functions.signalr.router import EndpointRouter
+    from functions.signalr.service import SignalRService
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,14 @@ class Outcome:
         return self.command.spec
 
     @property
-    def not_found(self) -> bool:
-        """The service answered 404 and the catalog calls that an answer, not a failure."""
-        return self.status == 404 and self.spec.not_found is not None
+    def not_found(self) -> NotFoundMeaning | None:
+        """What the service's 404 means, when it answered 404 and the catalog calls that an answer."""
+        return self.spec.not_found if self.status == 404 else None
 
     @property
     def dead_letter_on_queue(self) -> bool:
-        return self.not_found and self.spec.not_found.queue is QueueOn404.DEAD_LETTER
+        meaning = self.not_found
+        return meaning is not None and meaning.queue is QueueOn404.DEAD_LETTER
 
 
 T = TypeVar("T")
@@ -93,7 +95,7 @@ class Facade:
         return self.__dict__.get(BUILT_PREFIX + name)
 
     @built_once
-    def client(self) -> SignalRClient | EndpointRouter:
+    def client(self) -> SignalRService:
         """One endpoint: the client itself, as always. Several: a router over them (no threads otherwise)."""
         endpoints = self.settings.signalr_endpoints
         if len(endpoints) > 1:
@@ -118,8 +120,8 @@ class Facade:
     def upstream_health(self) -> dict[str, Any]:
         """The service's health, from a check made at most once per ``UPSTREAM_CHECK_TTL`` seconds
         (several endpoints: each one's state from the background probes, which cost callers nothing)."""
-        report = getattr(self.client, "report", None)
-        return report() if report is not None else self._upstream_check.get()
+        report = self.client.report()
+        return report if report is not None else self._upstream_check.get()
 
     def require_sound_settings(self) -> None:
         """Fail closed (500, details only in the log) while a setting is malformed."""
@@ -300,8 +302,8 @@ def reset_facade() -> None:
     """Forget the cached settings and clients (tests that change the environment call it)."""
     global _facade
     with _lock:
-        close = getattr(_facade.built("client") if _facade else None, "close", None)
-        if close is not None:  # a router's probe thread and pool
-            close()
+        client = _facade.built("client") if _facade else None
+        if client is not None:  # a router's probe thread and pool, the connections
+            client.close()
         _facade = None
         get_settings.cache_clear()

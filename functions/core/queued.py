@@ -1,6 +1,6 @@
 """Queue commands: parse a message into the same ``Command`` the HTTP path builds.
 
-Format (README, "Queue commands"): one JSON object per message, e.g.
+Format (docs/guides/queue-commands.md): one JSON object per message, e.g.
 ``{"operation": "sendToGroup", "hub": "chat", "group": "room-1",
 "payload": {"target": "newMessage", "arguments": ["hello"]}, "excluded": ["c1"], "id": "abc"}``.
 """
@@ -21,21 +21,16 @@ QUEUE_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable)
 BATCH_OPERATIONS = tuple(op.name for op in OPERATIONS if op.queueable or op.existence_check)
 ENVELOPE_FIELDS = frozenset({"operation", "id", "tenant"})
 # Written by the facade when it re-queues a command that reached some SignalR endpoints but failed
-# on others (functions/signalr/router.py): where it is still owed, and (a lone command) its attempt.
+# on others (functions.signalr.router): where it is still owed, and (a lone command) its attempt.
 RETRY_FIELDS = frozenset({"endpoints", "attempt"})
 MAX_RETRY_ENDPOINTS = 16
 _ENDPOINT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 def read_message(text: str) -> Any:
-    """A message's JSON (size and I-JSON checked): one command object, or a batch (functions/core/batch.py)."""
+    """A message's JSON (size and I-JSON checked): one command object, or a batch (functions.core.batch)."""
     check_body_size(len(text.encode("utf-8", "surrogatepass")))
     return parse_json(text, "message")
-
-
-def parse_command(text: str) -> Command:
-    """Validate one message; raise ValidationError or OperationNotAllowed naming what is wrong."""
-    return command_from_message(read_message(text))
 
 
 def command_from_message(data: Any) -> Command:

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from functions.catalog.rules import HUB_NAME, MAX_HUB_LENGTH
 from functions.core.errors import ConfigurationError
+from functions.signalr.endpoints import PREFIX as ENDPOINTS_PREFIX
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
@@ -33,13 +34,16 @@ COMMANDS_QUEUE = "SIGNALR_COMMANDS_QUEUE"
 COMMANDS_STORAGE_CONNECTION = "SIGNALR_COMMANDS_STORAGE"
 # Upstream events (functions/upstream): the queue they go to (same storage connection as the
 # commands queue), the SignalR resource identities whose tokens the receiver accepts, and the
-# access keys it checks `X-ASRS-Signature` with besides the connection string's own. The keys
-# setting is for access-key deployments only (Bicep deploys with managed identity), so it is
-# not in APP_SETTING_NAMES.
+# access keys it checks `X-ASRS-Signature` with besides the connection string's own. Once
+# identities are listed, a signature alone is refused unless SIGNALR_UPSTREAM_ACCEPT_SIGNATURES
+# says both are accepted (a migration from access keys). The keys and the migration switch are
+# for access-key deployments only (Bicep deploys with managed identity and writes no key), so
+# they are not in APP_SETTING_NAMES.
 EVENTS_QUEUE = "SIGNALR_EVENTS_QUEUE"
 UPSTREAM_IDENTITIES = "SIGNALR_UPSTREAM_IDENTITIES"
 UPSTREAM_KEYS = "SIGNALR_UPSTREAM_KEYS"
-# Batches (functions/core/batch_runner.py, functions/queue/batch.py).
+UPSTREAM_ACCEPT_SIGNATURES = "SIGNALR_UPSTREAM_ACCEPT_SIGNATURES"
+# Batches (functions.core.batch_runner, functions.queue.batch).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
 
@@ -67,6 +71,92 @@ DEFAULT_EVENTS_QUEUE = "signalr-events"
 DEFAULT_BATCH_PARALLELISM = 16
 DEFAULT_BATCH_MAX_ATTEMPTS = 5  # as host.json's maxDequeueCount for single-command messages
 MULTI_TENANT_IDS = frozenset({"organizations", "common"})
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """One setting as the configuration reference shows it (``python -m devstack docs`` writes the page)."""
+
+    name: str
+    meaning: str
+    unset: str  # what leaving it out means
+
+
+# Every setting the code and the bindings read, one line each. The reference page is generated from
+# this table and a test fails when a setting is read that the table does not describe.
+SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
+    SettingDoc(SIGNALR_CONNECTION_STRING,
+               "the SignalR instance: `Endpoint=https://<name>.service.signalr.net;AuthType=azure.msi;"
+               "ClientId=<client id>;Version=1.0;` (managed identity) or `Endpoint=…;AccessKey=…;Version=1.0;`; "
+               "also `AuthType=azure` or `azure.app` (with `ClientSecret` or `ClientCert`, a certificate file's "
+               "path), `Port`, `ClientEndpoint`, `ServerEndpoint`, parsed with the official SDKs' rules",
+               "required, unless its identity form or named endpoints are set"),
+    SettingDoc(f"{SIGNALR_CONNECTION_STRING}__serviceUri",
+               "the identity form of the one instance (Microsoft's name), with `__credential=managedidentity` and "
+               "`__clientId` or `__managedIdentityResourceId`; without `__credential`, DefaultAzureCredential",
+               "the connection string above"),
+    SettingDoc(f"{ENDPOINTS_PREFIX}<name>",
+               "one more SignalR instance (a connection string), primary; also "
+               f"`{ENDPOINTS_PREFIX}<name>__<type>`, `<type>` `primary` or `secondary` (any case)",
+               "one instance only"),
+    SettingDoc(f"{ENDPOINTS_PREFIX}<name>__serviceUri",
+               "the identity form of an instance (Microsoft's names), with `__type` (`primary`, the default, or "
+               "`secondary`), `__credential=managedidentity` and `__clientId` or `__managedIdentityResourceId`; "
+               "or `__clientId` + `__tenantId` + `__clientSecret`; or neither (DefaultAzureCredential). The older "
+               f"spelling `{ENDPOINTS_PREFIX}<name>__<type>__serviceUri` (and its sub-settings) is read too",
+               "one instance only"),
+    SettingDoc(ENTRA_TENANT_ID, "the tenant GUID, or `organizations` for multi-tenant", "required"),
+    SettingDoc(ENTRA_AUDIENCES, "comma-separated accepted `aud` values, e.g. `api://<client-id>,<client-id>`",
+               "required"),
+    SettingDoc(ENTRA_ALLOWED_TENANTS, "comma-separated tenant GUIDs allowed in multi-tenant mode",
+               "required when multi-tenant"),
+    SettingDoc(ENTRA_ACCEPT_V1_TOKENS, "`true` to also accept v1.0 tokens (issuer `https://sts.windows.net/{tid}/`)",
+               "`false`"),
+    SettingDoc(ENTRA_ALLOWED_CLIENT_APPS,
+               "comma-separated application (client) ids allowed to call (`azp`, v1 `appid`)",
+               "any client app of an allowed tenant"),
+    SettingDoc(ENTRA_METADATA_URL,
+               "the OpenID configuration URL instead of Entra's (the local identity provider, tests)",
+               "the tenant's Entra configuration"),
+    SettingDoc(SIGNALR_ALLOWED_HUBS, "comma-separated allow-list of hubs (case-insensitive)", "any hub"),
+    SettingDoc(SIGNALR_APPLICATION,
+               "SignalR's `application` name (the service's rule: a letter, then letters, digits or ``,.[]` — "
+               "`_` excepted, see below; at most 128): every upstream call addresses `<app>_<hub>` (in the v1 path; "
+               "`?application=` on the dated operations that define it) and negotiated hubs are `<app>_<hub>`, "
+               "so several apps share one instance. No `_`, and "
+               "`SIGNALR_ALLOWED_HUBS` may then name no hub with `_` (`app` + `foo_chat` would be `app_foo` + "
+               "`chat`): a settings problem",
+               "none"),
+    SettingDoc(COMMANDS_QUEUE, "the commands queue, read by the queue trigger's bindings (`<name>-invalid` and "
+               "`<name>-poison` beside it)",
+               f"required (the bindings cannot resolve it); `{DEFAULT_COMMANDS_QUEUE}` in Bicep and the sample"),
+    SettingDoc(COMMANDS_STORAGE_CONNECTION,
+               "the commands and events queues' connection: a connection string, or identity-based "
+               f"`{COMMANDS_STORAGE_CONNECTION}__queueServiceUri` (+ `__credential=managedidentity`, `__clientId`)",
+               "required"),
+    SettingDoc(EVENTS_QUEUE, "the client events queue, read by the upstream receiver's output binding",
+               f"required (the binding cannot resolve it); `{DEFAULT_EVENTS_QUEUE}` in Bicep and the sample"),
+    SettingDoc(UPSTREAM_IDENTITIES,
+               "comma-separated object or app ids of the SignalR resource's managed identity, whose tokens the "
+               "upstream receiver accepts",
+               "no token is accepted"),
+    SettingDoc(UPSTREAM_KEYS,
+               "access keys the upstream receiver checks signatures with besides the connection string's "
+               "(both keys during a rotation); access-key deployments only",
+               "the connection string's key only"),
+    SettingDoc(UPSTREAM_ACCEPT_SIGNATURES,
+               "`true` to accept signed upstream requests although `SIGNALR_UPSTREAM_IDENTITIES` is set: only "
+               "while moving a deployment from access keys to the identity; access-key deployments only",
+               "`false`: once an identity is listed, a request without its token is 401"),
+    SettingDoc(BATCH_PARALLELISM,
+               "most batch items one worker sends to SignalR at once, shared by its batches (1–32; fewer while "
+               "the worker's CPU is saturated)",
+               f"{DEFAULT_BATCH_PARALLELISM}"),
+    SettingDoc(BATCH_MAX_ATTEMPTS,
+               "attempts at what the facade re-queues (a batch's remaining items, a command still owed to some "
+               "endpoints) before `<queue>-poison` (1–100)",
+               f"{DEFAULT_BATCH_MAX_ATTEMPTS}"),
+)
 # The tenant namespace (multi-tenant) adds "_t" + 32 hex digits, and a hub at least "_x": the combined
 # name must still be a hub name the service takes (128 at most).
 MAX_MULTI_TENANT_APPLICATION = MAX_HUB_LENGTH - 35
@@ -102,6 +192,26 @@ def _bounded_int(name: str, value: str | None, default: int, low: int, high: int
     return int(text)
 
 
+def _namespace_problems(application: str | None, hubs: tuple[str, ...]) -> list[str]:
+    """Settings under which two apps on one SignalR instance could name the same service hub.
+
+    The service names a hub ``<application>_<hub>``, so ``app`` + ``foo_chat`` and ``app_foo`` +
+    ``chat`` are one hub: each app would receive the other's client events and reach its clients.
+    The prefix is unambiguous only when neither side can hold the separator. (Multi-tenant
+    namespaces, ``t`` + 32 hex digits, hold none.)
+    """
+    if application is None:
+        return []
+    problems = []
+    if "_" in application:
+        problems.append(f"{SIGNALR_APPLICATION} must not contain '_': '<application>_<hub>' could then be "
+                        "another application's hub")
+    if any("_" in hub for hub in hubs):
+        problems.append(f"{SIGNALR_ALLOWED_HUBS} must not name a hub containing '_' when {SIGNALR_APPLICATION} "
+                        "is set: '<application>_<hub>' could then be another application's hub")
+    return problems
+
+
 @dataclass(frozen=True)
 class Settings:
     """The facade's configuration. Values are read as given; ``problems()`` says what is wrong."""
@@ -113,15 +223,15 @@ class Settings:
     entra_metadata_url: str | None = None
     entra_accept_v1_tokens: bool = False
     allowed_hubs: frozenset[str] | None = None
-    commands_queue: str = DEFAULT_COMMANDS_QUEUE
     batch_parallelism: int = DEFAULT_BATCH_PARALLELISM
     batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
     application: str | None = None  # SignalR's `application` prefix: several apps share one instance
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
-    events_queue: str = DEFAULT_EVENTS_QUEUE
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
-    # Every SignalR instance (functions/signalr/endpoints.py): AzureSignalRConnectionString as
+    # With upstream_identities set, also accept a signature alone (during a migration to identity).
+    upstream_accept_signatures: bool = False
+    # Every SignalR instance (functions.signalr.endpoints): AzureSignalRConnectionString as
     # "default" plus Azure__SignalR__Endpoints__<name>__<type>; their problems are read_problems.
     signalr_endpoints: tuple[EndpointConfig, ...] = ()
     # Malformed values met while reading, by setting name (never by value). Reading never raises:
@@ -142,6 +252,7 @@ class Settings:
                 and len(application) > MAX_MULTI_TENANT_APPLICATION:
             problems.append(f"{SIGNALR_APPLICATION} must be at most {MAX_MULTI_TENANT_APPLICATION} characters in "
                             "multi-tenant mode (the tenant namespace and the hub follow it in one hub name)")
+        problems.extend(_namespace_problems(application, hubs))
         client_apps = frozenset(a.lower() for a in _split(env.get(ENTRA_ALLOWED_CLIENT_APPS)))
         if any(not is_guid(a) for a in client_apps):
             problems.append(f"{ENTRA_ALLOWED_CLIENT_APPS} must list application (client) ids")
@@ -160,16 +271,15 @@ class Settings:
             entra_accept_v1_tokens=_flag(ENTRA_ACCEPT_V1_TOKENS, env.get(ENTRA_ACCEPT_V1_TOKENS), problems),
             # Hub names are case-insensitive upstream, so the allow-list is too.
             allowed_hubs=frozenset(h.lower() for h in hubs) if hubs else None,
-            commands_queue=(env.get(COMMANDS_QUEUE) or "").strip() or DEFAULT_COMMANDS_QUEUE,
             batch_parallelism=_bounded_int(BATCH_PARALLELISM, env.get(BATCH_PARALLELISM),
                                            DEFAULT_BATCH_PARALLELISM, 1, 32, problems),
             batch_max_attempts=_bounded_int(BATCH_MAX_ATTEMPTS, env.get(BATCH_MAX_ATTEMPTS),
                                             DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
             application=application.lower() if application else None,
             allowed_client_apps=client_apps or None,
-            events_queue=(env.get(EVENTS_QUEUE) or "").strip() or DEFAULT_EVENTS_QUEUE,
             upstream_identities=identities,
             upstream_keys=_split(env.get(UPSTREAM_KEYS)),
+            upstream_accept_signatures=_flag(UPSTREAM_ACCEPT_SIGNATURES, env.get(UPSTREAM_ACCEPT_SIGNATURES), problems),
             read_problems=tuple(problems),
         )
 

@@ -17,6 +17,10 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from functions.signalr.service import SignalRService
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +48,9 @@ def start() -> list[threading.Thread]:
     return threads
 
 
-def _prefetch_credentials(client: object) -> None:
-    # Several SignalR endpoints (functions/signalr/router.py): each has its own credential.
-    for one in getattr(client, "clients", (client,)):
+def _prefetch_credentials(client: SignalRService) -> None:
+    # Several SignalR endpoints (functions.signalr.router): each has its own credential.
+    for one in client.clients:
         _prefetch_credential(one.credential)
 
 

@@ -13,12 +13,20 @@ from typing import Any
 import azure.functions as func
 
 from functions.batch.openapi import batch_operation, batch_schemas
-from functions.catalog.operations import COMMAND_PERMISSIONS, HUB, OPERATIONS, Answer, OperationSpec, Param, Permission
+from functions.catalog.operations import (
+    COMMAND_PERMISSIONS,
+    HUB,
+    OPERATIONS,
+    ROUTE_PREFIX,
+    Answer,
+    OperationSpec,
+    Param,
+    Permission,
+)
 from functions.core.errors import GroupTooLarge
 
 bp = func.Blueprint()
 
-ROUTE_PREFIX = "/api"
 STATUS_TEXT = {
     200: "Success", 202: "Accepted", 204: "Done", 400: "Invalid input", 401: "Missing or invalid access token",
     403: "Missing permission or hub not allowed", 404: "Not found", 413: "Body over 1 MB (or a batch over 1,000 items)",
@@ -40,8 +48,8 @@ def _parameter(param: Param) -> dict[str, Any]:
 
 def _responses(codes: list[int], answer: dict[str, Any] | None = None) -> dict[str, Any]:
     # 414 comes from the host before the function runs: no body, so no problem document.
-    responses = {str(code): ({"description": STATUS_TEXT[code]} if code < 300 or code == 414 else PROBLEM)
-                 for code in codes}
+    responses: dict[str, dict[str, Any]] = {
+        str(code): ({"description": STATUS_TEXT[code]} if code < 300 or code == 414 else PROBLEM) for code in codes}
     if answer is not None:
         for code in codes:
             if code < 300:

@@ -30,8 +30,8 @@ def handle_operation(spec: OperationSpec, req: func.HttpRequest) -> func.HttpRes
         if error.status >= 500:
             log.warning("%s failed: %s %s", spec.name, error.status, error.slug)
         return problem_response(error, head=head)
-    if outcome.not_found:
-        return problem_response(NotFound(spec.not_found.detail), head=head)
+    if outcome.not_found is not None:
+        return problem_response(NotFound(outcome.not_found.detail), head=head)
     if outcome.body is not None:
         return json_response(outcome.body, outcome.status, head=head)
     return empty_response(outcome.status)

@@ -20,21 +20,17 @@ the count check), and over all attempts: items sent = delivered + dead-lettered 
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 
 from functions.core.batch import Batch
 from functions.core.batch_runner import ItemResult, run_batch
 from functions.core.errors import FacadeError, PermissionDenied
 from functions.core.facade import Facade
+from functions.queue.records import Origin, item_record, plan_retry, reason_of
 from functions.signalr.router import pending_endpoints
 
 log = logging.getLogger(__name__)
-
-MAX_QUEUE_MESSAGE_BYTES = 64 * 1024  # Azure Storage queues' message size limit
-
 
 @dataclass
 class QueuedBatchResult:
@@ -51,17 +47,8 @@ class QueuedBatchResult:
                 "requeued": self.requeued, "poisoned": len(self.poison)}
 
 
-def item_record(result: ItemResult, reason: str, message_id: str | None, attempt: int) -> str:
-    problem = result.problem
-    errors = [{"field": e.field, "message": e.message} for e in getattr(problem, "errors", [])]
-    return json.dumps({
-        "reason": reason, "errors": errors, "index": result.item.index, "item": result.item.fields,
-        "attempt": attempt, "messageId": message_id, "deadLetteredAt": datetime.now(UTC).isoformat(),
-    })
-
-
-def _reason(error: FacadeError) -> str:
-    return f"{error.slug}: {error.detail}"
+def _record(result: ItemResult, reason: str, origin: Origin) -> str:
+    return item_record(reason, origin, result.item.index, result.item.fields, result.problem)
 
 
 def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> QueuedBatchResult:
@@ -70,19 +57,20 @@ def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> Qu
     batch = _admit(facade, batch)
     results = run_batch(batch, facade.forward_queued, parallelism=facade.settings.batch_parallelism)
     outcome = QueuedBatchResult()
-    retry: list[ItemResult] = []
+    origin = Origin(message_id, attempt=batch.attempt)
+    retry: list[tuple[ItemResult, FacadeError]] = []
     for result in results:
-        if result.retryable:
-            retry.append(result)
-        elif result.error is not None:
-            outcome.dead_letters.append(item_record(result, _reason(result.error), message_id, batch.attempt))
-        elif result.outcome.dead_letter_on_queue:
-            detail = result.outcome.spec.not_found.detail
-            outcome.dead_letters.append(item_record(result, f"not-found: {detail}", message_id, batch.attempt))
+        done = result.result
+        if isinstance(done, FacadeError) and done.retryable:
+            retry.append((result, done))
+        elif isinstance(done, FacadeError):
+            outcome.dead_letters.append(_record(result, reason_of(done), origin))
+        elif done.dead_letter_on_queue and done.not_found is not None:
+            outcome.dead_letters.append(_record(result, f"not-found: {done.not_found.detail}", origin))
         else:
             outcome.delivered += 1
     if retry:
-        _retry_later(retry, batch, message_id, facade.settings.batch_max_attempts, outcome)
+        _retry_later(retry, batch, origin, facade.settings.batch_max_attempts, outcome)
     total = len(batch.items)
     counted = outcome.delivered + len(outcome.dead_letters) + outcome.requeued + len(outcome.poison)
     if counted != total:  # cannot happen by construction; said loudly if it ever does
@@ -103,25 +91,19 @@ def _admit(facade: Facade, batch: Batch) -> Batch:
     return replace(batch, items=tuple(items))
 
 
-def _owed(result: ItemResult) -> dict:
+def _owed(result: ItemResult, error: FacadeError) -> dict:
     """An item to re-queue: with several endpoints, named only where it is still owed."""
-    owed = pending_endpoints(result.error) if result.error is not None else None
+    owed = pending_endpoints(error)
     return {**result.item.fields, "endpoints": list(owed)} if owed else result.item.fields
 
 
-def _retry_later(retry: list[ItemResult], batch: Batch, message_id: str | None, max_attempts: int,
+def _retry_later(retry: list[tuple[ItemResult, FacadeError]], batch: Batch, origin: Origin, max_attempts: int,
                  outcome: QueuedBatchResult) -> None:
-    if batch.attempt < max_attempts:
-        message = json.dumps({
-            "commands": [_owed(r) for r in retry], "indexes": [r.item.index for r in retry],
-            "attempt": batch.attempt + 1, "ordered": batch.ordered,
-        })
-        if len(message.encode()) <= MAX_QUEUE_MESSAGE_BYTES:
-            outcome.requeue, outcome.requeued = message, len(retry)
-            return
-        reason = "remainder-too-large: the items left would not fit one queue message"
-    else:
-        reason = f"attempts-exhausted: still failing after {batch.attempt} attempts"
-    for result in retry:
-        outcome.poison.append(item_record(result, f"{reason} (last: {_reason(result.error)})", message_id,
-                                          batch.attempt))
+    remainder = {"commands": [_owed(r, e) for r, e in retry], "indexes": [r.item.index for r, _ in retry],
+                 "ordered": batch.ordered}
+    plan = plan_retry(remainder, batch.attempt, max_attempts)
+    if plan.message is not None:
+        outcome.requeue, outcome.requeued = plan.message, len(retry)
+        return
+    for result, error in retry:
+        outcome.poison.append(_record(result, f"{plan.poison_reason} (last: {reason_of(error)})", origin))

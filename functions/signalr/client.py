@@ -158,9 +158,17 @@ class SignalRClient:
         self.gate = ThrottleGate()
         self.transport = Transport(_origin(info.server_url), retry, gate=self.gate)
 
+    @property
+    def clients(self) -> tuple[SignalRClient, ...]:
+        return (self,)
+
     def for_negotiate(self) -> SignalRClient:
-        """The endpoint a client is sent to (functions/signalr/router.py picks among several)."""
+        """The endpoint a client is sent to (``functions.signalr.router`` picks among several)."""
         return self
+
+    def report(self) -> None:
+        """No background probes for one endpoint: the facade checks it on demand."""
+        return None
 
     def url_for(self, command: Command) -> str:
         return self.info.server_url + self.path_for(command)

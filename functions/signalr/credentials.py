@@ -148,7 +148,11 @@ class EntraCredential:
                 client_id=info.client_id, identity_config=config, retry_total=2, retry_backoff_factor=0.2
             )
         if info.auth_type in ("azure.app", "aad"):
-            return identity.ClientSecretCredential(info.tenant_id, info.client_id, info.client_secret)
+            tenant_id, client_id, secret = info.tenant_id, info.client_id, info.client_secret
+            if not (tenant_id and client_id and secret):
+                raise ConfigurationError("the SignalR connection string's AuthType=azure.app needs TenantId, "
+                                         "ClientId and ClientSecret")
+            return identity.ClientSecretCredential(tenant_id, client_id, secret)
         # A client id given without a credential setting still names the managed identity to use.
         return identity.DefaultAzureCredential(managed_identity_client_id=info.client_id)
 

@@ -13,7 +13,7 @@ https://learn.microsoft.com/azure/azure-signalr/signalr-howto-scale-multi-instan
 
 Calls to several endpoints run concurrently (the caller's thread takes the first, a small pool
 the others), so a fan-out takes as long as the slowest endpoint, not the sum. An endpoint that
-fails to connect, times out or answers 5xx is marked down (functions/signalr/endpoint_health.py)
+fails to connect, times out or answers 5xx is marked down (functions.signalr.endpoint_health)
 and its failure does not fail the call; a failure on an endpoint still up does, and the error
 carries the endpoints still owed the command (``pending_endpoints``) so a queue retries only there.
 """
@@ -111,8 +111,8 @@ class EndpointRouter:
         return {"status": status, "endpoints": [
             {"name": e.name, "type": str(e.config.type), **e.state.report()} for e in self.endpoints]}
 
-    def generate_client_token(self, *args: Any, **kwargs: Any) -> str:
-        return self.for_negotiate().generate_client_token(*args, **kwargs)
+    def generate_client_token(self, hub: str, user_id: str, minutes: int, application: str | None = None) -> str:
+        return self.for_negotiate().generate_client_token(hub, user_id, minutes, application)
 
     # Commands.
 
@@ -197,7 +197,8 @@ def _with_token(command: Command, extra_query: list[tuple[str, Any]] | None, tok
     return replace(command, args={**command.args, CONTINUATION: token}), extra_query
 
 
-def _raise_first(failed: list[tuple[Endpoint, UpstreamResult | FacadeError]], *, delivered: bool = False) -> None:
+def _raise_first(failed: Sequence[tuple[Endpoint, UpstreamResult | FacadeError]], *, delivered: bool = False
+                 ) -> None:
     """Fail with the first failure on an endpoint still up; when others took the command, the
     error names the endpoints still owed it (``pending_endpoints``), else the whole command is owed."""
     if failed:
@@ -207,7 +208,7 @@ def _raise_first(failed: list[tuple[Endpoint, UpstreamResult | FacadeError]], *,
 
 
 def _merge_pages(results: list[tuple[Endpoint, UpstreamResult]],
-                 failed: list[tuple[Endpoint, UpstreamResult | FacadeError]]) -> UpstreamResult:
+                 failed: Sequence[tuple[Endpoint, UpstreamResult | FacadeError]]) -> UpstreamResult:
     """One page: every endpoint's members; the next link carries each endpoint's own token."""
     _raise_first(failed)  # a partial list would read as the whole group
     if not results:

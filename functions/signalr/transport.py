@@ -14,7 +14,7 @@ Retries live here and only here. What is retried:
 A read timeout or a connection dropped after the request went out is never retried: the
 request may have reached the service.
 
-A 429/503 also pauses the transport's ``ThrottleGate`` (functions/signalr/throttle.py): every
+A 429/503 also pauses the transport's ``ThrottleGate`` (functions.signalr.throttle): every
 request through it, not only the throttled one, waits for ``Retry-After`` (or the backoff)
 before it goes out, so concurrent batch items back off together.
 """

@@ -12,8 +12,9 @@ HttpServerlessMessageHandler.cs``):
 
 Headers: ``X-ASRS-Hub``, ``X-ASRS-Category``, ``X-ASRS-Event``, ``X-ASRS-Connection-Id``, and
 when known ``X-ASRS-User-Id``, ``X-ASRS-User-Claims`` (``type: value`` strings joined by
-``, ``), ``X-ASRS-Client-Query`` (the client's query string). Every value is checked;
-anything else is a 400 naming the field.
+``, ``), ``X-ASRS-Client-Query`` (the client's query string, as the client sent it: it may hold
+the client's ``access_token``, which ``client_query`` removes). Every value is checked; anything
+else is a 400 naming the field.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 from functions.catalog.rules import Invalid, check_hub, check_id, require_text
 from functions.core.errors import FieldError, ValidationError
@@ -68,19 +70,54 @@ def _checked(field: str, value: str | None, check: Any) -> str | None:
 
 
 def parse_claims(header: str | None) -> list[dict[str, str]]:
-    """``type: value, type: value`` as the service joins ``Claim.ToString()`` values.
+    """``X-ASRS-User-Claims``, split as the Functions extension splits it.
 
-    A value holding ``", "`` cannot be told from two claims; like the Functions extension, the
-    header is split on it, so such a value arrives in parts (documented in the README).
+    The service joins ``Claim.ToString()`` values (``type: value``) with ``", "``. The extension
+    (Azure/azure-sdk-for-net ``sdk/signalr/Microsoft.Azure.WebJobs.Extensions.SignalRService/src/
+    TriggerBindings/Utils/SignalRTriggerUtils.cs`` ``GetClaimDictionary``) splits the header on
+    ``,`` dropping empty entries, splits each entry on ``": "`` dropping empty parts, keeps only
+    entries of exactly two parts (so ``a:b``, ``a: b: c`` or a bare ``a`` are dropped), and trims
+    type and value; so does this. A value holding ``,`` or ``": "`` cannot be told apart from
+    the separators and is cut or dropped, there and here.
+
+    Deliberate difference (the fidelity reference in the docs): the extension builds a dictionary in which
+    the first value of a repeated type wins; the envelope keeps a list of every claim, in order
+    (``role: a, role: b`` gives both roles). Its first entry of a type is the extension's value.
     """
     claims = []
-    for part in (header or "").split(", "):
-        kind, separator, value = part.partition(": ")
-        if part and separator:
-            claims.append({"type": kind, "value": value})
-        elif part:
-            claims.append({"type": part, "value": ""})
+    for entry in (header or "").split(","):
+        parts = [part for part in entry.split(": ") if part]
+        if entry and len(parts) == 2:
+            claims.append({"type": parts[0].strip(), "value": parts[1].strip()})
     return claims
+
+
+# Query parameters that belong to the service, not to the app: the client's bearer token (browsers
+# put it in the WebSocket URL), the connection token, and the service's own ``asrs.*`` values.
+_SERVICE_PARAMETERS = frozenset({"access_token", "id"})
+
+
+def _is_service_parameter(pair: str) -> bool:
+    # ASP.NET Core reads query names case-insensitively and decodes them (``%5F`` is ``_``), so
+    # the comparison does too: ``Access%5FToken=`` is the same token.
+    name = unquote_plus(pair.split("=", 1)[0]).strip().lower()
+    return name in _SERVICE_PARAMETERS or name.startswith("asrs.")
+
+
+def client_query(header: str | None) -> str | None:
+    """The client's query without ``?`` and without ``access_token``, ``id`` and ``asrs.*``.
+
+    The service may forward the client's raw query (the official emulator forwards
+    ``Request.QueryString`` as it is: Azure/azure-signalr ``src/Microsoft.Azure.SignalR.Emulator/
+    HubEmulator/HttpUpstreamPropertiesFeature.cs``), so the client's token would otherwise reach
+    the queue and every backend that reads it. The other parameters stay exactly as sent (their
+    encoding untouched); None when nothing is left.
+    """
+    if header is None:
+        return None
+    text = header[1:] if header.startswith("?") else header
+    kept = [pair for pair in text.split("&") if pair and not _is_service_parameter(pair)]
+    return "&".join(kept) or None
 
 
 def read_connection(headers: Any) -> str:
@@ -119,9 +156,13 @@ def _connection_fields(event: str, raw: bytes) -> dict[str, Any]:
     return {"error": error if event == "disconnected" else None}
 
 
-def _invocation_fields(event: str, raw: bytes) -> dict[str, Any]:
-    text = raw[:-1] if raw.endswith(RECORD_SEPARATOR) else raw
-    message = _body_object(text)
+def _invocation_fields(event: str, raw: bytes, messagepack: bool) -> dict[str, Any]:
+    if messagepack:
+        from functions.upstream.messagepack import read_invocation
+
+        message = read_invocation(raw)
+    else:
+        message = _body_object(raw[:-1] if raw.endswith(RECORD_SEPARATOR) else raw)
     if message.get("type") != INVOCATION:
         raise _invalid("body.type", "must be 1 (an Invocation message)")
     target = message.get("target")
@@ -138,8 +179,13 @@ def _invocation_fields(event: str, raw: bytes) -> dict[str, Any]:
     return {"invocationId": invocation_id, "target": target, "arguments": arguments}
 
 
-def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: bytes) -> dict[str, Any]:
-    """The envelope for one upstream request (hub allow-list and auth are the receiver's)."""
+def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: bytes,
+               messagepack: bool = False) -> dict[str, Any]:
+    """The envelope for one upstream request (hub allow-list and auth are the receiver's).
+
+    ``messagepack``: the body is a MessagePack hub protocol Invocation (``functions.upstream.
+    messagepack``); connection events are JSON whatever the client's protocol, as the service
+    sends them."""
     hub = _required(headers, "X-ASRS-Hub")
     _checked("X-ASRS-Hub", hub, check_hub)
     category = _required(headers, "X-ASRS-Category")
@@ -150,14 +196,15 @@ def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: byt
                                             ("event", event, route.get("event"))):
         if header_value != route_value:
             raise _invalid(field, "the URL and the X-ASRS headers disagree")
+    if category == CONNECTIONS and messagepack:
+        raise _invalid("body", "connection events are JSON (the service sends them so for every protocol)")
     if category == CONNECTIONS:
         fields = {"invocationId": None, "target": None, "arguments": None, **_connection_fields(event, raw)}
     elif category == MESSAGES:
-        fields = {**_invocation_fields(event, raw), "error": None}
+        fields = {**_invocation_fields(event, raw, messagepack), "error": None}
     else:
         raise _invalid("category", "must be 'connections' or 'messages'")
     user_id = _checked("X-ASRS-User-Id", _header(headers, "X-ASRS-User-Id"), check_id)
-    query = _header(headers, "X-ASRS-Client-Query")
     return {
         "id": uuid.uuid4().hex,
         "hub": hub.lower(),
@@ -166,7 +213,7 @@ def read_event(headers: Any, route: dict[str, str], connection_id: str, raw: byt
         "connectionId": connection_id,
         "userId": user_id,
         "claims": parse_claims(_header(headers, "X-ASRS-User-Claims")),
-        "clientQuery": query[1:] if query and query.startswith("?") else query,
+        "clientQuery": client_query(_header(headers, "X-ASRS-Client-Query")),
         **fields,
         "receivedAt": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }

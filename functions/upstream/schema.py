@@ -1,4 +1,4 @@
-"""The JSON schema of an events-queue message (README "Events from clients" shows it)."""
+"""The JSON schema of an events-queue message (docs/guides/client-events.md shows it)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "hub", "category", "event", "connectionId", "userId", "claims", "clientQuery",
-                 "invocationId", "target", "arguments", "error", "receivedAt", "authenticatedBy"],
+                 "invocationId", "target", "arguments", "error", "receivedAt", "authenticatedBy", "application",
+                 "tenant"],
     "properties": {
         "id": {"type": "string", "description": "unique per upstream request (32 hex digits)"},
         "hub": {"type": "string", "description": "lower case, without the SIGNALR_APPLICATION prefix"},
@@ -23,12 +24,16 @@ EVENT_SCHEMA: dict[str, Any] = {
         "claims": {"type": "array", "items": {"type": "object", "required": ["type", "value"],
                                               "properties": {"type": {"type": "string"},
                                                              "value": {"type": "string"}}}},
-        "clientQuery": {**_NULLABLE_STRING, "description": "the client's query string, without '?'"},
+        "clientQuery": {**_NULLABLE_STRING,
+                        "description": "the client's query string, without '?', access_token, id and asrs.*"},
         "invocationId": {**_NULLABLE_STRING, "description": "set when the client called invoke()"},
         "target": _NULLABLE_STRING,
         "arguments": {"type": ["array", "null"], "description": "exactly the client's arguments"},
         "error": {**_NULLABLE_STRING, "description": "why a connection ended, on disconnected"},
         "receivedAt": {"type": "string", "format": "date-time"},
         "authenticatedBy": {"enum": ["signature", "identity"]},
+        "application": {**_NULLABLE_STRING, "description": "SIGNALR_APPLICATION (lower case) the hub is in"},
+        "tenant": {**_NULLABLE_STRING,
+                   "description": "multi-tenant mode: the tenant (GUID) whose namespace the hub is in"},
     },
 }

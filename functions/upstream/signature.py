@@ -4,7 +4,17 @@ The service signs the ``X-ASRS-Connection-Id`` value with HMAC-SHA256 keyed with
 key's UTF-8 bytes and sends the hex digests comma-separated (upper-case hex in the official
 emulator: Azure/azure-signalr ``src/Microsoft.Azure.SignalR.Emulator/Utils.cs``). A request
 is genuine when any digest matches any configured key (both keys during a rotation).
-Everything is compared in constant time, and every malformed header is refused the same way.
+
+The header is read as the Functions extension reads it (Azure/azure-sdk-for-net
+``sdk/signalr/Microsoft.Azure.WebJobs.Extensions.SignalRService/src/TriggerBindings/Utils/
+SignalRTriggerUtils.cs`` ``GetSignatureList`` and ``Resolver/SignalRRequestResolver.cs``
+``ValidateSignature``): split on ``,``, empty entries dropped, each entry trimmed (the newer
+version; the older one does not trim, so a space after the comma is accepted here and there only
+since the trim), an entry compared with ``"sha256=" + hex`` ignoring case, so an unknown or
+malformed entry is ignored and the header is genuine when one entry matches. Deliberate
+differences (docs/reference/fidelity.md): a header over ``MAX_SIGNATURE_HEADER`` characters or a
+connection id over ``MAX_CONNECTION_ID`` is refused before any HMAC is computed (the service
+sends two entries of 71 characters), and digests are compared in constant time.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from collections.abc import Iterable
 # Two keys and some slack: a longer header is not the service's.
 MAX_SIGNATURE_HEADER = 1024
 MAX_CONNECTION_ID = 256
-_DIGEST = re.compile(r"sha256=([0-9A-Fa-f]{64})")
+_DIGEST = re.compile(r"sha256=([0-9a-f]{64})", re.IGNORECASE)
 
 
 def sign(connection_id: str, key: str) -> str:
@@ -31,15 +41,15 @@ def signature_header(connection_id: str, keys: Iterable[str]) -> str:
 
 
 def parse_signatures(header: str) -> list[bytes] | None:
-    """The digests a header carries, or None when it is not exactly a list of ``sha256=<hex>``."""
+    """The digests the ``sha256=<hex>`` entries of a header carry (other entries are ignored, as
+    the extension ignores them: they can never match), or None when the header is oversized."""
     if len(header) > MAX_SIGNATURE_HEADER:
         return None
     digests = []
     for part in header.split(","):
         match = _DIGEST.fullmatch(part.strip())
-        if match is None:
-            return None
-        digests.append(bytes.fromhex(match.group(1)))
+        if match is not None:
+            digests.append(bytes.fromhex(match.group(1)))
     return digests
 
 
@@ -54,6 +64,8 @@ def is_signed(connection_id: str | None, header: str | None, keys: Iterable[str]
     matched = False
     # Every pair is compared, so the time taken says nothing about which one matched.
     for key in keys:
+        if not key:  # the extension skips empty keys; an empty HMAC key would be guessable
+            continue
         expected = hmac.new(key.encode("utf-8"), message, hashlib.sha256).digest()
         for digest in digests:
             matched |= hmac.compare_digest(expected, digest)

@@ -12,7 +12,6 @@ promise resolves with no value.
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import lru_cache
 
@@ -40,11 +39,13 @@ def receiver_for(facade: Facade) -> UpstreamReceiver:
 @bp.queue_output(arg_name="events", queue_name=f"%{EVENTS_QUEUE}%", connection=COMMANDS_STORAGE_CONNECTION)
 def upstream_event(req: func.HttpRequest, events: func.Out[str]) -> func.HttpResponse:
     try:
-        envelope = receiver_for(get_facade()).receive(req.headers, dict(req.route_params), req.get_body() or b"")
+        receiver = receiver_for(get_facade())
+        envelope = receiver.receive(req.headers, dict(req.route_params), req.get_body() or b"")
+        message = receiver.queue_message(envelope)
     except FacadeError as error:
         log.warning("upstream event refused: %s %s", error.status, error.slug)
         return problem_response(error)
-    events.set(json.dumps(envelope, ensure_ascii=False, separators=(",", ":")))
+    events.set(message)
     log.info("upstream event queued: hub=%s category=%s event_id=%s", envelope["hub"], envelope["category"],
              envelope["id"])
     return empty_response(204)

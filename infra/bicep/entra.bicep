@@ -1,5 +1,5 @@
 // The API's Microsoft Entra app registration, with the Microsoft Graph Bicep extension.
-// Deployed on its own, before main.bicep (see docs/deploy.md): it needs directory permissions
+// Deployed on its own, before main.bicep (see docs/operations/deploy.md): it needs directory permissions
 // (Application Developer or an Application.ReadWrite.All grant), main.bicep only Azure RBAC,
 // and what-if does not cover Graph resources. Its apiClientId output is main.bicep's apiClientId.
 extension microsoftGraphV1
@@ -21,7 +21,7 @@ param apiAppDisplayName string = 'SignalR facade API (${resourceGroup().name})'
 @description('AzureADMyOrg: this tenant only. AzureADMultipleOrgs: any work or school tenant (then deploy main.bicep with entraTenantId=organizations and entraAllowedTenants).')
 param signInAudience string = 'AzureADMyOrg'
 
-@description('Require an app role assignment before Entra issues a token for the API to a user or an app. On by default: otherwise any service principal of the tenant can get an (empty) token for the API. Assign users, groups and daemons as docs/deploy.md shows.')
+@description('Require an app role assignment before Entra issues a token for the API to a user or an app. On by default: otherwise any service principal of the tenant can get an (empty) token for the API. Assign users, groups and daemons as docs/operations/deploy.md shows.')
 param appRoleAssignmentRequired bool = true
 
 @description('App roles to grant as code: objects { principalId: <object id of a user, group or service principal>, permission: SignalR.Send | SignalR.Groups.Manage | SignalR.Connections.Manage | SignalR.Read | SignalR.Connect | SignalR.Invoke }.')

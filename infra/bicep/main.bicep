@@ -1,6 +1,6 @@
 // signalr-facade: a secured Azure Functions facade over the Azure SignalR Service REST API.
 // Deploys into an existing resource group; the API's Entra app registration comes from
-// entra.bicep (deployed first, see docs/deploy.md). No keys, passwords or secrets anywhere:
+// entra.bicep (deployed first, see docs/operations/deploy.md). No keys, passwords or secrets anywhere:
 // the app reaches SignalR, Storage and Application Insights with its managed identity.
 targetScope = 'resourceGroup'
 

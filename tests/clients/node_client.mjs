@@ -2,7 +2,9 @@
 // A SignalR client built on the official @microsoft/signalr package, driven by tests.
 //
 //   node tests/clients/node_client.mjs <url> [--token T] [--skip-negotiation] [--name N] [--timeout S]
-//        [--answer TARGET=JSON] [--hang TARGET] [--throw TARGET=MESSAGE]
+//        [--answer TARGET=JSON] [--hang TARGET] [--throw TARGET=MESSAGE] [--protocol json|messagepack]
+//
+// --protocol messagepack speaks the MessagePack hub protocol (@microsoft/signalr-protocol-msgpack).
 //
 // Client results: --answer registers connection.on(TARGET) returning JSON parsed (the client's
 // result for a server's invocation with an invocationId); --hang a handler that never returns;
@@ -21,9 +23,11 @@
 // Exits when stdin closes, on "stop", after --timeout seconds (default 120), or once closed.
 import * as readline from "node:readline";
 import signalR from "@microsoft/signalr";
+import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 
 const args = process.argv.slice(2);
-const options = { token: null, skipNegotiation: false, name: null, timeout: 120, answers: [], hangs: [], throws: [] };
+const options = { token: null, skipNegotiation: false, name: null, timeout: 120, answers: [], hangs: [], throws: [],
+  protocol: "json" };
 let url = null;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -34,6 +38,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--answer") options.answers.push(args[++i]);
   else if (a === "--hang") options.hangs.push(args[++i]);
   else if (a === "--throw") options.throws.push(args[++i]);
+  else if (a === "--protocol") options.protocol = args[++i];
   else if (!url) url = a;
   else { console.error(`unexpected argument: ${a}`); process.exit(2); }
 }
@@ -42,7 +47,7 @@ if (!url) { console.error("usage: node_client.mjs <url> [--token T] [...]"); pro
 const emit = (event) => process.stdout.write(JSON.stringify({ ...event, name: options.name }) + "\n");
 
 // Capture every invocation at the protocol layer, whatever its target.
-class RecordingProtocol extends signalR.JsonHubProtocol {
+const recording = (Base) => class extends Base {
   parseMessages(input, logger) {
     const messages = super.parseMessages(input, logger);
     for (const m of messages) {
@@ -52,7 +57,9 @@ class RecordingProtocol extends signalR.JsonHubProtocol {
     }
     return messages;
   }
-}
+};
+const RecordingProtocol = recording(options.protocol === "messagepack" ? MessagePackHubProtocol
+  : signalR.JsonHubProtocol);
 
 const stderrLogger = {
   log(level, message) {

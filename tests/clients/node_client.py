@@ -40,6 +40,7 @@ class NodeClient:
         answers: dict[str, Any] | None = None,
         hang: tuple[str, ...] = (),
         throw: dict[str, str] | None = None,
+        protocol: str = "json",
     ) -> None:
         """``answers``/``hang``/``throw``: client-result handlers (target -> result, never, error)."""
         self.url = url
@@ -59,6 +60,8 @@ class NodeClient:
             command += ["--hang", target]
         for target, message in (throw or {}).items():
             command += ["--throw", f"{target}={message}"]
+        if protocol != "json":
+            command += ["--protocol", protocol]  # "messagepack": the MessagePack hub protocol
         self._command = command
         self._process: subprocess.Popen[str] | None = None
         self._threads: list[threading.Thread] = []

@@ -24,3 +24,10 @@ class OutCapture(func.Out):
 def queue_message(body: str | bytes, *, dequeue_count: int = 1, id: str = "msg-1") -> QueueMessage:
     raw = body.encode() if isinstance(body, str) else body
     return QueueMessage(id=id, body=raw, pop_receipt="pr", dequeue_count=dequeue_count)
+
+
+def one(written: list[str]) -> str:
+    """The one record a single-command message writes to a list output binding."""
+    assert isinstance(written, list), written
+    assert len(written) == 1, written
+    return written[0]

@@ -39,6 +39,13 @@ def test_the_queue_trigger_reads_its_queue_and_connection_from_settings(register
     assert {trigger["connection"]} | {b["connection"] for b in outputs.values()} == {COMMANDS_STORAGE_CONNECTION}
 
 
+def test_the_route_prefix_is_defined_once_as_host_json_sets_it():
+    from functions.catalog.operations import ROUTE_PREFIX
+
+    host = json.loads((ROOT / "host.json").read_text())
+    assert "/" + host["extensions"]["http"]["routePrefix"] == ROUTE_PREFIX
+
+
 def test_the_sample_settings_name_every_setting_the_code_reads():
     values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
     optional_dev_only = {"ENTRA_METADATA_URL"}
@@ -70,11 +77,11 @@ def test_funcignore_deploys_only_the_app():
         assert ignored(dropped, patterns), dropped
 
 
-def test_runtime_requirements_are_the_four_pinned_runtime_dependencies():
+def test_runtime_requirements_are_the_pinned_runtime_dependencies():
     lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
              if line and not line.startswith(("#", "-c "))]
     names = {line.split("==")[0].split("[")[0].lower() for line in lines}
-    assert names == {"azure-functions", "requests", "pyjwt", "azure-identity"}
+    assert names == {"azure-functions", "requests", "pyjwt", "azure-identity", "msgpack"}
     assert all("==" in line for line in lines)
 
 
@@ -99,13 +106,14 @@ def test_requirements_apply_the_constraints_file():
 
 
 def runtime_closure() -> dict[str, str]:
-    """The four runtime dependencies and everything they need, as installed in this venv."""
+    """The runtime dependencies and everything they need, as installed in this venv."""
     from importlib import metadata
 
     from packaging.requirements import Requirement
 
     seen: dict[str, str] = {}
-    todo = [("azure-functions", set()), ("requests", set()), ("pyjwt", {"crypto"}), ("azure-identity", set())]
+    todo = [("azure-functions", set()), ("requests", set()), ("pyjwt", {"crypto"}), ("azure-identity", set()),
+            ("msgpack", set())]
     while todo:
         name, extras = todo.pop()
         key = name.lower().replace("_", "-")
@@ -126,9 +134,9 @@ def test_every_transitive_runtime_dependency_is_pinned_at_the_installed_version(
     assert runtime_closure() == constraints()
 
 
-def test_the_readme_layout_names_every_module_of_the_app_and_the_stack():
-    readme = (ROOT / "README.md").read_text()
-    layout = readme[readme.index("## Project layout"):]
+def test_the_documented_layout_names_every_module_of_the_app_and_the_stack():
+    page = (ROOT / "docs" / "development" / "contributing.md").read_text()
+    layout = page[page.index("## Project layout"):]
     layout = layout[:layout.index("```", layout.index("```") + 3)]
     for folder in ("functions", "devstack"):
         for path in sorted((ROOT / folder).iterdir()):
@@ -136,4 +144,4 @@ def test_the_readme_layout_names_every_module_of_the_app_and_the_stack():
                 continue
             name = path.name if path.suffix == ".py" else path.name + "/"
             if path.is_dir() or path.suffix == ".py":
-                assert name in layout, f"README layout misses {folder}/{name}"
+                assert name in layout, f"the layout in docs/development/contributing.md misses {folder}/{name}"

@@ -151,7 +151,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
   resource settings 'config' = {
     // This resource holds app settings only; the checks below read site configuration ('web') properties that are set, or do not apply, on the site itself.
-    // checkov:skip=CKV_AZURE_13: App Service Authentication stays off: the facade validates Entra ID tokens itself and answers RFC 9457 problems (see docs/deploy.md).
+    // checkov:skip=CKV_AZURE_13: App Service Authentication stays off: the facade validates Entra ID tokens itself and answers RFC 9457 problems (see docs/operations/deploy.md).
     // checkov:skip=CKV_AZURE_222: see the same skip on the site: a public API with per-request Entra ID authentication.
     // checkov:skip=CKV_AZURE_63: HTTP logging to the file system does not exist on Flex Consumption; requests are traced in Application Insights.
     // checkov:skip=CKV_AZURE_65: detailed error pages are an IIS (Windows) feature; this is a Linux app.

@@ -94,7 +94,7 @@ def test_the_handshake_refuses_other_protocols_and_pings_keep_the_connection_ali
         async with aiohttp.ClientSession() as session:
             url = f"{emulator.base_url}/client/?hub=chat&access_token={token}"
             refused = await session.ws_connect(url)
-            await refused.send_str(json.dumps({"protocol": "messagepack", "version": 1}) + RS)
+            await refused.send_str(json.dumps({"protocol": "blazorpack", "version": 1}) + RS)
             error = (await refused.receive()).data
             await refused.close()
 
@@ -105,7 +105,7 @@ def test_the_handshake_refuses_other_protocols_and_pings_keep_the_connection_ali
             return error, frames
 
     error, frames = run(scenario())
-    assert json.loads(error.rstrip(RS)) == {"error": "The protocol 'messagepack' is not supported."}
+    assert json.loads(error.rstrip(RS)) == {"error": "The protocol 'blazorpack' is not supported."}
     assert frames == ["{}" + RS, '{"type":6}' + RS, '{"type":6}' + RS]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -13,7 +14,7 @@ from devstack.emulator.upstream import Upstream, client_query
 from functions.upstream.signature import is_signed
 from support.event_sink import EventSink
 
-from .conftest import FAST, client_token
+from .conftest import FAST, client_token, server_token
 
 pytestmark = [pytest.mark.stack,
               pytest.mark.skipif(not node_available(), reason="node and @microsoft/signalr are needed")]
@@ -54,8 +55,12 @@ def test_a_client_session_posts_connected_messages_and_disconnected_in_order(emu
         assert post.headers["X-ASRS-Connection-Id"] == client.connection_id
         assert post.headers["X-ASRS-Hub"] == "chat"
         assert post.headers["X-ASRS-User-Id"] == "ana"
-        assert post.headers["X-ASRS-Client-Query"] == "?room=blue"
+        # the raw query, as the official emulator forwards it (the receiver removes id and access_token)
+        forwarded = parse_qs(post.headers["X-ASRS-Client-Query"].removeprefix("?"))
+        assert (forwarded["hub"], forwarded["room"], len(forwarded["id"])) == (["chat"], ["blue"], 1)
         assert "nameid: ana" in post.headers["X-ASRS-User-Claims"]
+        # every claim of the token, as the official emulator forwards user.Claims
+        assert any(c.startswith("exp: ") for c in post.headers["X-ASRS-User-Claims"].split(", "))
         assert post.headers["Content-Type"] == "application/json"
         assert is_signed(client.connection_id, post.headers["X-ASRS-Signature"], [DEV_ACCESS_KEY])
     assert json.loads(posts[0].body) == {"type": 10}
@@ -95,9 +100,10 @@ def test_the_url_template_percent_encodes_each_value():
     assert upstream.url("chat", "messages", "a/b c") == "https://app.example/api/upstream/chat/messages/a%2Fb%20c?code=x"
 
 
-def test_the_client_query_leaves_out_what_the_service_consumes():
-    assert client_query("hub=chat&id=tok&access_token=secret&room=blue") == "?room=blue"
-    assert client_query("hub=chat") == ""
+def test_the_client_query_is_forwarded_raw_as_the_official_emulator_does():
+    raw = "hub=chat&id=tok&access_token=secret&room=a%26b"
+    assert client_query(raw) == "?" + raw
+    assert client_query("") == ""
 
 
 def test_with_a_managed_identity_each_call_carries_that_identitys_token(sink, identity_provider):
@@ -117,3 +123,33 @@ def test_with_a_managed_identity_each_call_carries_that_identitys_token(sink, id
         claims = jwt.decode(token, options={"verify_signature": False})
         assert scheme == "Bearer"
         assert (claims["oid"], claims["aud"], claims.get("idtyp")) == (identity, identity_provider.audience, "app")
+
+
+def test_a_messagepack_client_is_served_in_messagepack_and_posted_upstream_as_x_msgpack(emulator_with_upstream, sink):
+    import urllib.request
+
+    from functions.upstream.messagepack import read_invocation
+
+    client = NodeClient(f"{emulator_with_upstream.base_url}/client/?hub=chat", client_token("ana"), name="ana",
+                        protocol="messagepack").start()
+    try:
+        client.send("newMessage", "ana", {"text": "hi 👋", "n": [1, 2.5]})
+        client.invoke("echo", 42, id="inv-mp")
+        assert client.events.wait_event("invoked")["result"] is None
+        # a REST broadcast reaches the MessagePack client re-encoded
+        request = urllib.request.Request(f"{emulator_with_upstream.base_url}/api/v1/hubs/chat", method="POST",
+                                         data=json.dumps({"target": "news", "arguments": ["m", 1]}).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {server_token('/api/v1/hubs/chat')}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+        assert client.events.wait_messages(1)[0]["arguments"] == ["m", 1]
+    finally:
+        client.stop()
+    posts = sink.wait_for(4)
+    assert [p.headers["Content-Type"] for p in posts] == ["application/json", "application/x-msgpack",
+                                                          "application/x-msgpack", "application/json"]
+    send = read_invocation(posts[1].body)
+    expected = ("newMessage", ["ana", {"text": "hi 👋", "n": [1, 2.5]}], None)
+    assert (send["target"], send["arguments"], send["invocationId"]) == expected
+    assert read_invocation(posts[2].body)["invocationId"]

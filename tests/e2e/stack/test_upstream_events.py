@@ -84,6 +84,27 @@ def test_connect_send_invoke_stop_each_land_on_the_queue_once(quiet_stack, event
     assert invoke["invocationId"]
     assert disconnected["error"] is None
     assert len({e["id"] for e in read}) == 4
+    # the emulator forwards the raw query (id=<connection token> included); the receiver drops it
+    assert all({pair.split("=")[0] for pair in (e["clientQuery"] or "").split("&")}.isdisjoint({"id", "access_token"})
+               for e in read)
+
+
+def test_a_messagepack_client_round_trips_through_the_local_stack(quiet_stack, events):
+    # The official JS client with MessagePackHubProtocol: the emulator posts its invocations as
+    # application/x-msgpack, the receiver queues the same JSON envelope as for a JSON client.
+    arguments = ["ana", {"text": "olá 👋", "n": [1, 2.5, None, True]}]
+    client = NodeClient(quiet_stack.hub_url, quiet_stack.token("--user", "ana"), name="ana",
+                        protocol="messagepack").start()
+    try:
+        client.send("newMessage", *arguments)
+        client.invoke("whoIsHere", "room-1", id="i-mp")
+        assert client.events.wait_event("invoked", timeout=15)["result"] is None
+    finally:
+        client.stop()
+    read = of(events.drain(4), client.connection_id)
+    assert [(e["event"], e["arguments"], e["invocationId"] is not None) for e in read] == [
+        ("connected", None, False), ("newMessage", arguments, False), ("whoIsHere", ["room-1"], True),
+        ("disconnected", None, False)]
 
 
 def test_hundreds_of_events_arrive_exactly_once(quiet_stack, events):

@@ -31,7 +31,7 @@ def test_a_request_round_trips_through_func_http_request_and_response(http_host)
     assert seen["params"] == {"tag": "a,b", "empty": "", "q": "é"}
     assert seen["headers"]["x-custom"] == "v1"
     assert seen["body"] == "héllo"
-    assert seen["route_params"] == {"rest": "x"}
+    assert seen["route_params"] == {"name": "x"}
 
 
 def test_a_string_result_is_a_200_text_response(http_host):

@@ -13,7 +13,7 @@ import pytest
 from devstack.idp import ALL_PERMISSIONS
 from functions.catalog.operations import GROUP, HUB, USER
 from functions.catalog.rules import PY_WHITESPACE
-from functions.core.queued import parse_command
+from functions.core.queued import command_from_message, read_message
 from functions.http.openapi import openapi_document
 from support.recording_upstream import Answer
 
@@ -52,8 +52,8 @@ def test_dot_segment_ids_are_refused_before_anything_goes_upstream(call, upstrea
 
 def test_dot_segment_ids_are_dead_letter_material_on_the_queue_too():
     with pytest.raises(Exception, match="must not be '.' or '..'"):
-        parse_command(json.dumps({"operation": "sendToConnection", "hub": "h", "connectionId": "..",
-                                  "payload": {"target": "t", "arguments": []}}))
+        command_from_message(read_message(json.dumps({"operation": "sendToConnection", "hub": "h", "connectionId": "..",
+                                                      "payload": {"target": "t", "arguments": []}})))
 
 
 def test_ids_that_merely_contain_dots_still_pass(call, upstream):

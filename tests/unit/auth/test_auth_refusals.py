@@ -1,5 +1,5 @@
 """Tokens Microsoft.Identity.Web refuses, each refused here as InvalidToken with a short reason
-that never repeats the token (the validation rules: README, "Authentication and authorization";
+that never repeats the token (the validation rules: docs/concepts/security.md, "Access tokens";
 https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-tokens)."""
 
 from __future__ import annotations

@@ -36,15 +36,18 @@ def test_hubs_the_service_refuses_are_refused_first(name):
         check_hub(name)
 
 
-@pytest.mark.parametrize("name", ACCEPTED)
+# '_' is the service's too, but the facade keeps it out of an application: '<application>_<hub>' must
+# name one pair only (the upstream receiver's namespace; functions/core/settings.py _namespace_problems).
+@pytest.mark.parametrize("name", [n for n in ACCEPTED if "_" not in n])
 def test_an_application_the_service_takes_is_a_sound_setting(name):
     assert Settings.from_environ({SIGNALR_APPLICATION: name}).read_problems == ()
 
 
 @pytest.mark.parametrize("name", [n for n in REFUSED if n])
 def test_an_application_the_service_refuses_is_a_settings_problem(name):
-    (problem,) = Settings.from_environ({SIGNALR_APPLICATION: name}).read_problems
-    assert problem.startswith(SIGNALR_APPLICATION)
+    problems = Settings.from_environ({SIGNALR_APPLICATION: name}).read_problems
+    assert problems
+    assert all(problem.startswith(SIGNALR_APPLICATION) for problem in problems)
 
 
 def test_in_multi_tenant_mode_the_application_leaves_room_for_the_tenant_namespace_and_a_hub():

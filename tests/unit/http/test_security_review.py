@@ -14,7 +14,7 @@ import pytest
 
 from devstack.constants import DEV_ACCESS_KEY as KEY
 from functions.signalr.credentials import AccessKeyCredential
-from support.bindings import OutCapture, queue_message
+from support.bindings import OutCapture, one, queue_message
 from support.recording_upstream import Answer
 
 TENANT_B = "bbbbbbbb-0000-4000-8000-00000000000b"
@@ -59,7 +59,7 @@ def execute(registered_functions, facade_env):
         deadletter = OutCapture()
         function(queue_message(message if isinstance(message, str) else json.dumps(message)), deadletter,
                  OutCapture(), OutCapture())
-        return json.loads(deadletter.value) if deadletter.value else None
+        return json.loads(one(deadletter.value)) if deadletter.value else None
 
     return run
 

@@ -99,6 +99,7 @@ def test_upstream_events_go_to_the_events_queue_from_signalrs_identity_only(app_
     assert app_settings["SIGNALR_UPSTREAM_IDENTITIES"] == Unknown("signalR.outputs.principalId")
     # Signatures need an access key: none is written, so only the identity's tokens are accepted.
     assert "SIGNALR_UPSTREAM_KEYS" not in app_settings
+    assert "SIGNALR_UPSTREAM_ACCEPT_SIGNATURES" not in app_settings  # a signature alone is refused
 
 
 def test_entra_and_hub_settings_follow_the_parameters(resources_of_type):

@@ -1,4 +1,4 @@
-"""docs/deploy.md stays in step with the templates: files, parameters, outputs and settings."""
+"""docs/operations/deploy.md stays in step with the templates: files, parameters, outputs and settings."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pytest
 
 from support.bicep_model import REPO
 
-DEPLOY_DOC = REPO / "docs" / "deploy.md"
+DEPLOY_DOC = REPO / "docs" / "operations" / "deploy.md"
 OUTPUT_HELPERS = {"entra_output": "entra.bicep", "main_output": "main.bicep"}
 
 
 @pytest.fixture(scope="module")
 def deploy_doc() -> str:
-    """docs/deploy.md."""
+    """docs/operations/deploy.md."""
     return DEPLOY_DOC.read_text()
 
 
@@ -97,7 +97,9 @@ def anchor(heading: str) -> str:
 
 def test_links_into_the_guide_point_at_its_headings(deploy_doc):
     anchors = {anchor(h) for h in re.findall(r"^#+ (.+)$", deploy_doc, re.MULTILINE)}
-    linking = [REPO / "README.md", DEPLOY_DOC]
-    for document in (d for d in linking if d.exists()):
-        for target in re.findall(r"(?:docs/deploy\.md|\]\()#([\w-]+)\)", document.read_text()):
-            assert target in anchors, f"{document.name} links to #{target}"
+    linking = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    for document in linking:
+        own = document == DEPLOY_DOC
+        pattern = r"(?:deploy\.md|\]\()#([\w-]+)\)" if own else r"deploy\.md#([\w-]+)\)"
+        for target in re.findall(pattern, document.read_text()):
+            assert target in anchors, f"{document.name} links to deploy.md#{target}"

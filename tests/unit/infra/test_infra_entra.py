@@ -7,7 +7,8 @@ import pytest
 from functions.catalog.operations import Permission
 from support.bicep_model import Evaluator, Unknown
 
-# The permissions the facade checks in `roles` and `scp` (functions/catalog/operations.py, README "Permissions").
+# The permissions the facade checks in `roles` and `scp` (functions.catalog.operations;
+# docs/guides/authentication.md, "Permissions").
 PERMISSIONS = {p.value for p in Permission}
 APPLICATION = "Microsoft.Graph/applications"
 

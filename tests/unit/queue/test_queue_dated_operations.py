@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from support.bindings import OutCapture, queue_message
+from support.bindings import OutCapture, one, queue_message
 from support.queue_cases import DATED_CASES, DATED_DEAD_LETTERS
 from support.recording_upstream import Answer
 
@@ -18,7 +18,7 @@ def execute(registered_functions, facade_env):
     def run(body):
         deadletter = OutCapture()
         function(queue_message(json.dumps(body)), deadletter, OutCapture(), OutCapture())
-        return json.loads(deadletter.value) if deadletter.value else None
+        return json.loads(one(deadletter.value)) if deadletter.value else None
 
     return run
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from functions.core.errors import UpstreamServerError, UpstreamUnavailable
-from support.bindings import OutCapture, queue_message
+from support.bindings import OutCapture, one, queue_message
 from support.queue_cases import CASES, PAYLOAD
 from support.recording_upstream import Answer
 
@@ -21,7 +21,7 @@ def execute(registered_functions, facade_env):
         deadletter = OutCapture()
         function(queue_message(body if isinstance(body, str | bytes) else json.dumps(body), **kwargs), deadletter,
                  OutCapture(), OutCapture())
-        return json.loads(deadletter.value) if deadletter.value else None
+        return json.loads(one(deadletter.value)) if deadletter.value else None
 
     return run
 

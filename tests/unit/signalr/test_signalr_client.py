@@ -104,7 +104,7 @@ def test_a_send_is_not_repeated_after_a_server_error(client, upstream):
     with pytest.raises(UpstreamServerError) as caught:
         send(client)
     assert caught.value.status == 502
-    assert caught.value.transient
+    assert caught.value.retryable
     assert len(upstream.requests) == 1
 
 
@@ -155,7 +155,7 @@ def test_upstream_400_is_a_permanent_502(client, upstream):
     with pytest.raises(UpstreamRejected) as caught:
         send(client)
     assert caught.value.status == 502
-    assert not caught.value.transient
+    assert not caught.value.retryable
 
 
 def test_existence_check_404_is_an_answer(client, upstream):

@@ -66,6 +66,9 @@ def upstream_env(secured_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     secured_env.setenv("SIGNALR_EVENTS_QUEUE", "signalr-events")
     secured_env.setenv("SIGNALR_UPSTREAM_IDENTITIES", SIGNALR_IDENTITY)
     secured_env.setenv("SIGNALR_UPSTREAM_KEYS", SECONDARY_KEY)
+    # Both ways in, as during a migration, so the signature and the identity tests share one setup;
+    # test_identity.py holds what happens without it.
+    secured_env.setenv("SIGNALR_UPSTREAM_ACCEPT_SIGNATURES", "true")
     reset_facade()
     return secured_env
 

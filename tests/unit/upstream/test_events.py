@@ -62,10 +62,84 @@ def test_every_envelope_has_its_own_id(deliver):
     assert len(ids) == 5
 
 
-def test_messagepack_is_415(deliver):
-    delivery = deliver(messages(**{"Content-Type": "application/x-msgpack"}), b"\x95\x01\x80\xc0\xa1a\x90")
-    assert delivery.status == 415
+MSGPACK = {"Content-Type": "application/x-msgpack"}
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def msgpack_invocation(target: str, arguments: list, invocation_id: str | None = None, **options) -> bytes:
+    """One MessagePack hub protocol Invocation, length-prefixed (VarInt) as the service posts it."""
+    import msgpack
+
+    payload = msgpack.packb([1, {}, invocation_id, target, arguments], **options)
+    length, prefix = len(payload), bytearray()
+    while True:
+        byte, length = length & 0x7F, length >> 7
+        prefix.append(byte | (0x80 if length else 0))
+        if not length:
+            return bytes(prefix) + payload
+
+
+def test_a_messagepack_send_gives_the_same_envelope_as_json(deliver):
+    arguments = ["ana", {"text": "héllo 👋", "n": [1, 2.5, None, True]}]
+    from_json = deliver(messages(), invocation("newMessage", arguments)).envelope
+    from_msgpack = deliver(messages(**MSGPACK), msgpack_invocation("newMessage", arguments)).envelope
+    ignored = {"id", "receivedAt"}
+    assert {k: v for k, v in from_msgpack.items() if k not in ignored} == \
+        {k: v for k, v in from_json.items() if k not in ignored}
+    jsonschema_rs.validate(EVENT_SCHEMA, from_msgpack)
+
+
+def test_a_messagepack_invoke_carries_its_invocation_id(deliver):
+    delivery = deliver(messages("echo", **MSGPACK), msgpack_invocation("echo", [1], "7"))
+    assert (delivery.status, delivery.envelope["invocationId"]) == (204, "7")
+
+
+def test_a_long_messagepack_message_has_a_multi_byte_length_prefix(deliver):
+    arguments = ["x" * 20_000]
+    assert deliver(messages(**MSGPACK), msgpack_invocation("newMessage", arguments)).envelope["arguments"] == arguments
+
+
+def test_binary_arguments_become_base64_with_a_marker(deliver):
+    import datetime
+
+    import msgpack
+
+    moment = datetime.datetime(2026, 12, 2, 10, 30, tzinfo=datetime.UTC)
+    body = msgpack_invocation("upload", [b"\x00\x01\xff", {"at": msgpack.Timestamp.from_datetime(moment)}])
+    envelope = deliver(messages("upload", **MSGPACK), body).envelope
+    assert envelope["arguments"] == [{"$binary": "AAH/"}, {"at": "2026-12-02T10:30:00Z"}]
+
+
+@pytest.mark.parametrize("body", [
+    msgpack_invocation("newMessage", [{1: "a"}]),
+    msgpack_invocation("newMessage", [float("nan")]),
+    msgpack_invocation("newMessage", [{"$binary": "AAH/"}]),
+    b"\x06" + bytes.fromhex("95 01 80 c0 a1 6e") + b"\xd4\x05\x00",
+    msgpack_invocation("newMessage", _nested(80)),
+    msgpack_invocation("newMessage", []) + b"\x01\x90",
+    msgpack_invocation("newMessage", [])[:-1],
+    b"\xff\xff\xff\xff\xff\xff",
+    b"\x03" + bytes.fromhex("93 03 80 a1"),
+    msgpack_invocation("other", []),
+    b"\x03\xc1\xc1\xc1",
+    b"\x05" + bytes.fromhex("95 01 80 c0 a1") + b"\xff",
+], ids=["integer map key", "NaN", "a map that looks like the marker", "an extension type", "too deep",
+        "two messages", "truncated", "an endless length prefix", "a completion", "target differs from event",
+        "invalid msgpack", "invalid UTF-8"])
+def test_a_messagepack_body_json_cannot_hold_or_that_is_not_the_services_is_400(deliver, body):
+    delivery = deliver(messages(**MSGPACK), body)
+    assert delivery.status == 400
     assert delivery.queued is None
+
+
+def test_messagepack_connection_events_are_refused(deliver):
+    assert deliver(service_headers(**MSGPACK), CONNECTED).status == 400
 
 
 def test_a_body_over_one_megabyte_is_413(deliver):
@@ -121,3 +195,76 @@ def test_the_application_prefix_is_taken_off_the_hub(deliver, upstream_env):
     reset_facade()
     assert deliver(service_headers(hub="shop_chat"), CONNECTED).envelope["hub"] == "chat"
 
+
+
+@pytest.mark.parametrize(("header", "claims"), [
+    ("nameid: ana,role: admin", [("nameid", "ana"), ("role", "admin")]),
+    ("nameid: ana, role: a, role: b", [("nameid", "ana"), ("role", "a"), ("role", "b")]),
+    ("a:b, bare, a: b: c, nameid: ana", [("nameid", "ana")]),
+    ("k: : v", [("k", "v")]),
+    ("name: Doe, Jane", [("name", "Doe")]),
+    (",,nameid:  ana  ,", [("nameid", "ana")]),
+    ("k: ", []),
+], ids=["comma without space", "repeated type kept", "not two parts dropped", "empty parts dropped",
+        "a comma cuts the value", "empty entries and spaces", "empty value dropped"])
+def test_claims_are_split_as_the_functions_extension_splits_them(deliver, header, claims):
+    # SignalRTriggerUtils.GetClaimDictionary: ',' (empty entries dropped), then ': ' (empty parts
+    # dropped), exactly two parts, both trimmed; the envelope keeps repeated types (documented).
+    envelope = deliver(service_headers(**{"X-ASRS-User-Claims": header}), CONNECTED).envelope
+    assert [(c["type"], c["value"]) for c in envelope["claims"]] == claims
+
+
+@pytest.mark.parametrize(("query", "kept"), [
+    ("?hub=chat&id=tok&access_token=eyJ.secret.sig&room=blue", "hub=chat&room=blue"),
+    ("?access_token=eyJ.secret.sig", None),
+    ("?Access_Token=a&ACCESS%5FTOKEN=b&ID=c&asrs.op=x&ASRS.s.uid=y&room=a%26b", "room=a%26b"),
+    ("access_token=a&&room=blue&", "room=blue"),
+    ("?room=blue&id", "room=blue"),
+    ("?room=a+b&idx=1&asrs=2", "room=a+b&idx=1&asrs=2"),
+], ids=["the service's own", "only a token", "any case, encoded", "empty pairs", "a bare id", "look-alikes kept"])
+def test_the_client_query_loses_the_token_and_the_services_parameters(deliver, query, kept):
+    delivery = deliver(service_headers(**{"X-ASRS-Client-Query": query}), CONNECTED)
+    assert delivery.envelope["clientQuery"] == kept
+    assert "secret" not in delivery.queued
+
+
+def _padded(deliver, padding: str, extra: int):
+    """An event whose queue message is ``extra`` bytes over (or under) the 64 KiB limit."""
+    from functions.upstream.receiver import MAX_QUEUE_MESSAGE
+
+    base = deliver(messages(), invocation("newMessage", [""], "1"))
+    size = len(base.queued.encode("utf-8")) + 4 * base.queued.count("&")
+    unit = 5 if padding == "&" else len(padding.encode("utf-8"))
+    count, rest = divmod(MAX_QUEUE_MESSAGE - size + extra, unit)
+    return deliver(messages(), invocation("newMessage", [padding * count + "x" * rest], "1"))
+
+
+@pytest.mark.parametrize("padding", ["x", "&"], ids=["plain", "xml-escaped"])
+def test_an_event_that_fills_one_queue_message_exactly_is_queued(deliver, padding):
+    delivery = _padded(deliver, padding, 0)
+    assert delivery.status == 204
+    assert len(delivery.queued.encode("utf-8")) + 4 * delivery.queued.count("&") == 64 * 1024
+
+
+@pytest.mark.parametrize("padding", ["x", "&"], ids=["plain", "xml-escaped"])
+def test_an_event_one_byte_over_a_queue_message_is_413_and_nothing_is_queued(deliver, padding):
+    delivery = _padded(deliver, padding, 1)
+    assert delivery.status == 413
+    assert delivery.queued is None
+
+
+def test_an_event_between_a_queue_message_and_the_services_limit_is_413(deliver):
+    delivery = deliver(messages(), invocation("newMessage", ["x" * (512 * 1024)]))
+    assert (delivery.status, delivery.queued) == (413, None)
+    assert "65536" in delivery.response.get_body().decode()
+
+
+def test_msgpack_is_not_imported_at_cold_start():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, function_app; print('msgpack' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[3], capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "False"

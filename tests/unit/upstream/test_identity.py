@@ -83,3 +83,41 @@ def test_a_malformed_identity_list_fails_closed(deliver, identity_provider, upst
     upstream_env.setenv("SIGNALR_UPSTREAM_IDENTITIES", "signalr-resource")
     reset_facade()
     assert deliver(with_token(identity_provider.mint(user=SIGNALR_IDENTITY))).status == 500
+
+
+def test_once_identities_are_listed_a_signature_alone_is_401(deliver, upstream_env):
+    from functions.core.facade import reset_facade
+
+    upstream_env.delenv("SIGNALR_UPSTREAM_ACCEPT_SIGNATURES")
+    reset_facade()
+    delivery = deliver(service_headers())  # validly signed with the connection string's key
+    assert delivery.status == 401
+    assert delivery.queued is None
+
+
+def test_during_a_migration_both_a_signature_and_a_token_are_accepted(deliver, identity_provider, upstream_env):
+    from functions.core.facade import reset_facade
+
+    upstream_env.setenv("SIGNALR_UPSTREAM_ACCEPT_SIGNATURES", "true")
+    reset_facade()
+    assert deliver(service_headers()).envelope["authenticatedBy"] == "signature"
+    assert deliver(with_token(identity_provider.mint(user=SIGNALR_IDENTITY))).envelope["authenticatedBy"] == "identity"
+
+
+def test_without_identities_a_signature_is_enough(deliver, upstream_env):
+    from functions.core.facade import reset_facade
+
+    upstream_env.delenv("SIGNALR_UPSTREAM_IDENTITIES")
+    upstream_env.delenv("SIGNALR_UPSTREAM_ACCEPT_SIGNATURES")
+    reset_facade()
+    assert deliver(service_headers()).status == 204
+
+
+def test_a_malformed_migration_switch_fails_closed(deliver, upstream_env):
+    from functions.core.facade import reset_facade
+    from functions.core.settings import Settings
+
+    upstream_env.setenv("SIGNALR_UPSTREAM_ACCEPT_SIGNATURES", "sometimes")
+    reset_facade()
+    assert deliver(service_headers()).status == 500
+    assert "SIGNALR_UPSTREAM_ACCEPT_SIGNATURES must be true or false" in Settings.from_environ().problems()

@@ -57,12 +57,29 @@ def test_a_missing_connection_id_is_refused(deliver):
 
 
 @pytest.mark.parametrize("header", [
-    "", "sha256=", "sha256=xyz", "md5=" + "a" * 64, sign("conn-1", DEV_ACCESS_KEY) + ",", "sha256=" + "a" * 63,
-    "sha256=" + "a" * 65, sign("conn-1", DEV_ACCESS_KEY) + ";" + sign("conn-1", SECONDARY_KEY),
-    "sha256 = " + "a" * 64, "SHA256=" + "a" * 64,
+    "", ",", "sha256=", "sha256=xyz", "md5=" + "a" * 64, "sha256=" + "a" * 63, "sha256=" + "a" * 65,
+    sign("conn-1", DEV_ACCESS_KEY) + ";" + sign("conn-1", SECONDARY_KEY), "sha256 = " + "a" * 64,
+    "SHA256=" + "a" * 64, "md5=" + sign("conn-1", DEV_ACCESS_KEY).removeprefix("sha256="),
+    sign("conn-1", DEV_ACCESS_KEY) + "00",
 ])
-def test_a_malformed_signature_header_is_refused(deliver, header):
+def test_a_header_with_no_matching_entry_is_refused(deliver, header):
     _refused(deliver(service_headers(**{"X-ASRS-Signature": header})))
+
+
+VALID = sign("conn-1", DEV_ACCESS_KEY)
+
+
+@pytest.mark.parametrize("header", [
+    VALID + ",", "," + VALID, VALID + ",,", "sha256=" + "a" * 64 + "," + VALID, "garbage," + VALID,
+    "md5=" + "b" * 64 + "," + VALID, "SHA256=" + VALID.removeprefix("sha256="), "Sha256=" + VALID[7:].lower(),
+    "sha256=" + "a" * 64 + ", " + VALID,
+], ids=["trailing comma", "leading comma", "two commas", "a wrong entry first", "an unknown entry",
+        "another algorithm", "upper-case prefix", "mixed-case prefix, lower-case hex", "a space after the comma"])
+def test_the_header_is_read_as_the_functions_extension_reads_it(deliver, header):
+    # SignalRTriggerUtils.GetSignatureList + SignalRRequestResolver.ValidateSignature: split on ',',
+    # empty entries dropped, entries compared ignoring case; one matching entry is enough.
+    delivery = deliver(service_headers(**{"X-ASRS-Signature": header}))
+    assert delivery.status == 204, header
 
 
 def test_an_oversized_signature_header_is_refused_even_when_it_holds_a_valid_signature(deliver):

@@ -20,7 +20,7 @@ _lock = threading.Lock()
 _running = {"sync": 0, "async": 0}
 
 
-@app.route(route="echo/{*rest}")
+@app.route(route="echo/{name}")
 def echo(req: func.HttpRequest) -> func.HttpResponse:
     payload = {
         "method": req.method,
@@ -41,49 +41,25 @@ def _text(value: str) -> func.HttpResponse:
     return func.HttpResponse(value)
 
 
-@app.route(route="items/new", methods=["GET"])
-def item_new(req: func.HttpRequest) -> func.HttpResponse:
-    return _text("literal")
-
-
-@app.route(route="items/{id:int}", methods=["GET"])
-def item_int(req: func.HttpRequest) -> func.HttpResponse:
-    return _text(f"int:{req.route_params['id']}")
-
-
-@app.route(route="items/{name:alpha}", methods=["GET"])
-def item_alpha(req: func.HttpRequest) -> func.HttpResponse:
-    return _text(f"alpha:{req.route_params['name']}")
-
-
-@app.route(route="items/{code:regex(^[a-z]{{2}}\\d{{3}}$)}", methods=["GET"])
-def item_regex(req: func.HttpRequest) -> func.HttpResponse:
-    return _text(f"regex:{req.route_params['code']}")
-
-
+# Parameters registered before the literals on purpose: the literal still wins (ASP.NET precedence).
 @app.route(route="items/{any}", methods=["GET"])
 def item_any(req: func.HttpRequest) -> func.HttpResponse:
     return _text(f"any:{req.route_params['any']}")
 
 
-@app.route(route="range/{n:int:range(1,10)}", methods=["GET"])
-def ranged(req: func.HttpRequest) -> func.HttpResponse:
-    return _text(f"range:{req.route_params['n']}")
+@app.route(route="items/new", methods=["GET"])
+def item_new(req: func.HttpRequest) -> func.HttpResponse:
+    return _text("literal")
 
 
-@app.route(route="opt/{name?}", methods=["GET"])
-def optional(req: func.HttpRequest) -> func.HttpResponse:
-    return _text(f"opt:{req.route_params.get('name', '<none>')}")
+@app.route(route="hubs/{hub}/{group}", methods=["POST"])
+def hub_group(req: func.HttpRequest) -> func.HttpResponse:
+    return _text(f"group:{req.route_params['group']}")
 
 
-@app.route(route="def/{name=fallback}", methods=["GET"])
-def defaulted(req: func.HttpRequest) -> func.HttpResponse:
-    return _text(f"def:{req.route_params['name']}")
-
-
-@app.route(route="files/{name}.{ext}", methods=["GET"])
-def files(req: func.HttpRequest) -> func.HttpResponse:
-    return _text(f"file:{req.route_params['name']}|{req.route_params['ext']}")
+@app.route(route="hubs/{hub}/:execute", methods=["POST"])
+def execute(req: func.HttpRequest) -> func.HttpResponse:
+    return _text(f"execute:{req.route_params['hub']}")
 
 
 @app.route(route="groups/{group}/members", methods=["GET", "POST"])

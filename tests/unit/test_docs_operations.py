@@ -1,4 +1,4 @@
-"""The README's operations table is the catalog's, and the catalog's facts are consistent."""
+"""The operations reference (docs/reference/operations.md) is the catalog's, and the catalog's facts are consistent."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 from devstack.docs_table import BEGIN, END, operations_table
 from functions.catalog.operations import COMMAND_PERMISSIONS, OPERATIONS, Answer, Location
 
-README = Path(__file__).parents[2] / "README.md"
+PAGE = Path(__file__).parents[2] / "docs" / "reference" / "operations.md"
 
 
-def test_the_readme_operations_table_is_generated_from_the_catalog():
-    text = README.read_text()
+def test_the_operations_reference_table_is_generated_from_the_catalog():
+    text = PAGE.read_text()
     table = text[text.index(BEGIN) + len(BEGIN):text.index(END)].strip()
-    assert table == operations_table(), "regenerate with: .venv/bin/python -m devstack.docs_table"
+    assert table == operations_table(), "regenerate with: .venv/bin/python -m devstack docs"
 
 
 def test_every_operation_row_names_its_permission_and_route():

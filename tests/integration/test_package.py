@@ -1,4 +1,4 @@
-"""``make package``: the zip docs/deploy.md deploys holds the runtime files and nothing else."""
+"""``make package``: the zip docs/operations/deploy.md deploys holds the runtime files and nothing else."""
 
 from __future__ import annotations
 
@@ -35,6 +35,6 @@ def test_the_same_tree_gives_the_same_bytes(tmp_path: Path):
 
 
 def test_the_deploy_guide_deploys_the_zip_make_package_builds():
-    guide = (ROOT / "docs" / "deploy.md").read_text()
+    guide = (ROOT / "docs" / "operations" / "deploy.md").read_text()
     assert "make package" in guide
     assert "--src dist/signalr-facade.zip" in guide
