@@ -234,9 +234,11 @@ class SignalRClient:
             return UpstreamResult(status)
         failure = spec.failures.get(status)
         if failure is not None:
-            log.debug("SignalR %s answered %s", spec.name, status)
+            # The facade's reading of a status the swagger leaves undocumented (docs/reference/fidelity.md):
+            # the caller is told which status it read, and the service's own message.
+            log.info("SignalR %s answered %s", spec.name, status)
             detail = _error_message(response)
-            raise failure(f"{failure.title}: {detail}" if detail else None)
+            raise failure(f"{failure.title} (SignalR Service answered {status})" + (f": {detail}" if detail else ""))
         raise self._failure(response, spec.name)
 
     @staticmethod
@@ -335,7 +337,7 @@ class SignalRClient:
         if status in (401, 403):
             log.error("SignalR refused the facade's credentials (%s) on %s: check the connection "
                       "string and the identity's role assignment", status, name)
-            return UpstreamMisconfigured()
+            return UpstreamMisconfigured(f"SignalR Service answered {status}")
         if status == 413:
             return PayloadTooLarge("SignalR Service refused the message as too large")
         if status in (429, 503):
@@ -344,5 +346,8 @@ class SignalRClient:
         if status >= 500:
             log.warning("SignalR %s failed with %s", name, status)
             return UpstreamServerError(f"SignalR Service answered {status}")
+        # Anything else (a 3xx, a 4xx no catalog entry gives a meaning): a clear 502 that names the
+        # status and the service's message, never a guess at what it meant.
         log.error("SignalR rejected %s with %s", name, status)
-        return UpstreamRejected(f"SignalR Service answered {status}")
+        message = _error_message(response)
+        return UpstreamRejected(f"SignalR Service answered {status}" + (f": {message}" if message else ""))

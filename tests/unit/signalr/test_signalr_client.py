@@ -10,6 +10,7 @@ from devstack.constants import DEV_ACCESS_KEY, free_port
 from functions.catalog.operations import OPERATIONS_BY_NAME
 from functions.core.command import build_command
 from functions.core.errors import (
+    ClientInvocationFailed,
     PayloadTooLarge,
     UpstreamMisconfigured,
     UpstreamRejected,
@@ -252,3 +253,24 @@ def test_a_body_over_1_mb_as_sent_is_a_413_naming_the_field(client, upstream):
     assert caught.value.status == 413
     assert "'payload'" in caught.value.detail
     assert upstream.requests == []
+
+
+# -- where Microsoft documents nothing, a clear 502 with the upstream status (issue 23 item 13) ----------------
+
+
+@pytest.mark.parametrize("status", [301, 409, 418, 422])
+def test_an_undocumented_answer_is_a_502_naming_the_upstream_status_and_message(client, upstream, status):
+    upstream.answer(Answer(status, {"Content-Type": "application/json"},
+                           b'{"code": "Odd", "message": "not like this\\n"}'))
+    with pytest.raises(UpstreamRejected) as caught:
+        send(client)
+    assert caught.value.status == 502
+    assert caught.value.detail == f"SignalR Service answered {status}: not like this"
+
+
+def test_the_facades_reading_of_an_undocumented_invoke_status_names_the_status_it_read(client, upstream):
+    upstream.answer(Answer(400, {"Content-Type": "application/json"}, b'{"message": "handler threw"}'))
+    with pytest.raises(ClientInvocationFailed) as caught:
+        send(client, "invokeConnection", connectionId="c1")
+    assert caught.value.status == 502
+    assert "(SignalR Service answered 400): handler threw" in caught.value.detail
