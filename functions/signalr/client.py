@@ -30,6 +30,7 @@ from functions.core.errors import (
 from functions.core.json_input import JsonInputError, decode_json
 from functions.signalr.connection_string import ConnectionInfo
 from functions.signalr.credentials import Credential, credential_for
+from functions.signalr.sizes import MAX_BODY_BYTES, MAX_HEAD_BYTES, HeadTooLarge, head_size, largest_input
 from functions.signalr.throttle import ThrottleGate
 from functions.signalr.transport import (
     USER_AGENT,
@@ -49,40 +50,6 @@ PROBE_TIMEOUTS = Timeouts(connect=1.0, read=2.0)
 
 # A JSON answer (a page of connections, a client's result) larger than this is refused, not read.
 MAX_ANSWER_BYTES = 1024 * 1024
-# What the service takes (https://learn.microsoft.com/azure/azure-signalr/signalr-reference-data-plane-rest-api,
-# "Limitation"): 16 KB of request line and headers, 1 MB of body. A request over either is refused
-# here, naming the input that made it so, instead of a 4xx/5xx from the service surfacing as a 502.
-MAX_HEAD_BYTES = 16 * 1024
-MAX_BODY_BYTES = 1024 * 1024
-# Headers urllib3 adds itself (Host, Accept-Encoding, Content-Length, Connection) with room to spare.
-ADDED_HEADER_BYTES = 160
-
-
-class HeadTooLarge(Exception):
-    """The request line and headers would exceed what the service takes (``size`` bytes)."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size
-
-
-def head_size(method: str, target: str, headers: dict[str, str]) -> int:
-    """Bytes of ``METHOD target HTTP/1.1`` and the headers as sent (all ASCII), urllib3's own included."""
-    line = len(method) + len(target) + len(" HTTP/1.1\r\n") + 1
-    return line + sum(len(k) + len(v) + 4 for k, v in headers.items()) + ADDED_HEADER_BYTES + 2
-
-
-def _encoded_size(value: Any) -> int:
-    values = value if isinstance(value, list) else [value]
-    return sum(len(encode_segment(str(v))) + 1 for v in values)
-
-
-def largest_input(command: Command) -> str:
-    """The input that adds most to the request line (path segments and query values, encoded)."""
-    sizes = {name: _encoded_size(value) for name, value in command.args.items()}
-    return max(sizes, key=sizes.__getitem__) if sizes else "hub"
-
-
 @dataclass(frozen=True)
 class UpstreamResult:
     status: int
