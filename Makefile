@@ -6,7 +6,7 @@ NODE_STAMP  := node_modules/.installed
 CHECKOV     := .venv-checkov/bin/checkov
 CHECKOV_VER := 3.3.30
 
-.PHONY: setup test test-unit lint run docs bench soak fuzz package clean
+.PHONY: setup test test-unit lint run docs bench soak fuzz package smoke clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV)
 
@@ -62,6 +62,15 @@ fuzz: $(PY_STAMP) $(NODE_STAMP)
 # The zip docs/operations/deploy.md deploys: the files .funcignore lets through (the app and its pins).
 package: $(PY_STAMP)
 	$(PY) -m devstack.package dist/signalr-facade.zip
+
+# The deployed app, end to end (docs/deploy.md, "Smoke test"): health, broadcast, negotiate + a client, the
+# commands queue and the events path. `make smoke URL=https://<app>.azurewebsites.net
+# SCOPE=api://<API client id>/.default STORAGE=<storage account>`; the token comes from the Azure CLI's
+# signed-in identity (or pass TOKEN=...).
+smoke: $(PY_STAMP)
+	@test -n "$(URL)" || { echo "usage: make smoke URL=<app URL> SCOPE=<api>/.default STORAGE=<account>"; exit 2; }
+	$(PY) -m devstack.smoke --url "$(URL)" --storage-account "$(STORAGE)" \
+		--token "$${TOKEN:-$$(az account get-access-token --scope "$(SCOPE)" --query accessToken -o tsv)}"
 
 clean:
 	rm -rf dist site $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .mypy_cache .devstack

@@ -47,7 +47,7 @@ class RunningStack:
     def token(self, *args: str) -> str:
         """A token from the stack's own CLI, as a user would get one."""
         result = subprocess.run(
-            [sys.executable, "-m", "devstack", "token", "--state-dir", str(self.state_dir / "idp"), *args],
+            [sys.executable, "-m", "devstack", "token", "--state-dir", str(self.state_dir), *args],
             cwd=ROOT, capture_output=True, text=True, timeout=30, check=True,
         )
         return result.stdout.strip()
@@ -69,11 +69,12 @@ class RunningStack:
 
 def start_stack(tmp_path: Path, *extra_args: str, managed_identity: bool = False) -> RunningStack:
     """``extra_args`` go to ``devstack up`` (e.g. ``--no-backend``)."""
-    ports = {name: free_port() for name in ("host", "emulator", "queue", "idp", "identity")}
+    ports = {name: free_port() for name in ("host", "emulator", "queue", "idp", "identity", "idp_tls")}
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "up", "--host-port", str(ports["host"]),
          "--emulator-port", str(ports["emulator"]), "--queue-port", str(ports["queue"]),
-         "--idp-port", str(ports["idp"]), "--identity-port", str(ports["identity"]), "--state-dir", str(tmp_path),
+         "--idp-port", str(ports["idp"]), "--identity-port", str(ports["identity"]),
+         "--idp-tls-port", str(ports["idp_tls"]), "--state-dir", str(tmp_path),
          *(["--managed-identity"] if managed_identity else []), *extra_args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

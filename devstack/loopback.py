@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
@@ -12,13 +13,19 @@ class LoopbackHTTPServer:
     thread; a context manager."""
 
     def __init__(
-        self, handler: type[BaseHTTPRequestHandler], *, name: str, backlog: int = 5, port: int = 0
+        self, handler: type[BaseHTTPRequestHandler], *, name: str, backlog: int = 5, port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler, bind_and_activate=False)
         self._server.daemon_threads = True
         self._server.request_queue_size = backlog
         self._server.server_bind()
         self._server.server_activate()
+        self.scheme = "https" if tls is not None else "http"
+        if tls is not None:
+            # The handshake happens on the first read, in the request's own thread, not in accept().
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True,
+                                                  do_handshake_on_connect=False)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
         )
@@ -29,7 +36,7 @@ class LoopbackHTTPServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> Self:
         self._thread.start()

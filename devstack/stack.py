@@ -51,6 +51,11 @@ SIGNALR_IDENTITY_OID = "5160a15e-0000-4000-8000-000000000001"
 SIGNALR_JS = ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
 
 
+def idp_state_dir(state_dir: Path) -> Path:
+    """Where, in a stack's state directory, the identity provider keeps its keys (for `devstack token`)."""
+    return state_dir / "idp"
+
+
 @dataclass(frozen=True)
 class Ports:
     host: int = 7071
@@ -58,6 +63,7 @@ class Ports:
     queue: int = 10001
     idp: int = 7072
     identity: int = 7073
+    idp_tls: int = 7074  # the provider over https, for MSAL and azure-identity (they insist on https)
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None, timeout: float = 30.0) -> None:
@@ -88,7 +94,8 @@ def port_is_bound(port: int) -> bool:
 def check_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     for name, port in vars(ports).items():
         if name not in skip and port_is_bound(port):
-            raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{name}-port")
+            flag = name.replace("_", "-")
+            raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or pass --{flag}-port")
 
 
 class Stack:
@@ -97,7 +104,8 @@ class Stack:
     def __init__(self, ports: Ports = Ports(), state_dir: Path = ROOT / ".devstack", quiet: bool = False,
                  managed_identity: bool = False, backend: bool = True,
                  extra_emulator_ports: tuple[int, ...] = (), verbose: bool = False,
-                 app_dir: Path = ROOT, core_tools: str | None = None) -> None:
+                 app_dir: Path = ROOT, core_tools: str | None = None, idp_clients: Path | None = None) -> None:
+        self.idp_clients = idp_clients  # client id -> app roles for the token endpoint (None: every permission)
         self.ports = ports
         self.app_dir = app_dir
         # The path of `func` when the app runs under Core Tools (opt-in), else the in-process host.
@@ -121,7 +129,7 @@ class Stack:
 
     @property
     def idp_state(self) -> Path:
-        return self.state_dir / "idp"
+        return idp_state_dir(self.state_dir)
 
     @property
     def base_url(self) -> str:
@@ -208,7 +216,9 @@ class Stack:
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.azurite.start()
-        idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state))
+        idp = self._spawn("devstack.idp", "--port", str(self.ports.idp), "--state-dir", str(self.idp_state),
+                          "--tls-port", str(self.ports.idp_tls),
+                          *(["--clients", str(self.idp_clients)] if self.idp_clients else []))
         from devstack.idp import DEV_TENANT_ID, V1_ISSUER
 
         # The emulator takes both kinds of token, as the service does unless local auth is off.
@@ -225,6 +235,7 @@ class Stack:
         emulator = emulator_on(self.ports.emulator)
         self.extra_emulators = [emulator_on(port) for port in self.extra_emulator_ports]
         wait_for_port(self.ports.idp, idp)
+        wait_for_port(self.ports.idp_tls, idp)
         wait_for_port(self.ports.emulator, emulator)
         for port, process in zip(self.extra_emulator_ports, self.extra_emulators, strict=True):
             wait_for_port(port, process)
@@ -306,6 +317,18 @@ class Stack:
             self.app_settings.remove()
         self.azurite.stop()
 
+    @property
+    def audience(self) -> str:
+        from devstack.idp import DEV_AUDIENCE
+
+        return DEV_AUDIENCE
+
+    @property
+    def tenant(self) -> str:
+        from devstack.idp import DEV_TENANT_ID
+
+        return DEV_TENANT_ID
+
     def credential_line(self) -> str:
         if self.managed_identity:
             return f"managed identity (AuthType=azure.msi) via http://127.0.0.1:{self.ports.identity}"
@@ -325,7 +348,10 @@ signalr-facade local stack is up.
   SignalR emulator        http://127.0.0.1:{self.ports.emulator}{self._extra_banner()}
   Azurite queues          http://127.0.0.1:{self.ports.queue}/devstoreaccount1
                           (commands '{COMMANDS_QUEUE}', client events '{EVENTS_QUEUE}')
-  Dev identity provider   http://127.0.0.1:{self.ports.idp}
+  Dev identity provider   http://127.0.0.1:{self.ports.idp}   (audience {self.audience})
+                          token endpoint http://127.0.0.1:{self.ports.idp}/{self.tenant}/oauth2/v2.0/token
+                          over https (MSAL, azure-identity): https://127.0.0.1:{self.ports.idp_tls}
+                          with REQUESTS_CA_BUNDLE={self.idp_state / "tls-cert.pem"}
   SignalR credential      {self.credential_line()}
 
 Try it:
@@ -348,7 +374,7 @@ Ctrl-C stops everything.
 
 def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: bool = False,
        backend: bool = True, endpoints: int = 1, verbose: bool = False, app_dir: Path = ROOT,
-       core_tools: bool = False) -> int:
+       core_tools: bool = False, idp_clients: Path | None = None) -> int:
     func: str | None = None
     if core_tools:  # before anything starts: a missing `func` or a foreign settings file fails at once
         from devstack.host.core_tools import AppSettingsFile, CoreToolsError, find_func
@@ -365,7 +391,7 @@ def up(ports: Ports, state_dir: Path = ROOT / ".devstack", managed_identity: boo
         if port_is_bound(port):
             raise SystemExit(f"port {port} (emulator for --endpoints) is in use")
     stack = Stack(ports, state_dir, managed_identity=managed_identity, backend=backend, extra_emulator_ports=extra,
-                  verbose=verbose, app_dir=app_dir, core_tools=func)
+                  verbose=verbose, app_dir=app_dir, core_tools=func, idp_clients=idp_clients)
     stack.stopping.on_signals()
     try:
         stack.start()

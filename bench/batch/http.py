@@ -303,7 +303,8 @@ def run(sizes: Sizes) -> BenchResult:
     result = BenchResult("batch_http")
     with DevIdentityProvider() as idp:
         os.environ.update({"ENTRA_TENANT_ID": idp.tenant_id, "ENTRA_AUDIENCES": idp.audience,
-                           "ENTRA_METADATA_URL": idp.metadata_url})
+                           "ENTRA_METADATA_URL": idp.metadata_url,
+                           "SIGNALR_CALLER_LIMIT": "0"})  # one caller at full speed: measures the facade, not the limit
         for name in ("ENTRA_ALLOWED_TENANTS", "SIGNALR_ALLOWED_HUBS", "ENTRA_ACCEPT_V1_TOKENS"):
             os.environ.pop(name, None)
         with CountingUpstream(delay=ROUND_TRIP, backlog=64) as slow:

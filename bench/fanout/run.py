@@ -132,6 +132,7 @@ def run(sizes: Sizes) -> BenchResult:
                                                 "Version=1.0;",
                 "ENTRA_TENANT_ID": idp.tenant_id, "ENTRA_AUDIENCES": idp.audience,
                 "ENTRA_METADATA_URL": idp.metadata_url,
+                "SIGNALR_CALLER_LIMIT": "0",  # one caller at full speed: the bench measures the facade, not the limit
             })
             senders = _senders(base_url, idp)
             for send in senders.values():  # keys fetched, connections open: the figure is about steady delivery

@@ -211,7 +211,8 @@ def run_soak(seconds: float, rate: float, queue_rate: float, seed: int, drain_ti
                 accepted_when_back[:] = [sum(stack.second.accepted.values())]
             stack.second.down = down
             if down:
-                health = requests.get(f"{stack.base_url}/api/health", timeout=30).json()
+                health = requests.get(f"{stack.base_url}/api/health", timeout=30,  # names need SignalR.Read
+                                      headers={"Authorization": f"Bearer {stack.token()}"}).json()
                 states = {e["name"]: e["status"] for e in health["checks"]["upstream"].get("endpoints", [])}
                 if states.get("second") == "down":
                     down_seen.append(1)

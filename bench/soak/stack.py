@@ -60,6 +60,7 @@ class SoakStack:
             "ENTRA_TENANT_ID": self.idp.tenant_id,
             "ENTRA_AUDIENCES": self.idp.audience,
             "ENTRA_METADATA_URL": self.idp.metadata_url,
+            "SIGNALR_CALLER_LIMIT": "0",  # one caller under steady load: the soak measures the facade, not the limit
             "SIGNALR_COMMANDS_QUEUE": COMMANDS_QUEUE,
             "SIGNALR_COMMANDS_STORAGE": self.azurite.connection_string,
             "Azure__SignalR__Endpoints__second__primary":

@@ -211,16 +211,22 @@ def _to_response(result: Any) -> web.Response:
     if not isinstance(result, func.HttpResponse):
         raise TypeError(f"unsupported HTTP function result {type(result)}")
     response = web.Response(status=result.status_code, body=result.get_body())
-    has_type = False
+    content_type = None
     for name, value in result.headers.items():
         lowered = name.lower()
         if lowered in DROPPED_RESPONSE_HEADERS:
             continue
-        has_type = has_type or lowered == "content-type"
+        if lowered == "content-type":
+            content_type = value
+            continue
         response.headers.add(name, value)
-    if not has_type:
+    if content_type is None:  # what the Python worker adds (azure.functions.http.HttpResponseConverter)
         mimetype = result.mimetype
-        response.headers["Content-Type"] = (
-            f"{mimetype}; charset={result.charset}" if mimetype.startswith("text/") else mimetype
-        )
+        content_type = f"{mimetype}; charset={result.charset}" if mimetype.startswith("text/") else mimetype
+    if content_type:
+        response.headers["Content-Type"] = content_type
+    else:
+        # The host sets HttpResponse.ContentType, which ASP.NET Core clears for an empty value
+        # (Azure/azure-functions-host, src/WebJobs.Script/Binding/Http/RawScriptResult.cs): no header.
+        response.headers.popall("Content-Type", None)
     return response

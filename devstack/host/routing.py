@@ -1,4 +1,5 @@
-"""Route templates, as far as this app uses them: literal segments and ``{name}`` parameters.
+"""Route templates, as far as this app uses them: literal segments, ``{name}`` parameters and one
+trailing ``{*name}`` catch-all (the app's lowest-precedence function, functions/http/fallback.py).
 
 The Functions host reads routes with ASP.NET Core's template syntax, which has much more
 (optional and default values, catch-alls, complex segments, inline constraints such as
@@ -24,7 +25,8 @@ import re
 from dataclasses import dataclass
 
 _PARAMETER = re.compile(r"^\{(\w+)\}$")
-_LITERAL_RANK, _PARAMETER_RANK = 1, 2  # ASP.NET's precedence digits for these two forms
+_CATCH_ALL = re.compile(r"^\{\*{1,2}(\w+)\}$")
+_LITERAL_RANK, _PARAMETER_RANK, _CATCH_ALL_RANK = 1, 2, 5  # ASP.NET's precedence digits for these forms
 
 
 class RouteTemplateError(ValueError):
@@ -34,6 +36,7 @@ class RouteTemplateError(ValueError):
 @dataclass(frozen=True)
 class Param:
     name: str
+    catch_all: bool = False  # {*name}: the rest of the path, zero or more segments (last segment only)
 
 
 @dataclass(frozen=True)
@@ -44,13 +47,24 @@ class RouteTemplate:
     @property
     def precedence(self) -> tuple[int, ...]:
         """Sort key: lower is tried first (ASP.NET compares these digits as a decimal 0.d1d2...)."""
-        return tuple(_PARAMETER_RANK if isinstance(s, Param) else _LITERAL_RANK for s in self.segments)
+        return tuple((_CATCH_ALL_RANK if s.catch_all else _PARAMETER_RANK) if isinstance(s, Param) else _LITERAL_RANK
+                     for s in self.segments)
 
     def match(self, path_segments: list[str]) -> dict[str, str] | None:
         """Route values for decoded ``path_segments``, or None when the template does not match."""
+        values: dict[str, str] = {}
+        last = self.segments[-1] if self.segments else None
+        if isinstance(last, Param) and last.catch_all:
+            fixed = len(self.segments) - 1
+            if len(path_segments) < fixed:
+                return None
+            rest = path_segments[fixed:]
+            if rest:
+                values[last.name] = "/".join(rest)
+            head = RouteTemplate(self.text, self.segments[:fixed]).match(path_segments[:fixed])
+            return None if head is None else {**head, **values}
         if len(path_segments) != len(self.segments):
             return None
-        values: dict[str, str] = {}
         for segment, value in zip(self.segments, path_segments, strict=True):
             if isinstance(segment, Param):
                 if value == "":
@@ -67,6 +81,8 @@ def parse_template(text: str) -> RouteTemplate:
     segments: list[str | Param] = []
     for raw in body.split("/") if body else []:
         segments.append(_parse_segment(raw, text))
+    if any(isinstance(s, Param) and s.catch_all for s in segments[:-1]):
+        raise RouteTemplateError(f"route {text!r}: a catch-all parameter must be the last segment")
     names = [s.name for s in segments if isinstance(s, Param)]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate is not None:
@@ -82,9 +98,12 @@ def _parse_segment(raw: str, template: str) -> str | Param:
     found = _PARAMETER.match(raw)
     if found is not None:
         return Param(found.group(1))
+    found = _CATCH_ALL.match(raw)
+    if found is not None:
+        return Param(found.group(1), catch_all=True)
     raise RouteTemplateError(
         f"route {template!r}: {_unsupported(raw)} in segment {raw!r} is not supported by the local host "
-        "(it serves literal segments and {name} parameters only; see docs/development/local-host.md)"
+        "(it serves literal segments, {name} parameters and a trailing {*name}; see docs/development/local-host.md)"
     )
 
 

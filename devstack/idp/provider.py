@@ -7,6 +7,11 @@ It serves what the facade reads from Entra, on loopback only:
     /{tenant}/discovery/v2.0/keys                     the published RSA keys, each naming
                                                       its issuer as Entra v2 keys do
     POST /dev/token  {"user": ..., "roles": [...]}    a token for the demo page's sign-in
+    POST /{tenant}/oauth2/v2.0/token                  the OAuth 2.0 client-credentials grant, as Entra's
+                                                      (grant_type=client_credentials, client_id,
+                                                      client_secret, scope=<audience>/.default): any
+                                                      client id and secret; roles from the clients table
+                                                      (every permission for a client it does not list)
 
 In tests it runs in-process (``DevIdentityProvider(...).start()``); for the local stack it
 runs as ``python -m devstack.idp --port N --audience A --state-dir DIR`` and writes its
@@ -23,8 +28,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -67,12 +74,17 @@ class DevIdentityProvider:
         audience: str = DEV_AUDIENCE,
         keys: Iterable[DevKey] = (),
         response_delay: float = 0.0,
+        clients: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.audience = audience
         self.port = port
         self.base_url = ""
         self.response_delay = response_delay
+        # client id -> app roles its client-credentials tokens carry; a client not listed gets every permission
+        self.clients = {client: list(roles) for client, roles in (clients or {}).items()}
+        self.tls_base_url = ""  # https://127.0.0.1:<port> when also served over TLS (start(tls=...))
+        self._tls_server: LoopbackHTTPServer | None = None
         self.fetches: Counter[str] = Counter()  # "metadata" / "jwks" / "other" requests served
         self._keys: list[DevKey] = list(keys)
         self._lock = threading.Lock()
@@ -182,13 +194,16 @@ class DevIdentityProvider:
             published.append(jwk)
         return {"keys": published}
 
-    def openid_configuration(self, tenant: str) -> dict[str, Any]:
+    def openid_configuration(self, tenant: str, base: str | None = None) -> dict[str, Any]:
+        """``base``: the address the document was asked at (the TLS one names its own endpoints; the issuer
+        is always the one the facade trusts, so a token is the same whichever way it was asked for)."""
         issuer_tenant = "{tenantid}" if tenant in MULTI_TENANT_PATHS else tenant
+        base = base or self.base_url
         return {
             "issuer": self.issuer_for(issuer_tenant),
-            "jwks_uri": f"{self.base_url}/{tenant}/discovery/v2.0/keys",
-            "authorization_endpoint": f"{self.base_url}/{tenant}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{self.base_url}/{tenant}/oauth2/v2.0/token",
+            "jwks_uri": f"{base}/{tenant}/discovery/v2.0/keys",
+            "authorization_endpoint": f"{base}/{tenant}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{base}/{tenant}/oauth2/v2.0/token",
             "id_token_signing_alg_values_supported": ["RS256"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "subject_types_supported": ["pairwise"],
@@ -209,13 +224,14 @@ class DevIdentityProvider:
         headers: Mapping[str, Any] | None = None,
         claims_override: Mapping[str, Any] | None = None,
         key: str | None = None,
+        client_id: str = DEV_CLIENT_ID,
     ) -> str:
         """An access token shaped like Entra's. In ``headers``/``claims_override`` a value of
         None removes that member; ``key`` picks a kid (published or not) to sign with."""
         tid = tenant or self.tenant_id
         issuer = self.issuer_for(tid) if version == 2 else V1_ISSUER.format(tenant=tid)
         claims = access_token_claims(issuer=issuer, tenant=tid, audience=audience or self.audience, user=user,
-                                     client_id=DEV_CLIENT_ID, roles=roles, scopes=scopes, lifetime=lifetime,
+                                     client_id=client_id, roles=roles, scopes=scopes, lifetime=lifetime,
                                      version=version)
         signer = self.signing_key(key)
         header: dict[str, Any] = {"typ": "JWT", "alg": "RS256", "kid": signer.kid}
@@ -232,18 +248,44 @@ class DevIdentityProvider:
 
     # -- server --------------------------------------------------------------------------
 
-    def route(self, path: str) -> tuple[str, dict[str, Any] | None]:
+    def client_credentials(self, tenant: str, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        """The OAuth 2.0 client-credentials grant (RFC 6749, 4.4), shaped as Entra's v2 token endpoint
+        (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow): any client id
+        and secret (or client assertion) is accepted, on loopback only like the whole provider."""
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error("unsupported_grant_type", "only grant_type=client_credentials is served here")
+        client_id = form.get("client_id", "")
+        if not client_id or not (form.get("client_secret") or form.get("client_assertion")):
+            return _oauth_error("invalid_request", "client_id and client_secret (or client_assertion) are required")
+        wanted = f"{self.audience}/.default"
+        if form.get("scope", "").split() != [wanted]:
+            return _oauth_error("invalid_scope", f"ask for scope={wanted} (this API's audience + '/.default')")
+        if tenant in MULTI_TENANT_PATHS:
+            return _oauth_error("invalid_request", "the client-credentials grant needs a tenant id in the path")
+        try:
+            tid = str(uuid.UUID(tenant))
+        except ValueError:
+            return _oauth_error("invalid_request", "the path's tenant is not a tenant id")
+        roles = self.clients.get(client_id, list(ALL_PERMISSIONS))
+        lifetime = 3599
+        # An app's token: its service principal is the caller (oid/sub), derived from the client id.
+        token = self.mint(roles=roles, user=str(uuid.uuid5(uuid.NAMESPACE_URL, f"dev-idp:{client_id}")), tenant=tid,
+                          client_id=client_id, lifetime=lifetime)
+        return 200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
+                     "access_token": token}
+
+    def route(self, path: str, base: str | None = None) -> tuple[str, dict[str, Any] | None]:
         """What a GET of ``path`` serves: (kind, document), document None for 404."""
         parts = path.split("?", 1)[0].strip("/").split("/")
         if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
-            return "metadata", self.openid_configuration(parts[0])
+            return "metadata", self.openid_configuration(parts[0], base)
         if len(parts) == 4 and parts[1:] == ["discovery", "v2.0", "keys"]:
             return "jwks", self.jwks()
         return "other", None
 
-    def answer_get(self, path: str) -> tuple[int, dict[str, Any]]:
+    def answer_get(self, path: str, base: str | None = None) -> tuple[int, dict[str, Any]]:
         """The HTTP answer to a GET: counted, delayed, 503 while unavailable, 404 if unknown."""
-        kind, document = self.route(path)
+        kind, document = self.route(path) if base is None else self.route(path, base)
         with self._lock:
             self.fetches[kind] += 1
         if self.response_delay:
@@ -254,17 +296,29 @@ class DevIdentityProvider:
             return 503, {"error": "temporarily_unavailable"}
         return 200, document
 
-    def start(self) -> DevIdentityProvider:
-        self._server = LoopbackHTTPServer(handler_for(self.answer_get, self.sign_in), name="dev-idp", port=self.port)
+    def start(self, *, tls: ssl.SSLContext | None = None, tls_port: int = 0) -> DevIdentityProvider:
+        """Serve on ``port``; with ``tls``, the same documents and token endpoint over https on ``tls_port``
+        too (for clients that insist on https authorities: MSAL, azure-identity)."""
+        self._server = LoopbackHTTPServer(handler_for(self.answer_get, self.sign_in, self.client_credentials),
+                                          name="dev-idp", port=self.port)
         self.port = self._server.port
         self.base_url = self._server.url
         self._server.start()
+        if tls is not None:
+            handler = handler_for(lambda path: self.answer_get(path, self.tls_base_url), self.sign_in,
+                                  self.client_credentials)
+            self._tls_server = LoopbackHTTPServer(handler, name="dev-idp-tls", port=tls_port, tls=tls)
+            self.tls_base_url = self._tls_server.url
+            self._tls_server.start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._tls_server is not None:
+            self._tls_server.stop()
+            self._tls_server = None
 
     def __enter__(self) -> DevIdentityProvider:
         return self.start()
@@ -290,6 +344,22 @@ class DevIdentityProvider:
         return idp
 
 
+def _oauth_error(code: str, description: str) -> tuple[int, dict[str, Any]]:
+    """An OAuth 2.0 error answer (RFC 6749, 5.2)."""
+    return 400, {"error": code, "error_description": description}
+
+
+def load_clients(path: str | os.PathLike[str] | None) -> dict[str, list[str]]:
+    """The clients table: a JSON object, client id -> list of app roles (a client not listed gets every one)."""
+    if not path:
+        return {}
+    table = json.loads(Path(path).read_text())
+    if not isinstance(table, dict) or not all(isinstance(r, list) and all(isinstance(x, str) for x in r)
+                                              for r in table.values()):
+        raise SystemExit(f"{path}: must be a JSON object of client id -> list of app role names")
+    return table
+
+
 def mint_from_state(state_dir: str | os.PathLike[str], **kwargs: Any) -> str:
     """A token from the provider whose state ``python -m devstack.idp`` wrote to ``state_dir``."""
     return DevIdentityProvider.from_state(state_dir).mint(**kwargs)
@@ -301,14 +371,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--audience", default=DEV_AUDIENCE)
     parser.add_argument("--tenant", default=DEV_TENANT_ID)
     parser.add_argument("--state-dir", required=True)
+    parser.add_argument("--tls-port", type=int, default=None,
+                        help="also serve over https on this port (0: a free one), with a certificate written to "
+                             "the state directory (tls-cert.pem: trust it with REQUESTS_CA_BUNDLE)")
+    parser.add_argument("--clients", default=None,
+                        help="JSON file: client id -> app roles for client-credentials tokens (unlisted: every one)")
     args = parser.parse_args(argv)
 
+    from devstack.idp.tls import server_context, write_dev_certificate
+
     stopping = StopFlag().on_signals()
-    idp = DevIdentityProvider(args.tenant, args.port, audience=args.audience).start()
+    tls = None
+    if args.tls_port is not None:
+        write_dev_certificate(args.state_dir)
+        tls = server_context(args.state_dir)
+    idp = DevIdentityProvider(args.tenant, args.port, audience=args.audience, clients=load_clients(args.clients))
+    idp.start(tls=tls, tls_port=args.tls_port or 0)
     try:
         idp.save_state(args.state_dir)
-        print(json.dumps({"metadata_url": idp.metadata_url, "issuer": idp.issuer, "jwks_url": idp.jwks_url}),
-              flush=True)
+        print(json.dumps({"metadata_url": idp.metadata_url, "issuer": idp.issuer, "jwks_url": idp.jwks_url,
+                          "tls_url": idp.tls_base_url or None}), flush=True)
         while not stopping.wait(1):
             pass
     finally:

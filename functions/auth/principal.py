@@ -69,8 +69,10 @@ class Principal:
             tenant_id=claims["tid"],
             roles=frozenset(roles),
             scopes=frozenset(scp.split()) if scp else frozenset(),
-            # Only delegated (user) tokens carry scp; idtyp=app is the explicit marker.
-            is_app=claims.get("idtyp") == "app" or scp is None,
+            # Only delegated (user) tokens carry scp; idtyp=app is the explicit marker. A token that
+            # says idtyp=user is never an app token, whatever it lacks: its roles are the user's,
+            # not an app's grant, so without scp it holds no permission at all.
+            is_app=claims.get("idtyp") == "app" or (scp is None and claims.get("idtyp") != "user"),
             token_version=token_version,
             client_app_id=str(claims.get("azp") or claims.get("appid") or "").lower(),
         )

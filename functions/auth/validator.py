@@ -37,8 +37,9 @@ import jwt
 from functions.auth.issuers import IssuerPolicy, metadata_url_for
 from functions.auth.keys import SIGNING_ALGORITHM, SigningKey, SigningKeyCache, known_jwks_url
 from functions.auth.principal import Principal
+from functions.auth.refusals import RefusalLog, looks_like_signalr_client_token, shown, unverified_part
 from functions.auth.ttl_cache import TTLCache
-from functions.core.errors import ConfigurationError, InvalidToken, MissingToken
+from functions.core.errors import AuthenticationError, ConfigurationError, InvalidToken, MissingToken
 from functions.core.settings import ENTRA_METADATA_URL, Settings
 
 MAX_TOKEN_LENGTH = 16 * 1024
@@ -55,12 +56,22 @@ _DECODE_OPTIONS: Any = {
 }
 
 
+NO_HEADER = "Send an access token as 'Authorization: Bearer <token>'"
+WRONG_SCHEME = ("The Authorization header must be 'Bearer <token>': the scheme 'Bearer', one space, then the token "
+                "(the header's value is not repeated here)")
+SIGNALR_CLIENT_TOKEN = ("algorithm not accepted: this is a SignalR client token (from negotiate, for connecting to "
+                        "the service), not an Entra access token for this API")
+NOT_ENTRA = "algorithm not accepted: send an Entra ID access token for this API (RS256-signed)"
+
+
 def bearer_token(authorization_header: str | None) -> str:
     """The token of a ``Bearer`` Authorization header (scheme case-insensitive, RFC 7235)."""
-    scheme, _, token = (authorization_header or "").strip().partition(" ")
+    value = (authorization_header or "").strip()
+    scheme, _, token = value.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise MissingToken()
+        # Never echo the header: without "Bearer " its first word IS the token.
+        raise MissingToken(WRONG_SCHEME if value else NO_HEADER)
     return token
 
 
@@ -93,9 +104,18 @@ class TokenValidator:
         self.clock_skew = clock_skew
         self._clock = clock
         self._cache: TTLCache[bytes, Principal] = TTLCache(cache_size, clock=clock)
+        self.refusals = RefusalLog()
 
     def authenticate(self, authorization_header: str | None) -> Principal:
-        token = bearer_token(authorization_header)
+        token: str | None = None
+        try:
+            token = bearer_token(authorization_header)
+            return self._authenticate(token)
+        except AuthenticationError as error:
+            self.refusals.refused(error.detail, token)
+            raise
+
+    def _authenticate(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("token too large")
         if not _COMPACT_JWS.fullmatch(token):
@@ -123,7 +143,10 @@ class TokenValidator:
             raise InvalidToken("ver does not match the issuer")
         self.policy.check_key_issuer(key.issuer, claims["iss"], tid, template)
         if not isinstance(claims["aud"], str) or claims["aud"] not in self.audiences:
-            raise InvalidToken("audience not accepted")
+            # Audiences are not secret: naming both is what lets a caller fix its scope.
+            accepted = ", ".join(shown(a) for a in sorted(self.audiences))
+            raise InvalidToken(f"audience not accepted: the token is for {shown(claims['aud'])}; this API accepts "
+                               f"{accepted} (ask for the scope '<audience>/.default')")
         _require_access_token(claims, version)
         try:
             return Principal.from_claims(claims, version), float(expires_at)
@@ -138,7 +161,8 @@ class TokenValidator:
         except jwt.InvalidTokenError as e:  # kid not a string, unsupported crit
             raise InvalidToken("unsupported token header") from e
         if header.get("alg") != SIGNING_ALGORITHM:
-            raise InvalidToken("algorithm not accepted")
+            client_token = looks_like_signalr_client_token(unverified_part(token, 1))
+            raise InvalidToken(SIGNALR_CLIENT_TOKEN if client_token else NOT_ENTRA)
         if "crit" in header:
             raise InvalidToken("unsupported critical header")
         kid = header.get("kid")

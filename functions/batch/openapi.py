@@ -9,6 +9,13 @@ from functions.catalog.rules import CORRELATION_ID
 from functions.core.batch import MAX_BATCH_ITEMS
 from functions.core.queued import BATCH_OPERATIONS
 
+# What the counts mean: an item's documented answer is not a failure, a 404 included where the
+# catalog calls it an answer (an existence check, a connection that is gone).
+SUCCEEDED = ("Items that got their operation's documented answer: 2xx, and 404 where the operation documents it as "
+             "an answer (an existence check saying 'no', a connection that is already gone).")
+FAILED = ("Items that did not: refused (400, 403), failed at SignalR (5xx), or left unsent (424). "
+          "succeeded + failed = the number of items.")
+
 
 def command_schema(spec: OperationSpec) -> dict[str, Any]:
     """One command object: the queue message's fields for ``spec``."""
@@ -46,7 +53,8 @@ def batch_schemas() -> dict[str, Any]:
                                                                  "424 for an ordered item left unsent."},
                     "id": {"type": "string"},
                     "problem": problem}}},
-            "succeeded": {"type": "integer"}, "failed": {"type": "integer"}}},
+            "succeeded": {"type": "integer", "description": SUCCEEDED},
+            "failed": {"type": "integer", "description": FAILED}}},
     }
 
 

@@ -68,6 +68,8 @@ def serve_batch(authorization: str | None, req: func.HttpRequest) -> list[ItemRe
                 item = item.refused(error)
         items.append(item)
     batch = replace(batch, items=tuple(items))
+    # Each item that would be sent counts; a batch that does not fit the caller's budget is refused whole.
+    facade.charge(principal, sum(1 for item in batch.items if item.command is not None))
 
     def send(command: Command) -> Outcome:
         return facade.forward(command, tenant_id=principal.tenant_id)
@@ -84,8 +86,9 @@ def batch(req: func.HttpRequest) -> func.HttpResponse:
         return problem_response(error)
     body = {
         "results": [result_entry(r) for r in results],
-        "succeeded": sum(1 for r in results if r.problem is None),
-        "failed": sum(1 for r in results if r.problem is not None),
+        # A 404 the catalog calls an answer carries its problem document, yet is the item's answer: not failed.
+        "succeeded": sum(1 for r in results if r.error is None),
+        "failed": sum(1 for r in results if r.error is not None),
     }
     return func.HttpResponse(json.dumps(body).encode(), status_code=MULTI_STATUS, headers=dict(NO_STORE),
                              mimetype="application/json")

@@ -1,7 +1,8 @@
 """Paged answers: a page of a group's connections, and who is in a group, built from the pages.
 
 The service's ``nextLink`` is an absolute URL on its own host. A caller never sees it: the
-facade keeps only its ``continuationToken``, makes it opaque (base64url) and answers with a
+facade keeps only its ``continuationToken``, seals it (functions/core/page_token.py: bound to the
+listing, refused when forged or sent with another one) and answers with a
 ``nextLink`` that is a path on the facade itself, built from the validated route values, so it
 can neither point at the upstream host nor at anything the caller chose (no ``Host`` header,
 no caller-supplied URL goes into it).
@@ -15,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from functions.catalog.operations import ROUTE_PREFIX
-from functions.catalog.rules import MAX_PAGE_SIZE, encode_continuation_token
+from functions.catalog.rules import MAX_PAGE_SIZE
 from functions.core.command import Command
 from functions.core.errors import GroupTooLarge, UpstreamError
 
@@ -54,20 +55,23 @@ def page_items(body: Any) -> list[dict[str, str]]:
     return items
 
 
-def facade_link(command: Command, token: str) -> str:
-    """The facade's own path for the next page: the validated route values, page options and token."""
+Seal = Callable[[Command, str], str]  # (the listing, the upstream token) -> the facade's sealed token
+
+
+def facade_link(command: Command, token: str, seal: Seal) -> str:
+    """The facade's own path for the next page: the validated route values, page options and sealed token."""
     values = {"hub": command.hub, **{k: v for k, v in command.args.items() if isinstance(v, str)}}
     path = command.spec.path.format(**{name: quote(str(value), safe="") for name, value in values.items()})
     query = [(name, command.args[name]) for name in ("maxpagesize", "top") if name in command.args]
-    query.append(("continuationToken", encode_continuation_token(token)))
+    query.append(("continuationToken", seal(command, token)))
     return f"{ROUTE_PREFIX}/{path}?{urlencode(query)}"
 
 
-def page_answer(command: Command, body: Any) -> dict[str, Any]:
+def page_answer(command: Command, body: Any, seal: Seal) -> dict[str, Any]:
     answer: dict[str, Any] = {"value": page_items(body)}
     token = upstream_token(body)
     if token is not None:
-        answer["nextLink"] = facade_link(command, token)
+        answer["nextLink"] = facade_link(command, token, seal)
     return answer
 
 

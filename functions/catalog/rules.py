@@ -9,7 +9,6 @@ surrogate cannot be percent-encoded into a URL or carried in a token).
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ HUB_PATTERN = "^[A-Za-z][A-Za-z0-9_`,.[\\]]{0,127}$"
 # A whole hub (or application) name, length included; an application-prefixed hub is checked against it too.
 HUB_NAME = re.compile(HUB_PATTERN[1:-1])
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_DIGITS = re.compile(r"[0-9]+")
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # "." and ".." are dot segments: percent-encoding cannot keep them literal (RFC 3986 treats
 # "%2E" as "."), so HTTP stacks resolve them and the call would land on another route, e.g.
@@ -160,10 +159,26 @@ def check_excluded(values: Any) -> list[str]:
     return values
 
 
+# Text longer than this is never a number any rule accepts: refused before int() sees it (which
+# raises ValueError past 4,300 digits, and costs quadratic time well before that).
+MAX_NUMBER_DIGITS = 20
+
+
+def digits_value(text: str, max_digits: int = MAX_NUMBER_DIGITS) -> int | None:
+    """The whole number ``text`` spells in ASCII digits (at most ``max_digits`` of them), else None.
+
+    The one place caller-supplied text becomes an int: the length is checked before conversion,
+    and only ASCII digits count (``str.isdigit`` also says yes to "²", which ``int`` refuses).
+    """
+    if len(text) > max_digits or not _DIGITS.fullmatch(text):
+        return None
+    return int(text)
+
+
 def check_ttl(value: Any) -> int:
     # Queue messages carry a JSON number; HTTP carries text. bool is an int in Python: refuse it.
-    if isinstance(value, str) and _DIGITS.fullmatch(value):
-        value = int(value)
+    if isinstance(value, str):
+        value = digits_value(value)
     if not isinstance(value, int) or isinstance(value, bool):
         raise Invalid("must be a whole number of seconds")
     if not 0 <= value <= MAX_TTL_SECONDS:
@@ -201,8 +216,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _whole_number(value: Any, low: int, high: int) -> int:
-    if isinstance(value, str) and _DIGITS.fullmatch(value) and len(value) <= 10:
-        value = int(value)
+    if isinstance(value, str):
+        value = digits_value(value)
     if not isinstance(value, int) or isinstance(value, bool):
         raise Invalid("must be a whole number")
     if not low <= value <= high:
@@ -218,24 +233,14 @@ def check_top(value: Any) -> int:
     return _whole_number(value, 1, MAX_TOP)
 
 
-def encode_continuation_token(upstream_token: str) -> str:
-    """The service's continuation token, made opaque and URL-safe for the facade's ``nextLink``."""
-    return base64.urlsafe_b64encode(upstream_token.encode("utf-8")).decode("ascii").rstrip("=")
-
-
 def check_continuation_token(value: Any) -> str:
-    """A facade continuation token; returns the service's token it carries."""
+    """A facade continuation token's form only: the facade then opens its seal against the listing
+    it is sent with (functions/core/page_token.py), before anything is sent upstream."""
     value = _require_nonempty(value)
     _check_length(value, MAX_CONTINUATION_TOKEN)
     if not _TOKEN.fullmatch(value):
         raise Invalid("is not a continuation token this facade issued")
-    try:
-        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("is not a continuation token this facade issued") from None
-    if not decoded or _CONTROL.search(decoded):
-        raise Invalid("is not a continuation token this facade issued")
-    return decoded
+    return value
 
 
 def check_filter_text(value: Any) -> str:

@@ -8,6 +8,8 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     │   ├── PayloadTooLarge         body over the limit (413)
     │   ├── UnsupportedMediaType    body is not JSON (415)
     │   ├── OperationNotAllowed     the operation is not offered on this path (400)
+    │   ├── NoSuchRoute             no function serves the path (404, from the catch-all function)
+    │   ├── MethodNotAllowed        the path is served, not for this method (405 + Allow)
     │   └── ContinuationRefused     SignalR refused a continuation token the caller sent back (400)
     ├── AuthenticationError       no usable credentials (401 + WWW-Authenticate)
     │   ├── MissingToken            no bearer token at all (bare ``Bearer`` challenge)
@@ -17,6 +19,7 @@ HTTP status and one stable problem ``type`` (RFC 9457).
     ├── NotAttempted              a batch item left unsent after an earlier one failed (424)
     ├── GroupTooLarge             a group is over the cap of who-is-in-the-group (422)
     ├── SigningKeysUnavailable    no token-signing keys could be had (503 + Retry-After)
+    ├── CallerLimited             the caller is over SIGNALR_CALLER_LIMIT (429 + Retry-After)
     └── UpstreamError             SignalR did not do it (5xx)
         ├── UpstreamRejected        SignalR refused the request as bad (502)
         ├── UpstreamMisconfigured   SignalR refused our credentials (502; retryable: a role may still propagate)
@@ -122,6 +125,29 @@ class OperationNotAllowed(RequestError):
     title = "Operation not allowed here"
 
 
+class NoSuchRoute(RequestError):
+    """Raised when no function serves the path (the catch-all function answers it)."""
+
+    status = 404
+    slug = "no-such-route"
+    title = "No such route"
+
+
+class MethodNotAllowed(RequestError):
+    """Raised when the path is served, but not for this method; ``Allow`` lists the methods that are."""
+
+    status = 405
+    slug = "method-not-allowed"
+    title = "Method not allowed"
+
+    def __init__(self, allowed: list[str]) -> None:
+        self.allowed = allowed
+        super().__init__(f"This route answers {', '.join(allowed)}")
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allowed)}
+
+
 class ContinuationRefused(RequestError):
     """Raised when SignalR refuses the continuation token a caller passed back (forged or expired)."""
 
@@ -206,6 +232,18 @@ class SigningKeysUnavailable(RetryAfterMixin, FacadeError):
     title = "Token signing keys are unavailable"
 
     def __init__(self, detail: str | None = None, retry_after: int | None = 30) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class CallerLimited(RetryAfterMixin, FacadeError):
+    """Raised when a caller is over its budget of commands (functions/core/caller_limit.py); nothing was sent."""
+
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many commands from this caller"
+
+    def __init__(self, detail: str | None = None, retry_after: int | None = 1) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
 

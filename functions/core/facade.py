@@ -19,14 +19,24 @@ from functions.catalog.operations import Answer, OperationSpec, Permission, Queu
 from functions.catalog.operations import NotFound as NotFoundMeaning
 from functions.catalog.rules import HUB_NAME, MAX_HUB_LENGTH, prefixed_hub
 from functions.core.batch import Batch, is_batch, read_batch
+from functions.core.caller_limit import CallerLimit
 from functions.core.command import Command, validate_hub
-from functions.core.errors import ConfigurationError, FacadeError, FieldError, PermissionDenied, ValidationError
+from functions.core.errors import (
+    CallerLimited,
+    ConfigurationError,
+    FacadeError,
+    FieldError,
+    PermissionDenied,
+    ValidationError,
+)
+from functions.core.page_token import PageTokenKeys
 from functions.core.queued import command_from_message, read_message
 from functions.core.settings import Settings, get_settings
 from functions.core.single_flight import SingleFlight
 from functions.signalr.client import SignalRClient
 from functions.signalr.connection_string import parse_connection_string
 from functions.signalr.credentials import AccessKeyCredential
+from functions.signalr.endpoints import DEFAULT_NAME as DEFAULT_ENDPOINT
 
 if TYPE_CHECKING:
     from functions.auth.principal import Principal
@@ -89,6 +99,7 @@ class Facade:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._build_lock = threading.RLock()
+        self.health_logged: str | None = None  # the health details last logged (functions/http/health.py)
 
     def built(self, name: str) -> Any:
         """A ``built_once`` part if it has been built, else None (never builds it)."""
@@ -127,6 +138,38 @@ class Facade:
         """Fail closed (500, details only in the log) while a setting is malformed."""
         if self.settings.read_problems:
             raise ConfigurationError("; ".join(self.settings.read_problems))
+
+    @built_once
+    def page_tokens(self) -> PageTokenKeys:
+        """The keys page tokens are sealed with: the setting, else the access keys, else this worker's own."""
+        settings = self.settings
+        if settings.page_token_secrets:
+            return PageTokenKeys.from_secrets(settings.page_token_secrets, "setting")
+        named = [(c.name, c.info.access_key) for c in settings.signalr_endpoints]
+        if not named:
+            try:
+                named = [("default", parse_connection_string(settings.signalr_connection_string).access_key)]
+            except ConfigurationError:
+                named = []  # reported by /api/health; requests fail closed before any paging
+        keys = "\n".join(f"{name}={key}" for name, key in sorted(named) if key)
+        return PageTokenKeys.from_secrets([keys], "access key") if keys else PageTokenKeys.for_worker()
+
+    @built_once
+    def caller_limit(self) -> CallerLimit | None:
+        """This worker's per-caller budget (None: SIGNALR_CALLER_LIMIT=0, no limit)."""
+        rate = self.settings.caller_limit
+        return CallerLimit(rate) if rate else None
+
+    def charge(self, principal: Principal, count: int = 1) -> None:
+        """Take ``count`` commands from the caller's budget, all or none; else 429 with Retry-After, nothing sent."""
+        limit = self.caller_limit
+        if limit is None or count <= 0:
+            return
+        key = f"{principal.tenant_id}/{principal.object_id or principal.client_app_id}"
+        wait = limit.take(key, count)
+        if wait:
+            raise CallerLimited(f"This caller is over {int(limit.rate)} commands per second "
+                                f"({count} asked for); try again in {wait} s", retry_after=wait)
 
     @built_once
     def validator(self) -> TokenValidator:
@@ -180,9 +223,13 @@ class Facade:
         answer = command.spec.answer
         if answer is Answer.GROUP_USERS:
             return Outcome(command, 200, paging.group_users(lambda token: self._page(command, token)))
+        if answer is Answer.PAGE and command.args.get(CONTINUATION) is not None:
+            # Refused here (400) unless the facade sealed it for this very listing: nothing goes upstream.
+            upstream = self.page_tokens.open(command, command.args[CONTINUATION])
+            command = replace(command, args={**command.args, CONTINUATION: upstream})
         result = self.client.execute(command, method=method)
         if answer is Answer.PAGE and result.status == 200:
-            return Outcome(command, result.status, paging.page_answer(command, result.body))
+            return Outcome(command, result.status, paging.page_answer(command, result.body, self.page_tokens.seal))
         return Outcome(command, result.status, _documented_fields(command.spec, result.body))
 
     def _page(self, command: Command, token: str | None) -> Any:
@@ -200,6 +247,7 @@ class Facade:
         principal = self.authenticate(authorization)
         command = read_command()
         self.authorize(principal, command)
+        self.charge(principal)
         return self.forward(command, tenant_id=principal.tenant_id, method=method)
 
     @staticmethod
@@ -237,9 +285,22 @@ class Facade:
         return self.forward_queued(command)
 
     def admit_queued(self, command: Command) -> None:
-        """What a queued command (alone or in a batch) must pass before it is sent: hub and tenant."""
+        """What a queued command (alone or in a batch) must pass before it is sent: hub, tenant, endpoints."""
         self.check_hub_allowed(command.hub)
         self.check_queued_tenant(command.tenant_id)
+        self.check_queued_endpoints(command.endpoints)
+
+    def check_queued_endpoints(self, names: tuple[str, ...] | None) -> None:
+        """A queued retry names only configured endpoints. One that is not (never was, or was removed
+        from the settings) can never be delivered: dead-lettered with a reason, never "done". "Done
+        because its endpoints are gone" is for configured endpoints that are down (the router)."""
+        if names is None:
+            return
+        configured = {c.name for c in self.settings.signalr_endpoints} or {DEFAULT_ENDPOINT}
+        unknown = sorted(set(names) - configured)
+        if unknown:
+            raise ValidationError([FieldError("endpoints", "names no configured SignalR endpoint: "
+                                              + ",".join(unknown))])
 
     def forward_queued(self, command: Command) -> Outcome:
         return self.forward(command, tenant_id=command.tenant_id)
@@ -271,6 +332,7 @@ def tenant_namespace(tenant_id: str) -> str:
     return "t" + tenant_id.replace("-", "").lower()
 
 
+CONTINUATION = "continuationToken"
 UPSTREAM_CHECK_TTL = 5.0  # seconds between upstream health checks, whatever the number of probes
 
 

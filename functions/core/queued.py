@@ -7,7 +7,9 @@ Format (docs/guides/queue-commands.md): one JSON object per message, e.g.
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import re
 from typing import Any
 
@@ -27,10 +29,36 @@ MAX_RETRY_ENDPOINTS = 16
 _ENDPOINT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
+BASE64_HINT = ("is base64-encoded JSON; send the JSON text itself (the queue's messageEncoding is none: do not set "
+               "TextBase64EncodePolicy / QueueMessageEncoding.Base64 on the queue client)")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+# Names a developer reaches for instead of "operation" (the field is missing, and this one unknown).
+OPERATION_ALIASES = ("op", "type", "action", "command", "method", "name")
+
+
 def read_message(text: str) -> Any:
     """A message's JSON (size and I-JSON checked): one command object, or a batch (functions.core.batch)."""
     check_body_size(len(text.encode("utf-8", "surrogatepass")))
-    return parse_json(text, "message")
+    try:
+        return parse_json(text, "message")
+    except ValidationError:
+        if _is_base64_json(text):
+            raise ValidationError([FieldError("message", BASE64_HINT)]) from None
+        raise
+
+
+def _is_base64_json(text: str) -> bool:
+    """Whether the message is JSON wrapped in base64 (the other default of the Storage SDKs)."""
+    compact = text.strip()
+    if len(compact) < 4 or not _BASE64.fullmatch(compact):
+        return False
+    try:
+        standard = compact.replace("-", "+").replace("_", "/")  # base64url too
+        decoded = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True).decode("utf-8")
+        json.loads(decoded)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return decoded.lstrip()[:1] in ("{", "[")
 
 
 def command_from_message(data: Any) -> Command:
@@ -47,8 +75,7 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
     name = data.get("operation")
     spec = OPERATIONS_BY_NAME.get(name) if isinstance(name, str) else None
     if spec is None:
-        names = BATCH_OPERATIONS if existence_checks else QUEUE_OPERATIONS
-        raise ValidationError([FieldError("operation", f"must be one of: {', '.join(names)}")])
+        raise ValidationError(_unknown_operation(data, name, existence_checks))
     if not spec.queueable and not (existence_checks and spec.existence_check):
         raise OperationNotAllowed(f"'{name}' answers with data, and a queue has no reply channel; use HTTP")
 
@@ -81,6 +108,21 @@ def command_from_fields(data: dict[str, Any], *, existence_checks: bool = False)
     if errors:
         raise ValidationError(errors)
     return command
+
+
+def _unknown_operation(data: dict[str, Any], name: object, existence_checks: bool) -> list[FieldError]:
+    """What is wrong with the operation field: missing (perhaps sent under another name), or a near miss."""
+    names = BATCH_OPERATIONS if existence_checks else QUEUE_OPERATIONS
+    if name is None:
+        errors = [FieldError("operation", f"is missing; must be one of: {', '.join(names)}")]
+        errors += [FieldError(alias, "is not a field of a command; did you mean 'operation'?")
+                   for alias in OPERATION_ALIASES if alias in data]
+        return errors
+    if isinstance(name, str):
+        same = [known for known in OPERATIONS_BY_NAME if known.lower() == name.lower()]
+        if same:
+            return [FieldError("operation", f"is case-sensitive; did you mean '{same[0]}'?")]
+    return [FieldError("operation", f"must be one of: {', '.join(names)}")]
 
 
 @functools.cache

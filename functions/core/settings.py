@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-from functions.catalog.rules import HUB_NAME, MAX_HUB_LENGTH
+from functions.catalog.rules import HUB_NAME, MAX_HUB_LENGTH, digits_value
 from functions.core.errors import ConfigurationError
 from functions.signalr.endpoints import PREFIX as ENDPOINTS_PREFIX
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
@@ -46,6 +46,15 @@ UPSTREAM_ACCEPT_SIGNATURES = "SIGNALR_UPSTREAM_ACCEPT_SIGNATURES"
 # Batches (functions.core.batch_runner, functions.queue.batch).
 BATCH_PARALLELISM = "SIGNALR_BATCH_PARALLELISM"
 BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
+# Commands per second per caller (functions/core/caller_limit.py: a token bucket per caller and
+# worker, burst ten seconds' worth and at least one full batch); 0 turns the limit off.
+CALLER_LIMIT = "SIGNALR_CALLER_LIMIT"
+# Page tokens (functions/core/page_token.py): the secret their seal's key is derived from, and
+# the one before it while rotating (both accepted, the first one issues). Optional: unset, the
+# key is derived from the connection strings' access keys, else it is per worker. Secrets, so
+# the template does not write them (set them as Key Vault references); not in APP_SETTING_NAMES.
+PAGE_TOKEN_SECRET = "SIGNALR_PAGE_TOKEN_SECRET"
+PAGE_TOKEN_SECRET_PREVIOUS = "SIGNALR_PAGE_TOKEN_SECRET_PREVIOUS"
 
 APP_SETTING_NAMES: tuple[str, ...] = (
     SIGNALR_CONNECTION_STRING,
@@ -62,6 +71,7 @@ APP_SETTING_NAMES: tuple[str, ...] = (
     UPSTREAM_IDENTITIES,
     BATCH_PARALLELISM,
     BATCH_MAX_ATTEMPTS,
+    CALLER_LIMIT,
 )
 
 DEFAULT_COMMANDS_QUEUE = "signalr-commands"
@@ -70,6 +80,8 @@ DEFAULT_EVENTS_QUEUE = "signalr-events"
 # session's pool of 32 connections and one worker's share of the service's rate limits.
 DEFAULT_BATCH_PARALLELISM = 16
 DEFAULT_BATCH_MAX_ATTEMPTS = 5  # as host.json's maxDequeueCount for single-command messages
+DEFAULT_CALLER_LIMIT = 100  # commands per second per caller (functions/core/caller_limit.py)
+MAX_CALLER_LIMIT = 100_000
 MULTI_TENANT_IDS = frozenset({"organizations", "common"})
 
 
@@ -156,6 +168,20 @@ SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
                "attempts at what the facade re-queues (a batch's remaining items, a command still owed to some "
                "endpoints) before `<queue>-poison` (1–100)",
                f"{DEFAULT_BATCH_MAX_ATTEMPTS}"),
+    SettingDoc(CALLER_LIMIT,
+               "commands per second per caller (tenant + `oid`, else `azp`) on each worker: a token bucket holding "
+               "ten seconds of it and at least one 1,000-item batch; over it, 429 with `Retry-After` (a batch is "
+               "refused whole). `0` turns it off. Per worker: put an APIM or Front Door rate limit in front for a "
+               "global one",
+               f"{DEFAULT_CALLER_LIMIT}"),
+    SettingDoc(PAGE_TOKEN_SECRET,
+               "the secret the key sealing page tokens (`continuationToken`) is derived from; the same on every "
+               "instance (a Key Vault reference)",
+               "derived from the connection strings' access keys; with none, a key per worker (a `nextLink` "
+               "followed on another worker is a 400)"),
+    SettingDoc(PAGE_TOKEN_SECRET_PREVIOUS,
+               f"the `{PAGE_TOKEN_SECRET}` before the current one, still accepted while rotating",
+               "only the current secret is accepted"),
 )
 # The tenant namespace (multi-tenant) adds "_t" + 32 hex digits, and a hub at least "_x": the combined
 # name must still be a hub name the service takes (128 at most).
@@ -186,10 +212,11 @@ def _bounded_int(name: str, value: str | None, default: int, low: int, high: int
     text = (value or "").strip()
     if not text:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = digits_value(text)  # length-checked before conversion
+    if number is None or not low <= number <= high:
         problems.append(f"{name} must be a whole number from {low} to {high}")
         return default
-    return int(text)
+    return number
 
 
 def _namespace_problems(application: str | None, hubs: tuple[str, ...]) -> list[str]:
@@ -225,10 +252,13 @@ class Settings:
     allowed_hubs: frozenset[str] | None = None
     batch_parallelism: int = DEFAULT_BATCH_PARALLELISM
     batch_max_attempts: int = DEFAULT_BATCH_MAX_ATTEMPTS
+    caller_limit: int = DEFAULT_CALLER_LIMIT  # commands per second per caller and worker; 0: no limit
     application: str | None = None  # SignalR's `application` prefix: several apps share one instance
     allowed_client_apps: frozenset[str] | None = None  # `azp`/`appid` allow-list; None: any client app
     upstream_identities: frozenset[str] = frozenset()  # app/object ids; empty: no token is accepted
     upstream_keys: tuple[str, ...] = ()  # extra signature keys (rotation); never logged
+    # SIGNALR_PAGE_TOKEN_SECRET then SIGNALR_PAGE_TOKEN_SECRET_PREVIOUS, the set ones; never shown.
+    page_token_secrets: tuple[str, ...] = field(default=(), repr=False)
     # With upstream_identities set, also accept a signature alone (during a migration to identity).
     upstream_accept_signatures: bool = False
     # Every SignalR instance (functions.signalr.endpoints): AzureSignalRConnectionString as
@@ -275,10 +305,14 @@ class Settings:
                                            DEFAULT_BATCH_PARALLELISM, 1, 32, problems),
             batch_max_attempts=_bounded_int(BATCH_MAX_ATTEMPTS, env.get(BATCH_MAX_ATTEMPTS),
                                             DEFAULT_BATCH_MAX_ATTEMPTS, 1, 100, problems),
+            caller_limit=_bounded_int(CALLER_LIMIT, env.get(CALLER_LIMIT), DEFAULT_CALLER_LIMIT, 0, MAX_CALLER_LIMIT,
+                                      problems),
             application=application.lower() if application else None,
             allowed_client_apps=client_apps or None,
             upstream_identities=identities,
             upstream_keys=_split(env.get(UPSTREAM_KEYS)),
+            page_token_secrets=tuple(
+                v for v in (env.get(PAGE_TOKEN_SECRET), env.get(PAGE_TOKEN_SECRET_PREVIOUS)) if v),
             upstream_accept_signatures=_flag(UPSTREAM_ACCEPT_SIGNATURES, env.get(UPSTREAM_ACCEPT_SIGNATURES), problems),
             read_problems=tuple(problems),
         )

@@ -101,7 +101,8 @@ def _extra_paths() -> dict[str, Any]:
             "schema": {"$ref": "#/components/schemas/NegotiateResponse"}}}},
             **_responses([400, 401, 403, 500, 502, 503, 504])},
     }
-    health = {"operationId": "health", "summary": "Whether the facade can do its job (anonymous).",
+    health = {"operationId": "health",
+              "summary": "Whether the facade can do its job (anonymous: statuses only; details with SignalR.Read).",
               "responses": {"200": {"description": "Healthy", "content": {"application/json": {}}},
                             "503": {"description": "Unhealthy", "content": {"application/json": {}}}}}
     spec = {"operationId": "openapi", "summary": "This document.",

@@ -8,6 +8,7 @@ import logging
 import azure.functions as func
 
 from functions.core.errors import ConfigurationError, FacadeError, ValidationError
+from functions.core.log_text import log_safe
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def problem_body(error: FacadeError) -> dict:
 
 def problem_response(error: FacadeError, *, head: bool = False) -> func.HttpResponse:
     if isinstance(error, ConfigurationError):
-        log.error("Configuration error: %s", error.detail)
+        log.error("Configuration error: %s", log_safe(error.detail))
     headers = {**NO_STORE, **error.headers()}
     body = b"" if head else json.dumps(problem_body(error)).encode()
     return func.HttpResponse(body, status_code=error.status, headers=headers, mimetype=PROBLEM_JSON)
@@ -39,4 +40,8 @@ def json_response(data: object, status: int = 200, *, head: bool = False) -> fun
 
 
 def empty_response(status: int) -> func.HttpResponse:
-    return func.HttpResponse(b"", status_code=status, headers=dict(NO_STORE))
+    """No body, so no Content-Type. The worker sends a content-type for every response (text/plain
+    unless told otherwise: azure.functions.http.HttpResponseConverter); an empty one makes the host
+    drop the header (Azure/azure-functions-host, RawScriptResult.cs, sets HttpResponse.ContentType,
+    which ASP.NET Core clears for an empty value)."""
+    return func.HttpResponse(b"", status_code=status, headers=dict(NO_STORE), mimetype="")

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field, replace
 
 from functions.core.batch import Batch
 from functions.core.batch_runner import ItemResult, run_batch
-from functions.core.errors import FacadeError, PermissionDenied
+from functions.core.errors import FacadeError, PermissionDenied, ValidationError
 from functions.core.facade import Facade
+from functions.core.log_text import log_safe
 from functions.queue.records import Origin, item_record, plan_retry, reason_of
 from functions.signalr.router import pending_endpoints
 
@@ -74,7 +75,8 @@ def run_queued_batch(facade: Facade, batch: Batch, message_id: str | None) -> Qu
     total = len(batch.items)
     counted = outcome.delivered + len(outcome.dead_letters) + outcome.requeued + len(outcome.poison)
     if counted != total:  # cannot happen by construction; said loudly if it ever does
-        log.error("queue batch count check failed: message_id=%s items=%s counted=%s", message_id, total, counted)
+        log.error("queue batch count check failed: message_id=%s items=%s counted=%s", log_safe(message_id), total,
+                  counted)
     return outcome
 
 
@@ -85,7 +87,7 @@ def _admit(facade: Facade, batch: Batch) -> Batch:
         if item.command is not None:
             try:
                 facade.admit_queued(item.command)
-            except PermissionDenied as error:
+            except (PermissionDenied, ValidationError) as error:  # not allowed, or names no configured endpoint
                 item = item.refused(error)
         items.append(item)
     return replace(batch, items=tuple(items))

@@ -24,6 +24,7 @@ import azure.functions as func
 from functions.core.batch import Batch
 from functions.core.errors import FacadeError, RequestError
 from functions.core.facade import Facade, get_facade
+from functions.core.log_text import log_safe
 from functions.core.queued import queued_attempt
 from functions.core.settings import COMMANDS_QUEUE, COMMANDS_STORAGE_CONNECTION
 from functions.queue.batch import run_queued_batch
@@ -69,7 +70,7 @@ def execute_command(
     requeue: func.Out[str],
     poison: func.Out[typing.List[str]],  # noqa: UP006
 ) -> None:
-    ids = f"message_id={msg.id}"
+    ids = f"message_id={log_safe(msg.id)}"
     try:
         try:
             text = (msg.get_body() or b"").decode("utf-8")
@@ -89,8 +90,9 @@ def execute_command(
             counts = " ".join(f"{name}={count}" for name, count in result.counts().items())
             log.info("queue batch executed: %s %s", ids, counts)
             return
-        # Every value here has passed its rule (no control characters): the line cannot be forged.
-        ids += f" operation={command.spec.name} hub={command.hub} id={command.correlation_id!r}"
+        # Each value has passed its rule (no control characters) and is escaped still: one rule for every line.
+        ids += (f" operation={command.spec.name} hub={log_safe(command.hub)}"
+                f" id={log_safe(command.correlation_id)}")
         outcome = facade.run_queued(command)
     except FacadeError as error:
         if not error.retryable:  # the one retry rule (functions.core.errors): refused for good
@@ -101,11 +103,11 @@ def execute_command(
         if owed:  # some SignalR endpoints took it: resending everywhere would deliver it twice
             where = "re-queued" if _requeue_where_owed(facade, text, owed, msg, error, requeue, poison) else "poisoned"
             log.warning("queue command partly delivered, %s for endpoints %s: %s error=%s",
-                        where, ",".join(owed), ids, error.slug)
+                        where, log_safe(",".join(owed)), ids, error.slug)
             return
         # Only retryable trouble gets here: raising makes the host retry, then poison the message.
         log.warning("queue command failed, will be retried: %s dequeue_count=%s error=%s",
-                    ids, getattr(msg, "dequeue_count", None), error.slug)
+                    ids, log_safe(getattr(msg, "dequeue_count", None)), error.slug)
         raise
     if outcome.dead_letter_on_queue and outcome.not_found is not None:
         deadletter.set([message_record(f"not-found: {outcome.not_found.detail}", _origin(msg),

@@ -28,6 +28,7 @@ from functions.core.errors import (
     ValidationError,
 )
 from functions.core.json_input import JsonInputError, decode_json
+from functions.core.log_text import log_safe
 from functions.signalr.connection_string import ConnectionInfo
 from functions.signalr.credentials import Credential, credential_for
 from functions.signalr.sizes import MAX_BODY_BYTES, MAX_HEAD_BYTES, HeadTooLarge, head_size, largest_input
@@ -216,7 +217,7 @@ class SignalRClient:
         try:
             return decode_json(response.data)
         except JsonInputError as e:
-            log.warning("SignalR %s answered with JSON the facade cannot use: %s", name, e)
+            log.warning("SignalR %s answered with JSON the facade cannot use: %s", name, log_safe(e))
             raise UpstreamError("SignalR Service answered with JSON the facade cannot use") from None
 
     def generate_client_token(self, hub: str, user_id: str, minutes: int) -> str:
@@ -286,7 +287,7 @@ class SignalRClient:
             log.warning("SignalR %s timed out waiting for an answer", name)
             raise UpstreamTimeout("SignalR Service did not answer in time") from e
         except TransportError as e:
-            log.warning("SignalR %s could not connect: %s", name, e)
+            log.warning("SignalR %s could not connect: %s", name, log_safe(e))
             raise UpstreamUnavailable("SignalR Service could not be reached") from e
         if gated and response.status in (429, 503):
             # Retries are spent (or the wait was too long): the next requests wait too.

@@ -147,10 +147,22 @@ def _check_app_credential(auth_type: str | None, pairs: dict[str, str]) -> None:
         raise ConfigurationError("connection string: ClientCert must be the path of a certificate file")
 
 
-def parse_connection_string(text: str | None) -> ConnectionInfo:
-    """Parse and check a SignalR connection string; raise ConfigurationError naming the key."""
+MAIN_SETTING = "AzureSignalRConnectionString"
+_UNNAMED = "connection string"  # what the checks below call it; the setting's name replaces it
+
+
+def parse_connection_string(text: str | None, setting: str = MAIN_SETTING) -> ConnectionInfo:
+    """Parse and check a SignalR connection string; raise ConfigurationError naming the setting
+    it came from (``AzureSignalRConnectionString``, ``Azure__SignalR__Endpoints__east`` ...) and the key."""
     if not text or not text.strip():
-        raise ConfigurationError("AzureSignalRConnectionString is not set")
+        raise ConfigurationError(f"{setting} is not set")
+    try:
+        return _parse(text)
+    except ConfigurationError as e:
+        raise ConfigurationError(e.detail.replace(_UNNAMED, setting, 1)) from None
+
+
+def _parse(text: str) -> ConnectionInfo:
     pairs = split_pairs(text)
     if not pairs.get("endpoint"):
         raise ConfigurationError("connection string: Endpoint is required")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from functions.core.errors import FacadeError, UpstreamServerError, UpstreamTimeout, UpstreamUnavailable
+from functions.core.log_text import log_safe
 from functions.signalr.transport import TransportError
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,13 @@ class EndpointState:
         with self._lock:
             if self._up:
                 self._up, self._since, self._reason = False, time.time(), reason
-                log.warning("SignalR endpoint %s is down: %s", self.name, reason)
+                log.warning("SignalR endpoint %s is down: %s", log_safe(self.name), log_safe(reason))
 
     def mark_up(self) -> None:
         with self._lock:
             if not self._up:
                 self._up, self._since, self._reason = True, time.time(), None
-                log.warning("SignalR endpoint %s is up again", self.name)
+                log.warning("SignalR endpoint %s is up again", log_safe(self.name))
 
     def report(self) -> dict[str, str]:
         with self._lock:

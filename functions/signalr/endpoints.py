@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from functions.core.errors import ConfigurationError
-from functions.signalr.connection_string import ConnectionInfo, _normalise_url, parse_connection_string
+from functions.signalr.connection_string import MAIN_SETTING, ConnectionInfo, _normalise_url, parse_connection_string
 
 PREFIX = "Azure__SignalR__Endpoints__"
-MAIN_SETTING = "AzureSignalRConnectionString"
 DEFAULT_NAME = "default"
 MAX_ENDPOINTS = 16
 # Identity settings, lower case -> as documented (problems name them so).
@@ -85,6 +84,9 @@ def _identity_info(setting: str, parts: Mapping[str, str]) -> ConnectionInfo:
                           managed_identity_resource_id=resource_id)
 
 
+_SETTING = "#setting"
+
+
 def _split_key(tail: list[str]) -> tuple[str | None, str] | None:
     """(type named in the key, sub-setting) of an endpoint key's tail; "" is the connection string itself."""
     if not tail:
@@ -119,7 +121,10 @@ def _group(environ: Mapping[str, str], problems: list[str]) -> dict[str, tuple[s
         if kind and known and kind != known:
             problems.append(f"{key}: endpoint '{name.lower()}' is given as both {known} and {kind}")
             continue
-        groups[name.lower()] = (known or kind, {**parts, sub: value.strip()})
+        parts = {**parts, sub: value.strip()}
+        if not sub:  # the setting as written (type optional), so a problem names what the operator set
+            parts[_SETTING] = key
+        groups[name.lower()] = (known or kind, parts)
     return groups
 
 
@@ -146,7 +151,7 @@ def _endpoint(setting: str, parts: Mapping[str, str]) -> ConnectionInfo:
         extra = sorted(set(parts) - {"", TYPE_KEY})
         if extra:
             raise ConfigurationError(f"{setting}__{IDENTITY_KEYS[extra[0]]} applies only to the __serviceUri form")
-        return parse_connection_string(parts[""])
+        return parse_connection_string(parts[""], setting)
     if "serviceuri" in parts:
         return _identity_info(setting, parts)
     raise ConfigurationError(f"{setting}: a connection string or __serviceUri is required")
@@ -182,7 +187,7 @@ def read_endpoints(environ: Mapping[str, str]) -> tuple[tuple[EndpointConfig, ..
         except ConfigurationError as e:
             problems.append(e.detail)
     for name, (in_key, parts) in sorted(_group(environ, problems).items()):
-        setting = f"{PREFIX}{name}" + (f"__{in_key}" if in_key else "")
+        setting = parts.pop(_SETTING, None) or f"{PREFIX}{name}" + (f"__{in_key}" if in_key else "")
         try:
             kind = _type(setting, in_key, parts)
             info = _endpoint(setting, parts)

@@ -33,6 +33,7 @@ from functions.catalog.operations import Answer
 from functions.catalog.paging import upstream_token
 from functions.core.command import Command
 from functions.core.errors import ContinuationRefused, FacadeError, UpstreamError, UpstreamUnavailable
+from functions.core.json_input import decode_json
 from functions.signalr.client import SignalRClient, UpstreamResult
 from functions.signalr.endpoint_health import PROBE_INTERVAL, EndpointState, HealthProber, outage_reason
 from functions.signalr.endpoints import EndpointConfig, EndpointType
@@ -40,8 +41,10 @@ from functions.signalr.endpoints import EndpointConfig, EndpointType
 log = logging.getLogger(__name__)
 
 NONE_HEALTHY_RETRY_AFTER = 10  # seconds: about two probe intervals
-# A merged page's continuation token: this prefix, then JSON {endpoint name: its upstream token}.
+# A merged page's continuation token: this prefix, then JSON {endpoint name: its upstream token}
+# and, under `top`, LEFT: how many the caller may still be given (no endpoint name starts with "#").
 MERGED_TOKEN_PREFIX = "endpoints:"
+LEFT = "#left"
 CONTINUATION = "continuationToken"
 
 
@@ -120,12 +123,13 @@ class EndpointRouter:
         self, command: Command, *, method: str | None = None, extra_query: list[tuple[str, Any]] | None = None
     ) -> UpstreamResult:
         spec = command.spec
-        tokens = self._page_tokens(command, extra_query)
+        tokens, left = self._page_tokens(command, extra_query)
         targets = [e for e in self.endpoints if e.state.up]
         if command.endpoints is not None:  # a queue retry: only where it failed before
             targets = [e for e in targets if e.name in command.endpoints]
             if not targets:
-                log.info("SignalR %s: the endpoints it still owed are down or gone; done", spec.name)
+                # Configured but down (the facade dead-letters names no endpoint has: check_queued_endpoints).
+                log.info("SignalR %s: the endpoints it still owed are down; done", spec.name)
                 return UpstreamResult(spec.success[0])
         if tokens is not None:
             targets = [e for e in targets if e.name in tokens]
@@ -142,7 +146,8 @@ class EndpointRouter:
         failed = [(e, a) for e, a in answers if isinstance(a, FacadeError) and e.state.up]
         results = [(e, a) for e, a in answers if isinstance(a, UpstreamResult)]
         if spec.answer in (Answer.PAGE, Answer.GROUP_USERS):
-            return _merge_pages(results, failed)
+            # `top` bounds the merged list over all pages, not each endpoint's share of it.
+            return _merge_pages(results, failed, left if tokens is not None else command.args.get("top"))
         if spec.existence_check or command.args.get("connectionId") is not None:
             found = next((r for _, r in results if r.status in spec.success), None)
             if found is not None:
@@ -172,22 +177,28 @@ class EndpointRouter:
         first = attempt(targets[0])
         return [(targets[0], first)] + [(e, f.result()) for e, f in zip(targets[1:], futures, strict=True)]
 
-    def _page_tokens(self, command: Command, extra_query: list[tuple[str, Any]] | None) -> dict[str, str] | None:
-        """A merged page's continuation token, per endpoint (None on a first page)."""
+    def _page_tokens(self, command: Command, extra_query: list[tuple[str, Any]] | None
+                     ) -> tuple[dict[str, str] | None, int | None]:
+        """A merged page's continuation token, per endpoint, and what is left of `top` (None, None on a first page)."""
         token = dict(extra_query or {}).get(CONTINUATION, command.args.get(CONTINUATION))
         if token is None:
-            return None
+            return None, None
         refused = ContinuationRefused("The continuation token does not match this facade's SignalR endpoints")
         if not isinstance(token, str) or not token.startswith(MERGED_TOKEN_PREFIX):
             raise refused
-        try:
-            tokens = json.loads(token[len(MERGED_TOKEN_PREFIX):])
+        try:  # the one bounded reader: a token nested 1,000 deep is refused, not a RecursionError
+            tokens = decode_json(token[len(MERGED_TOKEN_PREFIX):], max_depth=1)
         except ValueError:
             raise refused from None
-        if not isinstance(tokens, dict) or not tokens or not all(
+        if not isinstance(tokens, dict):
+            raise refused
+        left = tokens.pop(LEFT, None)
+        if left is not None and (type(left) is not int or left < 1):
+            raise refused
+        if not tokens or not all(
                 isinstance(k, str) and k in self._by_name and isinstance(v, str) and v for k, v in tokens.items()):
             raise refused
-        return tokens
+        return tokens, left
 
 
 def _with_token(command: Command, extra_query: list[tuple[str, Any]] | None, token: str
@@ -208,8 +219,10 @@ def _raise_first(failed: Sequence[tuple[Endpoint, UpstreamResult | FacadeError]]
 
 
 def _merge_pages(results: list[tuple[Endpoint, UpstreamResult]],
-                 failed: Sequence[tuple[Endpoint, UpstreamResult | FacadeError]]) -> UpstreamResult:
-    """One page: every endpoint's members; the next link carries each endpoint's own token."""
+                 failed: Sequence[tuple[Endpoint, UpstreamResult | FacadeError]], limit: int | None
+                 ) -> UpstreamResult:
+    """One page: every endpoint's members, at most ``limit`` (what is left of `top`); the next link
+    carries each endpoint's own token and what is left, and there is none once nothing is."""
     _raise_first(failed)  # a partial list would read as the whole group
     if not results:
         raise UpstreamUnavailable("No SignalR endpoint answered", retry_after=NONE_HEALTHY_RETRY_AFTER)
@@ -223,6 +236,13 @@ def _merge_pages(results: list[tuple[Endpoint, UpstreamResult]],
         token = upstream_token(body)
         if token is not None:
             tokens[endpoint.name] = token
+    if limit is not None:
+        values = values[:limit]
+        left = limit - len(values)
+        if left == 0:
+            tokens = {}
+        elif tokens:
+            tokens[LEFT] = left  # type: ignore[assignment]
     merged: dict[str, Any] = {"value": values}
     if tokens:
         composite = MERGED_TOKEN_PREFIX + json.dumps(tokens, separators=(",", ":"), sort_keys=True)

@@ -28,6 +28,7 @@ import json
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from functions.catalog.rules import digits_value
 from functions.core.command import MAX_BODY_BYTES
 from functions.core.errors import AuthenticationError, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
 from functions.core.facade import tenant_namespace
@@ -84,8 +85,8 @@ class UpstreamReceiver:
     def read_body(headers: Any, raw: bytes) -> tuple[bytes, bool]:
         """The body and whether it is MessagePack (a client on the MessagePack hub protocol);
         the media types the Functions extension takes (``SignalRTriggerDispatcher.cs``)."""
-        declared = headers.get("Content-Length")
-        if (declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(raw) > MAX_BODY_BYTES:
+        declared = digits_value(headers.get("Content-Length") or "")  # length-checked before int()
+        if (declared is not None and declared > MAX_BODY_BYTES) or len(raw) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"An upstream body is at most {MAX_BODY_BYTES} bytes (the service's limit)")
         media_type = (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         if media_type in MESSAGEPACK_TYPES:

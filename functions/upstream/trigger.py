@@ -19,6 +19,7 @@ import azure.functions as func
 
 from functions.core.errors import FacadeError
 from functions.core.facade import Facade, get_facade
+from functions.core.log_text import log_safe
 from functions.core.settings import COMMANDS_STORAGE_CONNECTION, EVENTS_QUEUE
 from functions.http.responses import empty_response, problem_response
 from functions.upstream.receiver import UpstreamReceiver
@@ -46,6 +47,6 @@ def upstream_event(req: func.HttpRequest, events: func.Out[str]) -> func.HttpRes
         log.warning("upstream event refused: %s %s", error.status, error.slug)
         return problem_response(error)
     events.set(message)
-    log.info("upstream event queued: hub=%s category=%s event_id=%s", envelope["hub"], envelope["category"],
-             envelope["id"])
+    log.info("upstream event queued: hub=%s category=%s event_id=%s", log_safe(envelope["hub"]),
+             log_safe(envelope["category"]), log_safe(envelope["id"]))
     return empty_response(204)

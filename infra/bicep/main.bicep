@@ -54,6 +54,9 @@ param batchParallelism string = '16'
 @description('SIGNALR_BATCH_MAX_ATTEMPTS: attempts at a queued batch\'s failing items before they go to <queue>-poison (1-100).')
 param batchMaxAttempts string = '5'
 
+@description('SIGNALR_CALLER_LIMIT: commands per second per caller (tenant + oid) on each worker, burst ten seconds of it and at least one 1,000-item batch; 0 turns it off. Per worker: put an APIM or Front Door rate limit in front for a global one.')
+param callerLimit string = '100'
+
 @description('Principal (object) ids of backends allowed to put commands on the queue (Storage Queue Data Message Sender on that queue only).')
 param commandsQueueSenderPrincipalIds array = []
 
@@ -72,6 +75,14 @@ param eventsQueueName string = 'signalr-events'
 
 @description('Principal (object) ids of backends that read client events (Storage Queue Data Message Processor on the events queue only).')
 param eventsQueueReaderPrincipalIds array = []
+
+@allowed([
+  'ServicePrincipal'
+  'User'
+  'Group'
+])
+@description('Kind of the eventsQueueReaderPrincipalIds: ServicePrincipal (managed identities and apps), User or Group.')
+param eventsQueueReaderPrincipalType string = 'ServicePrincipal'
 
 @description('Base URL SignalR calls for client events. Empty: https://<function app name>.azurewebsites.net (set it for a custom domain or a unique default hostname).')
 param upstreamBaseUrl string = ''
@@ -233,6 +244,7 @@ module rbac 'modules/rbac.bicep' = {
     commandsQueueSenderPrincipalIds: commandsQueueSenderPrincipalIds
     eventsQueueName: eventsQueueName
     eventsQueueReaderPrincipalIds: eventsQueueReaderPrincipalIds
+    eventsQueueReaderPrincipalType: eventsQueueReaderPrincipalType
     commandsQueueSenderPrincipalType: commandsQueueSenderPrincipalType
     signalRName: signalR.outputs.name
     secondarySignalRName: empty(signalRSecondaryLocation) ? '' : signalRSecondaryName
@@ -262,6 +274,7 @@ var facadeSettings = {
 
   SIGNALR_BATCH_PARALLELISM: batchParallelism
   SIGNALR_BATCH_MAX_ATTEMPTS: batchMaxAttempts
+  SIGNALR_CALLER_LIMIT: callerLimit
   SIGNALR_COMMANDS_STORAGE__queueServiceUri: queueServiceUri
   SIGNALR_COMMANDS_STORAGE__credential: 'managedidentity'
   SIGNALR_COMMANDS_STORAGE__clientId: identity.outputs.clientId

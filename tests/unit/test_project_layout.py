@@ -15,10 +15,10 @@ from functions.signalr.connection_string import parse_connection_string
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_app_registers_every_operation_plus_batch_negotiate_health_openapi_the_queue_and_upstream(
+def test_the_app_registers_every_operation_plus_batch_negotiate_health_openapi_the_queue_upstream_and_fallback(
         registered_functions):
     expected = {op.name for op in OPERATIONS} | {"batch", "negotiate", "health", "openapi", "executeCommand",
-                                                  "upstreamEvent"}
+                                                  "upstreamEvent", "zzzNoSuchRoute"}
     assert set(registered_functions) == expected
     for function in registered_functions.values():
         if function.get_trigger().type == "httpTrigger":

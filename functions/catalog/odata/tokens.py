@@ -66,7 +66,8 @@ def tokenize(text: str) -> list[Token]:
             literal = text[index:end]
             if literal in ("+", "-"):
                 raise FilterError("a sign must be followed by digits", start)
-            value = int(literal)
+            # Length first: int() of thousands of digits raises (or takes quadratic time).
+            value = int(literal) if len(literal) <= 12 else MAX_INTEGER + 1
             if not -MAX_INTEGER - 1 <= value <= MAX_INTEGER:
                 raise FilterError("an integer is outside the 32-bit range", start)
             tokens.append(Token("integer", literal, start, value))

@@ -26,6 +26,14 @@ param eventsQueueName string
 @description('Principals (backends) that may read and delete client events, and only on the events queue.')
 param eventsQueueReaderPrincipalIds array
 
+@description('Kind of those principals: ServicePrincipal (managed identities, apps), User or Group.')
+@allowed([
+  'ServicePrincipal'
+  'User'
+  'Group'
+])
+param eventsQueueReaderPrincipalType string
+
 @description('The SignalR Service.')
 param signalRName string
 
@@ -159,6 +167,8 @@ resource eventsQueueReaderRoleAssignments 'Microsoft.Authorization/roleAssignmen
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataMessageProcessor)
       principalId: readerId
+      // Named, so that a principal created moments before is not looked up (and missed) by ARM.
+      principalType: eventsQueueReaderPrincipalType
     }
   }
 ]

@@ -20,7 +20,7 @@ USERS = ("ann", "ben", "cat", "dan")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    ports = Ports(free_port(), free_port(), free_port(), free_port())
+    ports = Ports(*(free_port() for _ in range(6)))
     running = Stack(ports, tmp_path_factory.mktemp("two-endpoints"), quiet=True, extra_emulator_ports=(free_port(),))
     try:
         running.start()
@@ -101,7 +101,8 @@ def test_clients_on_both_endpoints_get_every_send_and_a_stopped_endpoint_fails_o
             clients[user].events.wait_event("closed", timeout=15)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            health = requests.get(f"{stack.base_url}/api/health", timeout=10)
+            health = requests.get(f"{stack.base_url}/api/health", timeout=10,  # names need SignalR.Read
+                                  headers={"Authorization": f"Bearer {token(stack)}"})
             states = {e["name"]: e["status"] for e in health.json()["checks"]["upstream"]["endpoints"]}
             if states == {"default": "up", "emulator2": "down"}:
                 break

@@ -92,8 +92,7 @@ def test_templates_match_literals_and_parameters(template, path, values):
     [
         ("items/{id:int}", "an inline constraint"),
         ("items/{id:regex(^a/b$)}", "an inline constraint"),
-        ("echo/{*rest}", "a catch-all parameter"),
-        ("echo/{**rest}", "a catch-all parameter"),
+        ("echo/{*rest}/more", "a catch-all parameter must be the last segment"),
         ("opt/{name?}", "an optional parameter"),
         ("def/{name=fallback}", "a default value"),
         ("files/{name}.{ext}", "a complex segment"),
@@ -106,6 +105,17 @@ def test_templates_match_literals_and_parameters(template, path, values):
 def test_a_template_feature_the_app_does_not_use_is_refused_by_name(template, feature):
     with pytest.raises(RouteTemplateError, match=feature):
         parse_template(template)
+
+
+@pytest.mark.parametrize(("path", "values"), [
+    ([], {}), (["a"], {"rest": "a"}), (["a", "b c", ""], {"rest": "a/b c/"}),
+])
+def test_a_trailing_catch_all_takes_the_rest_of_the_path_and_comes_last(path, values):
+    """The app's lowest-precedence function (functions/http/fallback.py) is a {*path} catch-all."""
+    template = parse_template("{*rest}")
+    assert template.match(path) == values
+    assert template.precedence > parse_template("{hub}/{group}/{user}").precedence
+    assert parse_template("v1/{*rest}").match(["v2", "x"]) is None
 
 
 @pytest.mark.parametrize("template", ["a//b", "a/{x}/{x}"])

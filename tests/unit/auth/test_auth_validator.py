@@ -49,6 +49,15 @@ def test_idtyp_app_marks_an_app_even_with_scopes(idp: DevIdentityProvider, valid
     assert validator.authenticate("Bearer " + token).is_app
 
 
+def test_idtyp_user_is_never_an_app_token_whatever_it_lacks(idp: DevIdentityProvider, validator: TokenValidator):
+    """Issue 22, item 7: a user token without scp but with roles was read as an app-only token."""
+    token = idp.mint(roles=["SignalR.Send"], claims_override={"idtyp": "user"})
+    principal = validator.authenticate("Bearer " + token)
+    assert not principal.is_app
+    assert not principal.has_permission("SignalR.Send")  # the user's roles are not an app's grant
+    assert not principal.has_any_permission
+
+
 def test_a_token_with_neither_scp_nor_roles_authenticates_without_permissions(
     idp: DevIdentityProvider, validator: TokenValidator
 ):

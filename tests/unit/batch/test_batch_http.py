@@ -76,7 +76,7 @@ def test_mixed_outcomes_are_reported_per_item_and_refused_items_are_never_sent(p
     assert paths_to(upstream, "/api/v1/hubs/down/") == 4  # the first try and the transport's 3 retries
     assert "problem" not in results[0]
     assert "problem" not in results[4]
-    assert (body["succeeded"], body["failed"]) == (2, 5)
+    assert (body["succeeded"], body["failed"]) == (3, 4)  # the existence check's 404 is its answer
     paths = [r.path for r in upstream.requests]
     assert not [p for p in paths if "/groups/" in p or "/hubs/other/" in p or p.endswith("/users/")]
     assert paths.count("/api/v1/hubs/slow/users/later") == 2  # the 429 was retried, once
@@ -166,3 +166,21 @@ def test_multi_tenant_batch_items_act_in_the_callers_tenant_and_may_not_name_one
     assert body["results"][1]["problem"]["errors"][0]["field"] == "tenant"
     [request] = upstream.requests
     assert request.path == "/api/v1/hubs/t" + identity_provider.tenant_id.replace("-", "") + "_chat/users/u1"
+
+
+def test_an_existence_checks_404_and_closing_a_gone_connection_succeeded(post_batch, upstream):
+    """succeeded/failed (issue 26): an item's documented answer is not a failure, its 404 included."""
+    upstream.add_rule(Rule("/api/v1/hubs/chat/groups/empty", Answer(404)))
+    upstream.add_rule(Rule("/api/v1/hubs/chat/users/nobody", Answer(404)))
+    upstream.add_rule(Rule("/api/v1/hubs/chat/connections/gone", Answer(404)))
+    items = [
+        {"operation": "groupExists", "hub": "chat", "group": "empty"},                        # 404: "no"
+        {"operation": "userExists", "hub": "chat", "user": "somebody"},                       # 200: "yes"
+        {"operation": "closeConnection", "hub": "chat", "connectionId": "gone"},              # 404: already gone
+        {"operation": "sendToConnection", "hub": "chat", "connectionId": "gone", "payload": PAYLOAD},  # 502: failed
+        {"operation": "sendToUser", "hub": "chat", "user": "", "payload": PAYLOAD},           # 400: failed
+    ]
+    status, body = post_batch(items)
+    assert status == 207
+    assert [r["status"] for r in body["results"]] == [404, 200, 404, 502, 400]
+    assert (body["succeeded"], body["failed"]) == (3, 2)

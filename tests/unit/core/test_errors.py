@@ -18,10 +18,12 @@ RETRYABLE = {
     "ConfigurationError": True,  # an operator fixes the settings; the message waits
     "RequestError": False, "ValidationError": False, "PayloadTooLarge": False, "UnsupportedMediaType": False,
     "OperationNotAllowed": False, "ContinuationRefused": False,
+    "NoSuchRoute": False, "MethodNotAllowed": False,  # HTTP routing only: a request error, never a queue's
     "AuthenticationError": False, "MissingToken": False, "InvalidToken": False,
     "PermissionDenied": False, "NotFound": False, "GroupTooLarge": False,
     "NotAttempted": True,  # never sent: sending it later is safe
     "SigningKeysUnavailable": True,
+    "CallerLimited": True,  # the budget refills: the same command fits later
     "UpstreamError": True, "UpstreamRejected": False,
     "UpstreamMisconfigured": True,  # role assignments take up to 30 minutes to propagate
     "UpstreamServerError": True, "UpstreamUnavailable": True, "UpstreamTimeout": True,

@@ -72,7 +72,7 @@ def test_ttl_accepted(ttl, expected):
     assert cmd.args["ttl"] == expected
 
 
-@pytest.mark.parametrize("ttl", ["-1", "31536001", "1.5", "1e3", " 5", "+5", "", "abc", True, 2.0, -1])
+@pytest.mark.parametrize("ttl", ["-1", "31536001", "1.5", "1e3", " 5", "+5", "", "abc", True, 2.0, -1, "\u0662"])
 def test_ttl_rejected(ttl):
     assert rejected_fields("addUserToGroup", {"hub": "h", "group": "g", "user": "u", "ttl": ttl}) == ["ttl"]
 
@@ -195,3 +195,30 @@ def test_route_values_that_are_not_valid_unicode_are_refused_by_name(field):
 def test_a_reason_or_an_excluded_id_that_is_not_valid_unicode_is_refused():
     assert rejected_fields("closeConnection", {"hub": "h", "connectionId": "c", "reason": "\udfff"}) == ["reason"]
     assert rejected_fields("broadcast", {"hub": "h", "excluded": ["ok", "\ud800"]}, BODY) == ["excluded"]
+
+
+@pytest.mark.parametrize("value", ["1" * 4301, "9" * 5000, "0" * 5000 + "1"], ids=["4301", "5000", "zeros"])
+def test_a_ttl_of_thousands_of_digits_is_a_400_not_a_value_error(value):
+    """Issue 22, item 7: 5,000 digits raised int()'s ValueError (a 500)."""
+    assert rejected_fields("addUserToGroup", {"hub": "h", "group": "g", "user": "u", "ttl": value}) == ["ttl"]
+
+
+@pytest.mark.parametrize("name", ["maxpagesize", "top"])
+@pytest.mark.parametrize("value", ["9" * 5000, "0" * 5000 + "1", "\u0662"], ids=["5000", "zeros", "arabic-two"])
+def test_numeric_paging_inputs_are_length_checked_before_conversion(name, value):
+    """Issue 22, item 7: thousands of digits are a 400, never int()'s ValueError."""
+    assert rejected_fields("listConnectionsInGroup", {"hub": "h", "group": "g", name: value}) == [name]
+
+
+def test_a_filter_integer_of_thousands_of_digits_is_out_of_range_not_a_value_error():
+    from functions.catalog.odata.filter import FilterError, check_filter
+
+    with pytest.raises(FilterError, match="32-bit"):
+        check_filter("userId eq " + "9" * 2000)
+
+
+def test_an_upstream_content_length_of_thousands_of_digits_is_not_converted():
+    from functions.upstream.receiver import UpstreamReceiver
+
+    headers = {"Content-Length": "9" * 5000, "Content-Type": "application/json"}
+    assert UpstreamReceiver.read_body(headers, b"{}") == (b"{}", False)

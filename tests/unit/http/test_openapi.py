@@ -5,6 +5,7 @@ from pathlib import Path
 
 import azure.functions as func
 
+from functions.http.fallback import FALLBACK_FUNCTION
 from functions.http.openapi import openapi_document
 
 DOCS_COPY = Path(__file__).parents[3] / "docs" / "openapi.json"
@@ -81,7 +82,8 @@ def test_registered_routes_match_the_document(registered_functions):
     documented = {(path, method.upper()) for path, item in openapi_document()["paths"].items() for method in item}
     registered = {
         ("/api/" + f.get_trigger().route, str(method.value if hasattr(method, "value") else method).upper())
-        for f in registered_functions.values() if f.get_trigger().type == "httpTrigger"
+        for name, f in registered_functions.items() if f.get_trigger().type == "httpTrigger"
+        and name != FALLBACK_FUNCTION  # the catch-all answers what no documented route serves
         for method in f.get_trigger().methods
     }
     assert registered == documented

@@ -261,10 +261,12 @@ def test_a_malformed_setting_is_reported_by_name_and_requests_fail_closed(
         secured_env.setenv("ENTRA_TENANT_ID", "organizations")
     reset_facade()
     health = registered_functions["health"].get_user_function()
-    response = health(func.HttpRequest("GET", "http://127.0.0.1/api/health", body=b""))
+    with caplog.at_level("WARNING"):
+        response = health(func.HttpRequest("GET", "http://127.0.0.1/api/health", body=b""))
     body = response.get_body().decode()
     assert response.status_code == 503
-    assert named in body
+    assert named not in body  # anonymous callers see the status only (issue 22, item 7)
+    assert named in caplog.text  # the operator reads it in the log
     sent = http_call(registered_functions, "sendToUser", "POST", "v1/hubs/chat/users/u", {"hub": "chat", "user": "u"},
                      identity_provider.mint(roles=["SignalR.Send"]), BODY)
     assert sent.status_code == 500

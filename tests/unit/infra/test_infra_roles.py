@@ -118,3 +118,15 @@ def test_event_readers_may_only_process_messages_and_only_on_the_events_queue(re
     assert assignment.body["scope"].text == "storage::queueService::eventsQueue"
     scope = scope_declaration(assignment.template.file, assignment.body["scope"].text)
     assert scope.resource_type == "Microsoft.Storage/storageAccounts/queueServices/queues"
+
+
+def test_every_role_assignment_names_its_principal_type(resources_of_type):
+    """Issue 22, item 7: without principalType ARM looks the principal up, and misses one created
+    moments before (replication delay), failing the deployment. Every list filled, so each loop is seen."""
+    principals = ["11111111-1111-1111-1111-111111111111"]
+    assignments = resources_of_type(ROLE_ASSIGNMENT, commandsQueueSenderPrincipalIds=principals,
+                                    eventsQueueReaderPrincipalIds=principals)
+    assert {a.body["scope"].text for a in assignments} >= {"storage::queueService::eventsQueue",
+                                                         "storage::queueService::commandsQueue"}
+    for assignment in assignments:
+        assert assignment.properties.get("principalType") in ("ServicePrincipal", "User", "Group"), assignment.body

@@ -109,3 +109,35 @@ def test_only_the_queue_may_name_endpoints_or_an_attempt():
         with pytest.raises(ValidationError):
             command_from_fields({**SEND, **field}, existence_checks=True)  # an HTTP batch item
     assert command_from_fields({**SEND, "endpoints": ["west"]}).endpoints == ("west",)
+
+
+def test_a_command_naming_an_endpoint_not_configured_is_dead_lettered_not_done(execute, three_endpoints, caplog):
+    """Issue 22, item 5: it was logged "executed" and went nowhere."""
+    with caplog.at_level("INFO", logger="functions.queue.trigger"):
+        out = execute({**SEND, "endpoints": ["nowhere", "west"], "attempt": 2})
+    record = json.loads(one(out["deadletter"]))
+    assert record["errors"] == [{"field": "endpoints", "message": "names no configured SignalR endpoint: nowhere"}]
+    assert (out["requeue"], out["poison"]) == (None, None)
+    assert all(_sends(s) == 0 for s in three_endpoints.values())
+    assert "executed" not in caplog.text
+
+
+def test_a_batch_counts_each_item_once_unknown_endpoint_down_endpoint_and_delivered(execute, three_endpoints, caplog):
+    """Per item: sent = delivered + dead-lettered + poisoned (+ re-queued); unknown endpoints are dead letters,
+    configured but down ones are done."""
+    from functions.core.facade import get_facade
+
+    three_endpoints["east"].default = Answer(503)
+    get_facade().client.prober.probe_all()
+    items = [{**SEND, "id": "to-nowhere", "endpoints": ["gone"]},
+             {**SEND, "id": "owed-to-down-east", "endpoints": ["east"]},
+             {**SEND, "id": "plain"}]
+    with caplog.at_level("INFO", logger="functions.queue"):
+        out = execute({"commands": items})
+    [record] = [json.loads(r) for r in out["deadletter"]]
+    assert (record["index"], record["item"]["id"]) == (0, "to-nowhere")
+    assert "gone" in record["errors"][0]["message"]
+    assert (out["requeue"], out["poison"]) == (None, None)
+    assert "delivered=2 deadLettered=1 requeued=0 poisoned=0" in caplog.text
+    assert "count check failed" not in caplog.text
+    assert {name: _sends(s) for name, s in three_endpoints.items()} == {"default": 1, "west": 1, "east": 0}

@@ -76,3 +76,20 @@ def test_version_suffixes_are_accepted():
 def test_repr_hides_the_key():
     info = parse_connection_string(f"Endpoint=https://x;AccessKey={KEY}")
     assert KEY not in repr(info)
+
+
+@pytest.mark.parametrize("text", [f"AccessKey={KEY}", f"Endpoint=https://x;AccessKey={KEY};Port=0",
+                                  "Endpoint=https://x;Version=1.0"])
+def test_a_malformed_string_is_reported_under_its_settings_name(text):
+    """Issue 22, item 7: the problem said "connection string", not which setting to fix."""
+    from functions.core.settings import Settings
+
+    for setting in ("AzureSignalRConnectionString", "Azure__SignalR__Endpoints__east",
+                    "Azure__SignalR__Endpoints__west__secondary"):
+        env = {setting: text}
+        if setting != "AzureSignalRConnectionString":
+            env["AzureSignalRConnectionString"] = f"Endpoint=https://ok.example;AccessKey={KEY}"
+        problems = Settings.from_environ(env).problems()
+        assert [p for p in problems if p.startswith(f"{setting}: ")], problems
+        assert "connection string" not in " ".join(problems)
+        assert KEY not in " ".join(problems)

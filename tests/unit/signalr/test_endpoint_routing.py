@@ -70,6 +70,15 @@ def test_existence_checks_are_true_when_any_endpoint_says_so(call, three_endpoin
     assert call("groupExists", "GET", {"hub": "chat", "group": "g"}).status_code == 404
 
 
+def sealed(upstream_token: str) -> str:
+    """A page token the facade sealed for chat/g (what a tampered merged token cannot be without the key)."""
+    from functions.catalog.operations import OPERATIONS_BY_NAME
+    from functions.core.command import Command
+
+    command = Command(OPERATIONS_BY_NAME["listConnectionsInGroup"], "chat", {"group": "g"})
+    return get_facade().page_tokens.seal(command, upstream_token)
+
+
 def _page(values, token=None):
     body = {"value": [{"connectionId": c, "userId": u} for c, u in values]}
     if token:
@@ -123,12 +132,9 @@ def test_a_fan_out_takes_about_as_long_as_the_slowest_endpoint(call, three_endpo
     assert 0.3 <= elapsed < 0.6  # one after another would take 0.8 s
 
 
-def _health(registered_functions):
-    import azure.functions as func
-
-    function = registered_functions["health"].get_user_function()
-    response = function(func.HttpRequest("GET", "http://127.0.0.1:7071/api/health", headers={}, params={},
-                                         route_params={}, body=b""))
+def _health(call, roles=("SignalR.Read",), token=None):
+    """/api/health as a caller holding SignalR.Read sees it (names and reasons); roles=() or token="": not."""
+    response = call("health", "GET", {}, roles=list(roles), token=token)
     return response.status_code, json.loads(response.get_body())
 
 
@@ -156,7 +162,7 @@ def negotiate(registered_functions, identity_provider):
 
 
 def test_negotiate_spreads_over_healthy_primaries_and_falls_back_to_secondaries(
-        three_endpoints, negotiate, registered_functions):
+        call, three_endpoints, negotiate, registered_functions):
     ports = {name: server.port for name, server in three_endpoints.items()}
     assert _negotiated_ports(6, negotiate) == {ports["default"], ports["west"]}
     for name in ("default", "west"):
@@ -165,7 +171,7 @@ def test_negotiate_spreads_over_healthy_primaries_and_falls_back_to_secondaries(
     assert _negotiated_ports(4, negotiate) == {ports["east"]}
     three_endpoints["east"].default = Answer(503)
     router().prober.probe_all()
-    status, body = _health(registered_functions)
+    status, body = _health(call)
     assert status == 503
     assert body["checks"]["upstream"]["status"] == "error"
 
@@ -182,7 +188,7 @@ def test_an_endpoint_in_trouble_is_skipped_shown_down_and_used_again_when_back(
         west.default = Answer(503)
     # The first send finds the fault itself: west is marked down, and the send counts as delivered.
     assert call("broadcast", "POST", {"hub": "chat"}, body=BODY).status_code == 202
-    status, body = _health(registered_functions)
+    status, body = _health(call)
     states = {e["name"]: e["status"] for e in body["checks"]["upstream"]["endpoints"]}
     assert (status, body["status"], states) == (200, "healthy", {"default": "up", "west": "down", "east": "up"})
     assert body["checks"]["upstream"]["status"] == "degraded"
@@ -212,7 +218,7 @@ def test_an_endpoint_refusing_connections_is_skipped_and_used_again_once_it_list
     late = RecordingUpstream(port=port).start()
     try:
         router().prober.probe_all()
-        _, body = _health(registered_functions)
+        _, body = _health(call)
         assert body["checks"]["upstream"]["status"] == "ok"
         assert call("sendToGroup", "POST", {"hub": "chat", "group": "g"}, body=BODY).status_code == 202
         assert len(late.requests_to("/api/v1/hubs/chat/groups/g")) == 1
@@ -246,9 +252,69 @@ def test_with_no_endpoint_healthy_a_send_is_503_with_retry_after(call, three_end
 @pytest.mark.parametrize("token", ["plain-upstream-token", 'endpoints:{"nowhere":"t"}', "endpoints:not json",
                                    'endpoints:{"west":7}'])
 def test_a_continuation_token_not_from_a_merged_page_is_refused_without_a_call(call, three_endpoints, token):
-    from functions.catalog.rules import encode_continuation_token
-
     response = call("listConnectionsInGroup", "GET", {"hub": "chat", "group": "g"},
-                    f"continuationToken={encode_continuation_token(token)}")
+                    f"continuationToken={sealed(token)}")
+    assert response.status_code == 400
+    assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
+
+
+@pytest.mark.parametrize("token", ["endpoints:" + "[" * 1000 + "]" * 1000,
+                                   "endpoints:" + '{"a":' * 1000 + "1" + "}" * 1000,
+                                   'endpoints:{"west":"t","west":"u"}', 'endpoints:{"west":{"deep":"t"}}'],
+                         ids=["arrays-1000-deep", "objects-1000-deep", "duplicate-key", "nested-value"])
+def test_a_merged_token_is_read_by_the_one_bounded_json_reader(call, three_endpoints, token):
+    """Issue 22, item 2: a forged token nested 1,000 deep was a RecursionError (500)."""
+    response = call("listConnectionsInGroup", "GET", {"hub": "chat", "group": "g"},
+                    f"continuationToken={sealed(token)}")
+    assert response.status_code == 400
+    assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
+
+
+def test_anonymous_health_shows_statuses_only_and_details_need_signalr_read(call, three_endpoints, caplog):
+    """Issue 22, item 7: endpoint names, types and outage reasons went to anyone."""
+    three_endpoints["west"].default = Answer(503)
+    router().prober.probe_all()
+    with caplog.at_level("WARNING", logger="functions.http.health"):
+        for token, roles in (("", ()), (None, ("SignalR.Send",)), ("not-a-token", ())):
+            status, body = _health(call, roles=roles, token=token)
+            assert (status, body) == (200, {"status": "healthy", "checks": {"settings": {"status": "ok"},
+                                                                            "upstream": {"status": "degraded"}}})
+    status, body = _health(call)
+    states = {e["name"]: (e["type"], e["status"]) for e in body["checks"]["upstream"]["endpoints"]}
+    assert states == {"default": ("primary", "up"), "west": ("primary", "down"), "east": ("secondary", "up")}
+    # The operator still learns it, once per change of picture.
+    [line] = [r.getMessage() for r in caplog.records if r.name == "functions.http.health"]
+    assert '"west"' in line
+    assert "down" in line
+
+
+def test_top_bounds_the_merged_list_over_all_pages_not_each_endpoints_share(call, three_endpoints):
+    """Issue 22, item 7: with three endpoints, top=3 answered up to nine connections."""
+    from urllib.parse import parse_qsl
+
+    params = {"hub": "chat", "group": "g"}
+    for name, server in three_endpoints.items():
+        _pages(server, _page([(f"{name}-1", "u"), (f"{name}-2", "u")], token=f"more-{name}"))
+    first = json.loads(call("listConnectionsInGroup", "GET", params, "top=3").get_body())
+    assert len(first["value"]) == 3
+    assert "nextLink" not in first  # top reached: nothing more to follow
+
+    for server in three_endpoints.values():
+        server.reset()
+    _pages(three_endpoints["default"], _page([("c1", "u")], token="more"), _page([("c4", "u"), ("c5", "u")]))
+    _pages(three_endpoints["west"], _page([("c2", "u")]))
+    _pages(three_endpoints["east"], _page([("c3", "u")]))
+    first = json.loads(call("listConnectionsInGroup", "GET", params, "top=4").get_body())
+    assert len(first["value"]) == 3
+    token = dict(parse_qsl(first["nextLink"].split("?", 1)[1]))["continuationToken"]
+    second = json.loads(call("listConnectionsInGroup", "GET", params, f"top=4&continuationToken={token}").get_body())
+    assert second == {"value": [{"connectionId": "c4", "userId": "u"}]}  # 3 + 1 = top
+
+
+@pytest.mark.parametrize("left", [0, -1, "2", 1.5, True])
+def test_a_merged_token_with_a_bad_count_left_is_refused(call, three_endpoints, left):
+    token = "endpoints:" + json.dumps({"#left": left, "west": "t"})
+    response = call("listConnectionsInGroup", "GET", {"hub": "chat", "group": "g"},
+                    f"continuationToken={sealed(token)}")
     assert response.status_code == 400
     assert all(s.requests_to("/api/hubs/") == [] for s in three_endpoints.values())
