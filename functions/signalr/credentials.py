@@ -137,6 +137,8 @@ class EntraCredential:
         if info.client_cert:
             # ClientCertificateCredential in .NET; CertificateCredential in azure-identity for Python.
             # The parser made sure AuthType, ClientId and TenantId go with it and the file exists.
+            if not (info.tenant_id and info.client_id):
+                raise ConfigurationError("the SignalR connection string's ClientCert needs TenantId and ClientId")
             return identity.CertificateCredential(info.tenant_id, info.client_id, certificate_path=info.client_cert)
         if info.auth_type == "azure.msi" or (info.auth_type == "aad" and not info.client_secret):
             # Few, quick retries: a request is waiting, and it answers 503 + Retry-After instead
