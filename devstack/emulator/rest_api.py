@@ -8,79 +8,20 @@ compared with the path exactly as it was sent.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from urllib.parse import unquote
 
 from aiohttp import web
 
 from . import auth, names
-from . import rest_newer as newer
 from . import rest_ops as ops
 from .client_endpoint import EMULATOR
 from .emulator import Emulator
 from .entra_auth import is_entra_token
+from .rest_routes import Route, routes_for
 
-
-@dataclass(frozen=True)
-class Route:
-    methods: frozenset[str]
-    pattern: tuple[str, ...]  # literal segments, or "{name}" placeholders
-    operation: ops.Operation
-    success: int = 200
-    authenticated: bool = True
-
-
-def _r(methods: str, path: str, operation: ops.Operation, success: int = 200, auth_: bool = True) -> Route:
-    return Route(frozenset(methods.split()), tuple(path.split("/")), operation, success, auth_)
-
-
-HUB = "hubs/{hub}"
-V1_ROUTES = (
-    _r("GET HEAD", "health", ops.health, auth_=False),
-    _r("POST", HUB, ops.broadcast, 202),
-    _r("POST", f"{HUB}/users/{{user}}", ops.send_to_user, 202),
-    _r("GET HEAD", f"{HUB}/users/{{user}}", ops.user_exists),
-    _r("DELETE", f"{HUB}/users/{{user}}/groups", ops.remove_user_from_all_groups, 200),
-    _r("POST", f"{HUB}/connections/{{connectionId}}", ops.send_to_connection, 202),
-    _r("GET HEAD", f"{HUB}/connections/{{connectionId}}", ops.connection_exists),
-    _r("DELETE", f"{HUB}/connections/{{connectionId}}", ops.close_connection, 202),
-    _r("POST", f"{HUB}/groups/{{group}}", ops.send_to_group, 202),
-    _r("GET HEAD", f"{HUB}/groups/{{group}}", ops.group_exists),
-    _r("PUT", f"{HUB}/groups/{{group}}/connections/{{connectionId}}", ops.add_connection_to_group),
-    _r("DELETE", f"{HUB}/groups/{{group}}/connections/{{connectionId}}", ops.remove_connection_from_group),
-    _r("GET HEAD", f"{HUB}/groups/{{group}}/users/{{user}}", ops.user_in_group),
-    _r("PUT", f"{HUB}/groups/{{group}}/users/{{user}}", ops.add_user_to_group, 202),
-    _r("DELETE", f"{HUB}/groups/{{group}}/users/{{user}}", ops.remove_user_from_group, 202),
-)
-
-# Status codes from the 2022-06-01 / 2023-07-01 / 2024-12-01 swagger (azure-signalr docs/swagger).
-DATED_ROUTES = (
-    _r("GET HEAD", "health", ops.health, auth_=False),
-    _r("POST", f"{HUB}/:send", ops.broadcast, 202),
-    _r("POST", f"{HUB}/:generateToken", ops.generate_token),
-    _r("POST", f"{HUB}/:closeConnections", ops.close_connections, 204),
-    _r("POST", f"{HUB}/:execute", newer.execute, 202),
-    _r("POST", f"{HUB}/users/{{user}}/:send", ops.send_to_user, 202),
-    _r("POST", f"{HUB}/users/{{user}}/:closeConnections", ops.close_connections, 204),
-    _r("GET HEAD", f"{HUB}/users/{{user}}", ops.user_exists),
-    _r("DELETE", f"{HUB}/users/{{user}}/groups", ops.remove_user_from_all_groups, 204),
-    _r("GET HEAD", f"{HUB}/users/{{user}}/groups/{{group}}", ops.user_in_group),
-    _r("PUT", f"{HUB}/users/{{user}}/groups/{{group}}", ops.add_user_to_group),
-    _r("DELETE", f"{HUB}/users/{{user}}/groups/{{group}}", ops.remove_user_from_group, 204),
-    _r("POST", f"{HUB}/connections/{{connectionId}}/:send", ops.send_to_connection, 202),
-    _r("GET HEAD", f"{HUB}/connections/{{connectionId}}", ops.connection_exists),
-    _r("DELETE", f"{HUB}/connections/{{connectionId}}", ops.close_connection),
-    _r("DELETE", f"{HUB}/connections/{{connectionId}}/groups", ops.remove_connection_from_all_groups),
-    _r("POST", f"{HUB}/connections/{{connectionId}}/:invoke", newer.invoke),
-    _r("PUT", f"{HUB}/connections/{{connectionId}}/groups/{{group}}", ops.add_connection_to_group),
-    _r("DELETE", f"{HUB}/connections/{{connectionId}}/groups/{{group}}", ops.remove_connection_from_group),
-    _r("POST", f"{HUB}/groups/{{group}}/:send", ops.send_to_group, 202),
-    _r("POST", f"{HUB}/groups/{{group}}/:closeConnections", ops.close_connections, 204),
-    _r("GET HEAD", f"{HUB}/groups/{{group}}", ops.group_exists),
-    _r("GET", f"{HUB}/groups/{{group}}/connections", newer.list_connections_in_group),
-    _r("PUT", f"{HUB}/groups/{{group}}/connections/{{connectionId}}", ops.add_connection_to_group),
-    _r("DELETE", f"{HUB}/groups/{{group}}/connections/{{connectionId}}", ops.remove_connection_from_group),
-)
+# Derived from the stored swagger facts (rest_routes.py); the emulator's extensions are listed there.
+V1_ROUTES = routes_for("v1")
+DATED_ROUTES = routes_for("dated")
 
 _VALIDATORS = {
     "hub": (names.valid_hub, names.INVALID_HUB),
@@ -152,10 +93,14 @@ async def handle(request: web.Request) -> web.StreamResponse:
         await _authenticate(request, emulator)
     if dated and route.operation is not ops.health and not request.query.get("api-version"):
         raise ops.bad_request("The 'api-version' query parameter is required.")
+    undefined = sorted(set(request.query) - route.query) if route.query is not None else []
+    if undefined:
+        # As a strict service would: what the swagger does not define for this operation is refused.
+        raise ops.bad_request(f"The query parameter '{undefined[0]}' is not defined for this operation.")
     application = request.query.get("application")
     if application is not None and not names.valid_hub(application):
         raise ops.bad_request("Invalid value of 'application': it must start with a letter and hold only "
-                              "letters, digits or underscores.")
+                              "letters, digits or _`,.[] (at most 128).")
     for name, value in params.items():
         valid, message = _VALIDATORS[name]
         if not valid(value):

@@ -44,6 +44,20 @@ class Location(StrEnum):
     QUERY = "query"
 
 
+class ApplicationIn(StrEnum):
+    """Where an operation carries SignalR's ``application`` (the namespace several apps share an instance by).
+
+    The v1 swagger defines no ``application`` parameter: the Management SDK's v1 era put
+    ``lower(application) + "_" + lower(hub)`` in the hub path segment. The dated swaggers define the
+    ``application`` query parameter on every operation but ``:execute`` and ``:generateToken``, which
+    are addressed on the prefixed hub. (Azure/azure-signalr docs/swagger/v1.json, v20241201.json;
+    src/Microsoft.Azure.SignalR.Management/RestApiProvider.cs.)
+    """
+
+    HUB = "hub"  # the hub segment is `<application>_<hub>`
+    QUERY = "query"  # `?application=<application>`, the hub segment is the hub alone
+
+
 class QueueOn404(StrEnum):
     """What the queue does when the service answers 404 for a queued command."""
 
@@ -117,6 +131,8 @@ class OperationSpec:
     answer_schema: Mapping[str, Any] | None = None  # the JSON answer, for the OpenAPI document
     # Upstream statuses with a meaning of their own for this operation (beyond success and 404).
     failures: Mapping[int, type[FacadeError]] = field(default_factory=dict)
+    # Default: in the query on the dated API, in the hub segment on v1 (see ApplicationIn).
+    application_in: ApplicationIn | None = None
 
     @property
     def has_body(self) -> bool:
@@ -139,6 +155,12 @@ class OperationSpec:
         return (self.method, "HEAD") if self.existence_check else (self.method,)
 
     @property
+    def application_location(self) -> ApplicationIn:
+        if self.application_in is not None:
+            return self.application_in
+        return ApplicationIn.QUERY if self.api_version else ApplicationIn.HUB
+
+    @property
     def upstream_path(self) -> str:
         return self.upstream_template or "/api/" + self.path
 
@@ -159,8 +181,8 @@ class OperationSpec:
         return frozenset(p.name for p in self.params)
 
 
-HUB = Param("hub", Location.PATH, "Hub name: a letter, then letters, digits or underscores; 1-128 characters.",
-            rules.HUB)
+HUB = Param("hub", Location.PATH, "Hub name: a letter, then letters, digits or _`,.[]; 1-128 characters "
+            "(the service's rule). Case-insensitive: it goes upstream in lower case.", rules.HUB)
 GROUP = Param("group", Location.PATH, "Group name: 1-1024 characters, not all whitespace.", rules.GROUP)
 USER = Param("user", Location.PATH, "User id: 1-1024 characters, no control characters.", rules.ID)
 CONNECTION = Param("connectionId", Location.PATH, "Connection id: 1-1024 characters, no control characters.",
@@ -169,8 +191,10 @@ EXCLUDED = Param("excluded", Location.QUERY, "Connection ids to leave out (repea
                  rules.EXCLUDED, required=False, repeated=True)
 REASON = Param("reason", Location.QUERY, "Reason given to the client (at most 1024 characters).", rules.REASON,
                required=False)
-TTL = Param("ttl", Location.QUERY, "Seconds the user stays in the group (0-31536000); forever if absent.",
-            rules.TTL, required=False)
+TTL = Param("ttl", Location.QUERY,
+            "Seconds the user stays in the group (0-31536000; 0 adds only the user's connections open now). "
+            "Absent: as the service keeps it, at most one year, and only the user's 100 most recently "
+            "updated groups without a ttl are kept.", rules.TTL, required=False)
 
 CLOSE_EXCLUDED = Param("excluded", Location.QUERY,
                        "Connection ids to leave open (repeat the parameter, at most 100).",
@@ -210,6 +234,8 @@ COMMANDS_BODY = Body(
 )
 
 DATED = "2024-12-01"  # the newest data-plane REST version (Azure/azure-signalr docs/swagger/v20241201.json)
+
+
 def _send(name: str, summary: str, path: str, params: tuple[Param, ...]) -> OperationSpec:
     return OperationSpec(name, summary, "POST", path, params, (202,), Permission.SEND, body=PAYLOAD_BODY)
 
@@ -308,6 +334,7 @@ OPERATIONS: tuple[OperationSpec, ...] = (
         "executeCommands", "Run commands on every connection a filter matches.",
         "POST", "v1/hubs/{hub}/:execute", (HUB, FILTER), (202,), None, body=COMMANDS_BODY,
         upstream_template="/api/hubs/{hub}/:execute", api_version=DATED,
+        application_in=ApplicationIn.HUB,  # the swagger defines no `application` here
     ),
     OperationSpec(
         "invokeConnection", "Ask one client for a result: its handler's return value.",

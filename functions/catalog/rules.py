@@ -23,8 +23,11 @@ MAX_TTL_SECONDS = 31_536_000
 MAX_REASON_LENGTH = 1024
 MAX_CORRELATION_ID = 256
 
-HUB_PATTERN = "^[A-Za-z][A-Za-z0-9_]*$"
-_HUB = re.compile(HUB_PATTERN[1:-1])
+# The service's rule for hub and application names, as the dated swaggers state it
+# (Azure/azure-signalr docs/swagger/v20241201.json, parameters `hub` and `application`).
+HUB_PATTERN = "^[A-Za-z][A-Za-z0-9_`,.[\\]]{0,127}$"
+# A whole hub (or application) name, length included; an application-prefixed hub is checked against it too.
+HUB_NAME = re.compile(HUB_PATTERN[1:-1])
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -89,9 +92,15 @@ def _check_length(value: str, limit: int) -> None:
 def check_hub(value: Any) -> str:
     value = _require_nonempty(value)
     _check_length(value, MAX_HUB_LENGTH)
-    if not _HUB.fullmatch(value):
-        raise Invalid("must start with a letter and contain only letters, digits or underscores")
+    if not HUB_NAME.fullmatch(value):
+        raise Invalid("must start with a letter and contain only letters, digits or _`,.[]")
     return value
+
+
+def prefixed_hub(application: str | None, hub: str) -> str:
+    """The hub as the service names it inside an application: ``lower(application)_lower(hub)``
+    (the Management SDK's GetPrefixedHubName; clients negotiate to this name too)."""
+    return f"{application.lower()}_{hub.lower()}" if application else hub.lower()
 
 
 def _check_not_dot_segment(value: str) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from functions.catalog import paging
 from functions.catalog.operations import Answer, OperationSpec, Permission, QueueOn404
 from functions.catalog.operations import NotFound as NotFoundMeaning
+from functions.catalog.rules import HUB_NAME, MAX_HUB_LENGTH, prefixed_hub
 from functions.core.batch import Batch, is_batch, read_batch
 from functions.core.caller_limit import CallerLimit
 from functions.core.command import Command, validate_hub
@@ -34,7 +35,7 @@ from functions.core.settings import Settings, get_settings
 from functions.core.single_flight import SingleFlight
 from functions.signalr.client import SignalRClient
 from functions.signalr.connection_string import parse_connection_string
-from functions.signalr.credentials import AccessKeyCredential, audience_for
+from functions.signalr.credentials import AccessKeyCredential
 from functions.signalr.endpoints import DEFAULT_NAME as DEFAULT_ENDPOINT
 
 if TYPE_CHECKING:
@@ -226,6 +227,7 @@ class Facade:
     def forward(self, command: Command, *, tenant_id: str | None = None, method: str | None = None) -> Outcome:
         application = self.application_for(tenant_id)
         if application is not None:
+            check_prefixed_hub(application, command.hub)
             command = replace(command, application=application)
         answer = command.spec.answer
         if answer is Answer.GROUP_USERS:
@@ -277,16 +279,17 @@ class Facade:
             raise PermissionDenied(f"Negotiate needs the permission '{Permission.CONNECT}' (an app role for an app, "
                                    "a scope for a delegated token)")
         self.check_hub_allowed(hub)
-        application = self.application_for(principal.tenant_id)
         # Clients name the combined hub, as the Management SDK's negotiate does.
-        client_hub = f"{application}_{hub}" if application else hub
+        client_hub = check_prefixed_hub(self.application_for(principal.tenant_id), hub)
         client = self.client.for_negotiate()
         url = f"{client.info.client_url}/client/?hub={client_hub}"
         if isinstance(client.credential, AccessKeyCredential):
-            audience = audience_for(client.info.client_url) + f"/client/?hub={client_hub}"
+            # aud from Endpoint's scheme://host, never ClientEndpoint (the SDK's rule, as for REST tokens).
+            audience = f"{client.info.audience_base}/client/?hub={client_hub}"
             token = client.credential.sign(audience, CLIENT_TOKEN_MINUTES * 60, nameid=principal.user_id)
         else:
-            token = client.generate_client_token(hub, principal.user_id, CLIENT_TOKEN_MINUTES, application)
+            # The same hub the URL names: :generateToken takes no `application`, the prefix is in the hub.
+            token = client.generate_client_token(client_hub, principal.user_id, CLIENT_TOKEN_MINUTES)
         return {"url": url, "accessToken": token}
 
     def run_queued(self, command: Command) -> Outcome:
@@ -326,6 +329,16 @@ class Facade:
                 raise PermissionDenied("The command's tenant is not allowed")
         elif tenant_id is not None and tenant_id != (settings.entra_tenant_id or "").lower():
             raise PermissionDenied("The command's tenant is not this facade's tenant")
+
+
+def check_prefixed_hub(application: str | None, hub: str) -> str:
+    """The hub the service holds the clients in (``<application>_<hub>``, lower case); a
+    ValidationError naming ``hub`` when that name breaks the service's hub rule (128 at most)."""
+    name = prefixed_hub(application, hub)
+    if application and not HUB_NAME.fullmatch(name):
+        raise ValidationError([FieldError("hub", f"with the application prefix '{application}_' the hub name must "
+                                                 f"be at most {MAX_HUB_LENGTH} characters")])
+    return name
 
 
 def tenant_namespace(tenant_id: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from functions.catalog.rules import digits_value
+from functions.catalog.rules import HUB_NAME, MAX_HUB_LENGTH, digits_value
 from functions.core.errors import ConfigurationError
 from functions.core.idempotency.config import (
     DEFAULT_TABLE as DEFAULT_IDEMPOTENCY_TABLE,
@@ -26,6 +26,10 @@ from functions.signalr.endpoints import PREFIX as ENDPOINTS_PREFIX
 from functions.signalr.endpoints import EndpointConfig, read_endpoints
 
 # App settings the code reads. infra/bicep writes exactly these (tests hold both sides).
+# SignalR itself is configured with Microsoft's names (functions/signalr/endpoints.py reads them all):
+# AzureSignalRConnectionString, or AzureSignalRConnectionString__serviceUri (+ __credential, __clientId,
+# __managedIdentityResourceId); several instances as Azure__SignalR__Endpoints__<name>[__<type>] or
+# Azure__SignalR__Endpoints__<name>__serviceUri (+ __type, __credential, __clientId, __managedIdentityResourceId).
 SIGNALR_CONNECTION_STRING = "AzureSignalRConnectionString"
 ENTRA_TENANT_ID = "ENTRA_TENANT_ID"
 ENTRA_AUDIENCES = "ENTRA_AUDIENCES"
@@ -113,15 +117,22 @@ SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
     SettingDoc(SIGNALR_CONNECTION_STRING,
                "the SignalR instance: `Endpoint=https://<name>.service.signalr.net;AuthType=azure.msi;"
                "ClientId=<client id>;Version=1.0;` (managed identity) or `Endpoint=…;AccessKey=…;Version=1.0;`; "
-               "also `AuthType=azure` or `azure.app`, `Port`, `ClientEndpoint`, `ServerEndpoint`, parsed with "
-               "the official SDKs' rules",
-               "required, unless named endpoints are set"),
-    SettingDoc(f"{ENDPOINTS_PREFIX}<name>__<type>",
-               "one more SignalR instance (a connection string); `<type>` is `primary` or `secondary`",
+               "also `AuthType=azure` or `azure.app` (with `ClientSecret` or `ClientCert`, a certificate file's "
+               "path), `Port`, `ClientEndpoint`, `ServerEndpoint`, parsed with the official SDKs' rules",
+               "required, unless its identity form or named endpoints are set"),
+    SettingDoc(f"{SIGNALR_CONNECTION_STRING}__serviceUri",
+               "the identity form of the one instance (Microsoft's name), with `__credential=managedidentity` and "
+               "`__clientId` or `__managedIdentityResourceId`; without `__credential`, DefaultAzureCredential",
+               "the connection string above"),
+    SettingDoc(f"{ENDPOINTS_PREFIX}<name>",
+               "one more SignalR instance (a connection string), primary; also "
+               f"`{ENDPOINTS_PREFIX}<name>__<type>`, `<type>` `primary` or `secondary` (any case)",
                "one instance only"),
-    SettingDoc(f"{ENDPOINTS_PREFIX}<name>__<type>__serviceUri",
-               "the identity form of an instance, with `__credential=managedidentity` and `__clientId`, or "
-               "`__clientId` + `__tenantId` + `__clientSecret`, or neither (DefaultAzureCredential)",
+    SettingDoc(f"{ENDPOINTS_PREFIX}<name>__serviceUri",
+               "the identity form of an instance (Microsoft's names), with `__type` (`primary`, the default, or "
+               "`secondary`), `__credential=managedidentity` and `__clientId` or `__managedIdentityResourceId`; "
+               "or `__clientId` + `__tenantId` + `__clientSecret`; or neither (DefaultAzureCredential). The older "
+               f"spelling `{ENDPOINTS_PREFIX}<name>__<type>__serviceUri` (and its sub-settings) is read too",
                "one instance only"),
     SettingDoc(ENTRA_TENANT_ID, "the tenant GUID, or `organizations` for multi-tenant", "required"),
     SettingDoc(ENTRA_AUDIENCES, "comma-separated accepted `aud` values, e.g. `api://<client-id>,<client-id>`",
@@ -138,8 +149,10 @@ SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
                "the tenant's Entra configuration"),
     SettingDoc(SIGNALR_ALLOWED_HUBS, "comma-separated allow-list of hubs (case-insensitive)", "any hub"),
     SettingDoc(SIGNALR_APPLICATION,
-               "SignalR's `application` name (a letter, then letters or digits; at most 64): passed on every "
-               "upstream call and prefixed to negotiated hubs, so several apps share one instance. No `_`, and "
+               "SignalR's `application` name (the service's rule: a letter, then letters, digits or ``,.[]` — "
+               "`_` excepted, see below; at most 128): every upstream call addresses `<app>_<hub>` (in the v1 path; "
+               "`?application=` on the dated operations that define it) and negotiated hubs are `<app>_<hub>`, "
+               "so several apps share one instance. No `_`, and "
                "`SIGNALR_ALLOWED_HUBS` may then name no hub with `_` (`app` + `foo_chat` would be `app_foo` + "
                "`chat`): a settings problem",
                "none"),
@@ -194,8 +207,9 @@ SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
                f"the `{PAGE_TOKEN_SECRET}` before the current one, still accepted while rotating",
                "only the current secret is accepted"),
 )
-# The service's rule for the application name (and for hubs): a letter, then letters, digits, '_'.
-_APPLICATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+# The tenant namespace (multi-tenant) adds "_t" + 32 hex digits, and a hub at least "_x": the combined
+# name must still be a hub name the service takes (128 at most).
+MAX_MULTI_TENANT_APPLICATION = MAX_HUB_LENGTH - 35
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -286,9 +300,14 @@ class Settings:
         problems: list[str] = []
         hubs = _split(env.get(SIGNALR_ALLOWED_HUBS))
         application = (env.get(SIGNALR_APPLICATION) or "").strip() or None
-        if application is not None and not _APPLICATION.fullmatch(application):
+        # The `application` parameter's rule in the dated swaggers (the same as the hub's).
+        if application is not None and not HUB_NAME.fullmatch(application):
             problems.append(f"{SIGNALR_APPLICATION} must start with a letter and hold only letters, digits or "
-                            "underscores (at most 64)")
+                            f"_`,.[] (at most {MAX_HUB_LENGTH})")
+        elif application is not None and (env.get(ENTRA_TENANT_ID) or "").strip().lower() in MULTI_TENANT_IDS \
+                and len(application) > MAX_MULTI_TENANT_APPLICATION:
+            problems.append(f"{SIGNALR_APPLICATION} must be at most {MAX_MULTI_TENANT_APPLICATION} characters in "
+                            "multi-tenant mode (the tenant namespace and the hub follow it in one hub name)")
         problems.extend(_namespace_problems(application, hubs))
         client_apps = frozenset(a.lower() for a in _split(env.get(ENTRA_ALLOWED_CLIENT_APPS)))
         if any(not is_guid(a) for a in client_apps):

@@ -13,9 +13,11 @@ from urllib.parse import quote, urlencode
 
 import urllib3
 
-from functions.catalog.operations import Answer
+from functions.catalog.operations import DATED, Answer, ApplicationIn
+from functions.catalog.rules import prefixed_hub
 from functions.core.command import Command
 from functions.core.errors import (
+    FieldError,
     PayloadTooLarge,
     UpstreamError,
     UpstreamMisconfigured,
@@ -23,24 +25,32 @@ from functions.core.errors import (
     UpstreamServerError,
     UpstreamTimeout,
     UpstreamUnavailable,
+    ValidationError,
 )
 from functions.core.json_input import JsonInputError, decode_json
 from functions.core.log_text import log_safe
 from functions.signalr.connection_string import ConnectionInfo
 from functions.signalr.credentials import Credential, credential_for
+from functions.signalr.sizes import MAX_BODY_BYTES, MAX_HEAD_BYTES, HeadTooLarge, head_size, largest_input
 from functions.signalr.throttle import ThrottleGate
-from functions.signalr.transport import AnswerTimeout, RetryPolicy, Timeouts, Transport, TransportError
+from functions.signalr.transport import (
+    USER_AGENT,
+    AnswerTimeout,
+    RetryPolicy,
+    Timeouts,
+    Transport,
+    TransportError,
+)
 
 log = logging.getLogger(__name__)
 
-GENERATE_TOKEN_API_VERSION = "2023-07-01"
+# :generateToken as the newest swagger defines it (no `application`: the hub segment carries it).
+GENERATE_TOKEN_API_VERSION = DATED
 PROBE_TIMEOUTS = Timeouts(connect=1.0, read=2.0)
 
 
 # A JSON answer (a page of connections, a client's result) larger than this is refused, not read.
 MAX_ANSWER_BYTES = 1024 * 1024
-
-
 @dataclass(frozen=True)
 class UpstreamResult:
     status: int
@@ -129,9 +139,17 @@ class SignalRClient:
         return None
 
     def url_for(self, command: Command) -> str:
-        # The service is case-insensitive on hubs; the official SDK lowercases them.
-        values = {"hub": command.hub.lower(), **{k: v for k, v in command.args.items() if isinstance(v, str)}}
-        return self.info.server_url + encode_path(command.spec.upstream_path, values)
+        return self.info.server_url + self.path_for(command)
+
+    @staticmethod
+    def path_for(command: Command) -> str:
+        """The percent-encoded upstream path (``/api/...``): the hub lower-cased as the SDK sends it,
+        prefixed with the application where the operation carries it in the hub segment."""
+        hub = command.hub
+        if command.spec.application_location is ApplicationIn.HUB:
+            hub = prefixed_hub(command.application, hub)
+        values = {"hub": hub.lower(), **{k: v for k, v in command.args.items() if isinstance(v, str)}}
+        return encode_path(command.spec.upstream_path, values)
 
     @staticmethod
     def body_for(command: Command) -> Any:
@@ -148,7 +166,7 @@ class SignalRClient:
             if param.name in command.args:
                 values = command.args[param.name] if param.repeated else [command.args[param.name]]
                 query.extend((param.name, value) for value in values)
-        if command.application:
+        if command.application and command.spec.application_location is ApplicationIn.QUERY:
             query.append(("application", command.application))
         if command.spec.api_version:
             query.append(("api-version", command.spec.api_version))
@@ -160,18 +178,35 @@ class SignalRClient:
         """Send ``command``; its answer when the catalog calls the status a success or a 404 an answer."""
         spec = command.spec
         query = self.query_for(command) + list(extra_query or [])
-        response = self._send(method or spec.method, self.url_for(command), query, self.body_for(command), spec.name)
+        body = _json_bytes(self.body_for(command))
+        if body is not None and len(body) > MAX_BODY_BYTES:
+            field = spec.body.queue_field if spec.body is not None else "body"
+            raise PayloadTooLarge(f"'{field}' is {len(body)} bytes as sent to SignalR Service (JSON, non-ASCII "
+                                  f"escaped); the service takes at most {MAX_BODY_BYTES}")
+        try:
+            response = self._send(method or spec.method, self.path_for(command), query, body, spec.name)
+        except HeadTooLarge as e:
+            raise ValidationError([FieldError(
+                largest_input(command), f"is too long: the request to SignalR Service would have {e.size} bytes "
+                f"of request line and headers, and the service takes at most {MAX_HEAD_BYTES}")]) from None
         status = response.status
-        if status in spec.success:
+        if 200 <= status < 300:
+            # Any 2xx means the service did it (RFC 9110 15.3); one it does not document for this
+            # operation (say 202 where the swagger promises 204) is answered as the catalog's own.
+            if status not in spec.success:
+                log.info("SignalR %s answered %s; passed on as %s", spec.name, status, spec.success[0])
+                status = spec.success[0]
             body = None if spec.answer is Answer.NONE else self._json_answer(response, spec.name)
             return UpstreamResult(status, body)
         if status == 404 and spec.not_found is not None:
             return UpstreamResult(status)
         failure = spec.failures.get(status)
         if failure is not None:
-            log.debug("SignalR %s answered %s", spec.name, status)
+            # The facade's reading of a status the swagger leaves undocumented (docs/reference/fidelity.md):
+            # the caller is told which status it read, and the service's own message.
+            log.info("SignalR %s answered %s", spec.name, status)
             detail = _error_message(response)
-            raise failure(f"{failure.title}: {detail}" if detail else None)
+            raise failure(f"{failure.title} (SignalR Service answered {status})" + (f": {detail}" if detail else ""))
         raise self._failure(response, spec.name)
 
     @staticmethod
@@ -185,14 +220,20 @@ class SignalRClient:
             log.warning("SignalR %s answered with JSON the facade cannot use: %s", name, log_safe(e))
             raise UpstreamError("SignalR Service answered with JSON the facade cannot use") from None
 
-    def generate_client_token(self, hub: str, user_id: str, minutes: int, application: str | None = None) -> str:
-        """A client access token minted by the service (the Entra-only path of negotiate)."""
-        url = self.info.server_url + encode_path("/api/hubs/{hub}/:generateToken", {"hub": hub.lower()})
-        query: list[tuple[str, Any]] = [("userId", user_id), ("minutesToExpire", minutes)]
-        if application:
-            query.append(("application", application))
-        query.append(("api-version", GENERATE_TOKEN_API_VERSION))
-        response = self._send("POST", url, query, None, "generateToken")
+    def generate_client_token(self, hub: str, user_id: str, minutes: int) -> str:
+        """A client access token minted by the service (the Entra-only path of negotiate).
+
+        ``hub`` is the hub the client connects to, application prefix included: the swagger
+        defines no ``application`` on ``:generateToken``.
+        """
+        path = encode_path("/api/hubs/{hub}/:generateToken", {"hub": hub.lower()})
+        query: list[tuple[str, Any]] = [("userId", user_id), ("minutesToExpire", minutes),
+                                        ("api-version", GENERATE_TOKEN_API_VERSION)]
+        try:
+            response = self._send("POST", path, query, None, "generateToken")
+        except HeadTooLarge as e:
+            raise ValidationError([FieldError("user", f"is too long for SignalR Service ({e.size} bytes of "
+                                                      "request line and headers)")]) from None
         if response.status != 200:
             raise self._failure(response, "generateToken")
         try:
@@ -210,21 +251,27 @@ class SignalRClient:
 
     def health(self) -> int:
         """The status of the service's health endpoint: one try, short timeouts (raises on no answer)."""
-        url = self.info.server_url + "/api/v1/health"
-        return self._send("HEAD", url, [], None, "health", transport=self._probe_transport,
+        return self._send("HEAD", "/api/v1/health", [], None, "health", transport=self._probe_transport,
                           timeouts=PROBE_TIMEOUTS).status
 
     def _send(
-        self, method: str, url: str, query: list[tuple[str, Any]], body: Any, name: str,
+        self, method: str, path: str, query: list[tuple[str, Any]], body: bytes | None, name: str,
         *, transport: Transport | None = None, timeouts: Timeouts | None = None,
     ) -> urllib3.BaseHTTPResponse:
+        """Send to ``server_url + path``; the token's audience is ``Endpoint``'s ``scheme://host`` + path."""
+        url = self.info.server_url + path
         try:
-            token = self.credential.bearer(url)
+            token = self.credential.bearer(self.info.audience_base + path)
         except Exception as e:  # azure-identity raises many kinds; none may leak details
             log.error("SignalR credential failed for %s: %s", name, type(e).__name__)
             raise UpstreamUnavailable("Could not obtain a credential for SignalR Service",
                                       retry_after=getattr(e, "retry_after", None)) from e
         full_url = url + ("?" + urlencode(query) if query else "")
+        headers = {"Authorization": f"Bearer {token}"}
+        size = head_size(method, full_url[len(_origin(self.info.server_url)):], {
+            "User-Agent": USER_AGENT, **headers, **({"Content-Type": "application/json"} if body is not None else {})})
+        if size > MAX_HEAD_BYTES:
+            raise HeadTooLarge(size)
         # The throttle gate covers the pooled transport; the health probe (its own transport) is not held.
         gated = transport is None
         pause = self.gate.remaining() if gated else 0.0
@@ -234,8 +281,7 @@ class SignalRClient:
         if pause:
             self.gate.wait()
         try:
-            response = (transport or self.transport).send(method, full_url, _json_bytes(body),
-                                                          {"Authorization": f"Bearer {token}"},
+            response = (transport or self.transport).send(method, full_url, body, headers,
                                                           timeouts or self.timeouts)
         except AnswerTimeout as e:
             log.warning("SignalR %s timed out waiting for an answer", name)
@@ -259,7 +305,7 @@ class SignalRClient:
         if status in (401, 403):
             log.error("SignalR refused the facade's credentials (%s) on %s: check the connection "
                       "string and the identity's role assignment", status, name)
-            return UpstreamMisconfigured()
+            return UpstreamMisconfigured(f"SignalR Service answered {status}")
         if status == 413:
             return PayloadTooLarge("SignalR Service refused the message as too large")
         if status in (429, 503):
@@ -268,5 +314,8 @@ class SignalRClient:
         if status >= 500:
             log.warning("SignalR %s failed with %s", name, status)
             return UpstreamServerError(f"SignalR Service answered {status}")
+        # Anything else (a 3xx, a 4xx no catalog entry gives a meaning): a clear 502 that names the
+        # status and the service's message, never a guess at what it meant.
         log.error("SignalR rejected %s with %s", name, status)
-        return UpstreamRejected(f"SignalR Service answered {status}")
+        message = _error_message(response)
+        return UpstreamRejected(f"SignalR Service answered {status}" + (f": {message}" if message else ""))

@@ -6,6 +6,7 @@ Errors name the offending key, never its value: the string carries an access key
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -19,8 +20,8 @@ _HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?")
 AUTH_TYPES = frozenset({"azure", "azure.msi", "azure.app", "aad"})
 # Keys the official parsers know. Only these are ever named in an error: a part of a secret
 # holding "=" (e.g. a mangled AccessKey) would otherwise turn into a "key" in a log line.
-KNOWN_KEYS = frozenset({"endpoint", "accesskey", "authtype", "clientid", "tenantid", "clientsecret", "version",
-                        "port", "clientendpoint", "serverendpoint"})
+KNOWN_KEYS = frozenset({"endpoint", "accesskey", "authtype", "clientid", "tenantid", "clientsecret", "clientcert",
+                        "version", "port", "clientendpoint", "serverendpoint"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class ConnectionInfo:
     client_id: str | None = None
     tenant_id: str | None = None
     client_secret: str | None = None
+    client_cert: str | None = None  # ClientCert: the path of the app's certificate file (PEM or PKCS#12)
+    # A user-assigned managed identity by its resource id (the identity settings' managedIdentityResourceId).
+    managed_identity_resource_id: str | None = None
     version: str = "1.0"
     client_endpoint: str | None = None
     server_endpoint: str | None = None
@@ -46,6 +50,16 @@ class ConnectionInfo:
     def client_url(self) -> str:
         """Base URL clients negotiate with."""
         return self.client_endpoint or self.endpoint
+
+    @property
+    def audience_base(self) -> str:
+        """``scheme://host`` of ``Endpoint``: no port, no path, whatever ``ServerEndpoint`` or
+        ``ClientEndpoint`` say. Every token's ``aud`` starts with it, as the SDK builds it
+        (Azure/azure-signalr src/Microsoft.Azure.SignalR.Common/Endpoints/ServiceEndpoint.cs,
+        ``AudienceBaseUrl``); requests still go to ``server_url``, clients to ``client_url``."""
+        parts = urlsplit(self.endpoint)
+        host = parts.hostname or ""
+        return f"{parts.scheme}://[{host}]" if ":" in host else f"{parts.scheme}://{host}"
 
     def __repr__(self) -> str:  # never show secrets in logs or tracebacks
         return f"ConnectionInfo(endpoint={self.endpoint!r}, auth_type={self.auth_type!r})"
@@ -111,6 +125,28 @@ def split_pairs(text: str) -> dict[str, str]:
     return pairs
 
 
+def _check_app_credential(auth_type: str | None, pairs: dict[str, str]) -> None:
+    """An application identity needs ClientId, TenantId and exactly one of ClientSecret and ClientCert.
+
+    The SDK's parser (Azure/azure-signalr src/Microsoft.Azure.SignalR.Common/Utilities/ConnectionStringParser.cs)
+    takes ``ClientCert`` as the path of a certificate file and refuses a path that is no file. Either
+    the certificate is used, or the string is a settings problem: never another credential in its place.
+    """
+    secret, cert = pairs.get("clientsecret"), pairs.get("clientcert")
+    app = auth_type == "azure.app" or (auth_type == "aad" and pairs.get("clientid") and (secret or cert))
+    if not app:
+        if cert:
+            raise ConfigurationError("connection string: ClientCert needs AuthType=azure.app, ClientId and TenantId")
+        return
+    if not (pairs.get("clientid") and pairs.get("tenantid")) or not (secret or cert):
+        raise ConfigurationError(f"connection string: AuthType={auth_type} needs ClientId, TenantId and "
+                                 "ClientSecret or ClientCert")
+    if secret and cert:
+        raise ConfigurationError("connection string: give ClientSecret or ClientCert, not both")
+    if cert and not os.path.isfile(cert):
+        raise ConfigurationError("connection string: ClientCert must be the path of a certificate file")
+
+
 MAIN_SETTING = "AzureSignalRConnectionString"
 _UNNAMED = "connection string"  # what the checks below call it; the setting's name replaces it
 
@@ -143,8 +179,7 @@ def _parse(text: str) -> ConnectionInfo:
     access_key = pairs.get("accesskey") or None
     if auth_type is None and not access_key:
         raise ConfigurationError("connection string: AccessKey is required when AuthType is not given")
-    if auth_type == "azure.app" and not all(pairs.get(k) for k in ("clientid", "tenantid", "clientsecret")):
-        raise ConfigurationError("connection string: AuthType=azure.app needs ClientId, TenantId and ClientSecret")
+    _check_app_credential(auth_type, pairs)
 
     return ConnectionInfo(
         endpoint=endpoint,
@@ -153,6 +188,7 @@ def _parse(text: str) -> ConnectionInfo:
         client_id=pairs.get("clientid") or None,
         tenant_id=pairs.get("tenantid") or None,
         client_secret=pairs.get("clientsecret") or None,
+        client_cert=pairs.get("clientcert") or None,
         version=version,
         client_endpoint=_normalise_url("ClientEndpoint", pairs["clientendpoint"])
         if pairs.get("clientendpoint") else None,

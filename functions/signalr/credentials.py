@@ -134,11 +134,20 @@ class EntraCredential:
         import azure.identity as identity
 
         info = self._info
+        if info.client_cert:
+            # ClientCertificateCredential in .NET; CertificateCredential in azure-identity for Python.
+            # The parser made sure AuthType, ClientId and TenantId go with it and the file exists.
+            if not (info.tenant_id and info.client_id):
+                raise ConfigurationError("the SignalR connection string's ClientCert needs TenantId and ClientId")
+            return identity.CertificateCredential(info.tenant_id, info.client_id, certificate_path=info.client_cert)
         if info.auth_type == "azure.msi" or (info.auth_type == "aad" and not info.client_secret):
             # Few, quick retries: a request is waiting, and it answers 503 + Retry-After instead
             # (azure-identity's default pipeline retries a refused connection for ~5 s).
+            # A resource id goes to App Service's identity endpoint as mi_res_id (the Functions host's own
+            # reading of managedIdentityResourceId); a client id as client_id.
+            config = {"mi_res_id": info.managed_identity_resource_id} if info.managed_identity_resource_id else None
             return identity.ManagedIdentityCredential(
-                client_id=info.client_id, retry_total=2, retry_backoff_factor=0.2
+                client_id=info.client_id, identity_config=config, retry_total=2, retry_backoff_factor=0.2
             )
         if info.auth_type in ("azure.app", "aad"):
             tenant_id, client_id, secret = info.tenant_id, info.client_id, info.client_secret
@@ -146,7 +155,8 @@ class EntraCredential:
                 raise ConfigurationError("the SignalR connection string's AuthType=azure.app needs TenantId, "
                                          "ClientId and ClientSecret")
             return identity.ClientSecretCredential(tenant_id, client_id, secret)
-        return identity.DefaultAzureCredential()
+        # A client id given without a credential setting still names the managed identity to use.
+        return identity.DefaultAzureCredential(managed_identity_client_id=info.client_id)
 
     def bearer(self, url: str) -> str:
         token = self._token

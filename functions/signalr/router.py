@@ -114,8 +114,8 @@ class EndpointRouter:
         return {"status": status, "endpoints": [
             {"name": e.name, "type": str(e.config.type), **e.state.report()} for e in self.endpoints]}
 
-    def generate_client_token(self, hub: str, user_id: str, minutes: int, application: str | None = None) -> str:
-        return self.for_negotiate().generate_client_token(hub, user_id, minutes, application)
+    def generate_client_token(self, hub: str, user_id: str, minutes: int) -> str:
+        return self.for_negotiate().generate_client_token(hub, user_id, minutes)
 
     # Commands.
 

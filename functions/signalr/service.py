@@ -31,8 +31,8 @@ class SignalRService(Protocol):
         """The endpoint a client is sent to."""
         ...
 
-    def generate_client_token(self, hub: str, user_id: str, minutes: int, application: str | None = None) -> str:
-        """A client access token minted by the service (the Entra-only path of negotiate)."""
+    def generate_client_token(self, hub: str, user_id: str, minutes: int) -> str:
+        """A client access token minted by the service for ``hub`` (application prefix included)."""
         ...
 
     def health(self) -> int:

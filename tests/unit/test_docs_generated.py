@@ -98,7 +98,8 @@ def test_the_settings_table_describes_exactly_what_the_code_and_the_bindings_rea
     from_code, from_bindings = _names_read_from_the_environment(), _names_the_bindings_read(registered_functions)
     assert from_code
     assert from_bindings
-    endpoints = {doc.name for doc in SETTINGS_REFERENCE if doc.name.startswith(settings.ENDPOINTS_PREFIX)}
+    endpoints = {doc.name for doc in SETTINGS_REFERENCE if doc.name.startswith(
+        (settings.ENDPOINTS_PREFIX, settings.SIGNALR_CONNECTION_STRING + "__"))}
     assert endpoints  # read by functions.signalr.endpoints, by prefix
     assert {doc.name for doc in SETTINGS_REFERENCE} - endpoints == from_code | from_bindings
 

@@ -165,7 +165,7 @@ def test_multi_tenant_batch_items_act_in_the_callers_tenant_and_may_not_name_one
     assert [r["status"] for r in body["results"]] == [202, 400]
     assert body["results"][1]["problem"]["errors"][0]["field"] == "tenant"
     [request] = upstream.requests
-    assert ("application", "t" + identity_provider.tenant_id.replace("-", "")) in request.query
+    assert request.path == "/api/v1/hubs/t" + identity_provider.tenant_id.replace("-", "") + "_chat/users/u1"
 
 
 def test_an_existence_checks_404_and_closing_a_gone_connection_succeeded(post_batch, upstream):

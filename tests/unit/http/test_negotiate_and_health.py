@@ -36,6 +36,22 @@ def test_negotiate_gives_the_caller_a_client_token_for_itself(negotiate, identit
     assert upstream.requests == []  # signed locally with an access key
 
 
+def test_the_client_token_audience_comes_from_endpoint_not_client_endpoint(negotiate, identity_provider, upstream,
+                                                                          secured_env):
+    """aud = Endpoint's scheme://host (no port) + /client/?hub=, whatever ClientEndpoint says (the SDK's
+    AudienceBaseUrl, Azure/azure-signalr src/Microsoft.Azure.SignalR.Common/Endpoints/ServiceEndpoint.cs)."""
+    from functions.core.facade import reset_facade
+
+    secured_env.setenv("AzureSignalRConnectionString",
+                       f"Endpoint=https://demo.service.signalr.net:8443;AccessKey={KEY};Version=1.0;"
+                       f"ClientEndpoint=https://clients.example.com;ServerEndpoint=http://127.0.0.1:{upstream.port}")
+    reset_facade()
+    body = json.loads(negotiate("Chat", identity_provider.mint(roles=CONNECT)).get_body())
+    assert body["url"] == "https://clients.example.com/client/?hub=chat"
+    jwt.decode(body["accessToken"], KEY, algorithms=["HS256"],
+               audience="https://demo.service.signalr.net/client/?hub=chat")
+
+
 def test_negotiate_needs_a_valid_token_carrying_the_connect_permission(negotiate, identity_provider):
     assert negotiate("chat", None).status_code == 401
     assert negotiate("chat", identity_provider.mint(roles=CONNECT, lifetime=-900)).status_code == 401
@@ -77,8 +93,31 @@ def test_negotiate_with_entra_upstream_asks_the_service_for_the_token(negotiate,
     assert call.method == "POST"
     assert call.path == "/api/hubs/chat/:generateToken"
     assert ("userId", "11111111-2222-3333-4444-555555555555") in call.query
-    assert ("api-version", "2023-07-01") in call.query
+    assert ("api-version", "2024-12-01") in call.query
     assert call.bearer == "entra-token"
+
+
+def test_negotiate_with_entra_upstream_mints_for_the_hub_the_url_names(negotiate, identity_provider, upstream,
+                                                                      secured_env):
+    """:generateToken takes no `application` (2024-12-01 swagger): the prefixed hub carries it."""
+    from functions.core.facade import get_facade, reset_facade
+
+    secured_env.setenv("AzureSignalRConnectionString",
+                       f"Endpoint=http://127.0.0.1;Port={upstream.port};AuthType=azure.msi;Version=1.0;")
+    secured_env.setenv("SIGNALR_APPLICATION", "Shop")
+    reset_facade()
+
+    class FixedEntraToken:  # azure-identity cannot reach Entra here: the one double, for the credential only
+        def bearer(self, url: str) -> str:
+            return "entra-token"
+
+    get_facade().client.credential = FixedEntraToken()
+    upstream.answer(Answer(200, {"Content-Type": "application/json"}, b'{"token": "service-minted"}'))
+    response = negotiate("Chat", identity_provider.mint(roles=CONNECT))
+    assert json.loads(response.get_body())["url"].endswith("/client/?hub=shop_chat")
+    (call,) = upstream.requests
+    assert call.path == "/api/hubs/shop_chat/:generateToken"
+    assert "application" not in dict(call.query)
 
 
 @pytest.fixture

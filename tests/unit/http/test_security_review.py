@@ -119,9 +119,10 @@ def test_multi_tenant_sends_reach_only_the_callers_tenant(multi_tenant, send_to_
     assert send_to_user(identity_provider.mint(roles=["SignalR.Send"])).status_code == 202
     assert send_to_user(identity_provider.mint(roles=["SignalR.Send"], tenant=TENANT_B)).status_code == 202
     first, second = upstream.requests
-    assert ("application", namespace(identity_provider.tenant_id)) in first.query
-    assert ("application", namespace(TENANT_B)) in second.query
-    assert first.path == second.path == "/api/v1/hubs/chat/users/u1"
+    # v1 defines no `application`: the SDK's v1 rule puts lower(app)_lower(hub) in the path.
+    assert first.path == f"/api/v1/hubs/{namespace(identity_provider.tenant_id)}_chat/users/u1"
+    assert second.path == f"/api/v1/hubs/{namespace(TENANT_B)}_chat/users/u1"
+    assert first.query == second.query == []
 
 
 def test_multi_tenant_negotiate_puts_the_client_in_its_tenants_hub(multi_tenant, negotiate, identity_provider,
@@ -142,7 +143,7 @@ def test_multi_tenant_queue_commands_must_name_an_allowed_tenant(multi_tenant, e
     assert "not allowed" in execute({**message, "tenant": "cccccccc-0000-4000-8000-00000000000c"})["reason"]
     assert execute({**message, "tenant": TENANT_B.upper()}) is None
     (request,) = upstream.requests
-    assert ("application", namespace(TENANT_B)) in request.query
+    assert request.path == f"/api/v1/hubs/{namespace(TENANT_B)}_chat/users/u1"
 
 
 def test_single_tenant_queue_commands_may_name_only_the_facades_tenant(secured_env, execute, identity_provider,
@@ -150,7 +151,7 @@ def test_single_tenant_queue_commands_may_name_only_the_facades_tenant(secured_e
     message = {"operation": "broadcast", "hub": "chat", "payload": {"target": "t", "arguments": []}}
     assert execute({**message, "tenant": TENANT_B}) is not None
     assert execute({**message, "tenant": identity_provider.tenant_id}) is None
-    assert all(("application", namespace(identity_provider.tenant_id)) not in r.query for r in upstream.requests)
+    assert all(namespace(identity_provider.tenant_id) not in r.raw_path for r in upstream.requests)
 
 
 def test_the_application_setting_prefixes_every_upstream_call_and_negotiation(secured_env, send_to_user, negotiate,
@@ -161,7 +162,8 @@ def test_the_application_setting_prefixes_every_upstream_call_and_negotiation(se
     reset_facade()
     upstream.answer(Answer(202))
     assert send_to_user(identity_provider.mint(roles=["SignalR.Send"])).status_code == 202
-    assert ("application", "shop") in upstream.requests[0].query
+    assert upstream.requests[0].path == "/api/v1/hubs/shop_chat/users/u1"
+    assert upstream.requests[0].query == []
     url = json.loads(negotiate(identity_provider.mint(roles=["SignalR.Connect"])).get_body())["url"]
     assert url.endswith("/client/?hub=shop_chat")
 

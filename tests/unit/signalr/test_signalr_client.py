@@ -10,11 +10,14 @@ from devstack.constants import DEV_ACCESS_KEY, free_port
 from functions.catalog.operations import OPERATIONS_BY_NAME
 from functions.core.command import build_command
 from functions.core.errors import (
+    ClientInvocationFailed,
+    PayloadTooLarge,
     UpstreamMisconfigured,
     UpstreamRejected,
     UpstreamServerError,
     UpstreamTimeout,
     UpstreamUnavailable,
+    ValidationError,
 )
 from functions.signalr.client import SignalRClient
 from functions.signalr.connection_string import parse_connection_string
@@ -44,6 +47,22 @@ def test_the_bearer_is_an_hs256_jwt_for_the_exact_url_without_port(client, upstr
     claims = jwt.decode(request.bearer, DEV_ACCESS_KEY, algorithms=["HS256"],
                         audience="http://127.0.0.1/api/v1/hubs/chat/groups/a%2F..%2Fb%3Fx%3D1%23y")
     assert 3500 <= claims["exp"] - claims["iat"] <= 3600
+
+
+def test_the_rest_audience_comes_from_endpoint_while_requests_go_to_server_endpoint(upstream):
+    """aud = Endpoint's scheme://host (no port) + the request path; the request goes to ServerEndpoint
+    (Azure/azure-signalr ServiceEndpoint.cs AudienceBaseUrl; RestApiProvider.cs)."""
+    info = parse_connection_string(f"Endpoint=https://demo.service.signalr.net:8443;AccessKey={DEV_ACCESS_KEY};"
+                                   f"Version=1.0;ServerEndpoint=http://127.0.0.1:{upstream.port}/")
+    client = SignalRClient(info, retry=FAST_RETRY)
+    send(client, "sendToUser", user="u1")
+    assert client.health() == 200
+    rest, health = upstream.requests
+    assert rest.path == "/api/v1/hubs/chat/users/u1"
+    jwt.decode(rest.bearer, DEV_ACCESS_KEY, algorithms=["HS256"],
+               audience="https://demo.service.signalr.net/api/v1/hubs/chat/users/u1")
+    jwt.decode(health.bearer, DEV_ACCESS_KEY, algorithms=["HS256"],
+               audience="https://demo.service.signalr.net/api/v1/health")
 
 
 def test_tokens_are_reused_per_audience(client, upstream):
@@ -180,3 +199,78 @@ def test_every_ascii_character_is_encoded_as_quote_does():
     for code in range(128):
         value = f"a{chr(code)}b"
         assert encode_segment(value) == quote(value, safe=""), repr(value)
+
+
+@pytest.mark.parametrize(("op", "inputs", "sent", "expected"), [
+    ("closeAllConnections", {}, 202, 204),  # the swagger promises 204
+    ("addUserToGroup", {"group": "g", "user": "u"}, 204, 202),
+    ("broadcast", {}, 200, 202),
+    ("addConnectionToGroup", {"group": "g", "connectionId": "c"}, 201, 200),
+])
+def test_any_2xx_is_success_answered_as_the_catalog_documents(client, upstream, op, inputs, sent, expected):
+    upstream.answer(Answer(sent))
+    assert send(client, op, **inputs).status == expected
+
+
+def test_an_undocumented_2xx_on_an_operation_with_an_answer_still_reads_its_json(client, upstream):
+    upstream.answer(Answer(203, {"Content-Type": "application/json"}, b'{"result": 7}'))
+    result = send(client, "invokeConnection", connectionId="c1")
+    assert (result.status, result.body) == (200, {"result": 7})
+
+
+# -- sizes the service refuses are refused first (issue 23 item 10) ------------------------------------
+
+
+def test_a_hundred_long_excluded_ids_are_a_400_naming_excluded_not_a_502(client, upstream):
+    excluded = [f"{n:03d}" + "c" * 1021 for n in range(100)]
+    with pytest.raises(ValidationError) as caught:
+        send(client, "sendToGroup", group="g", excluded=excluded)
+    assert caught.value.status == 400
+    (error,) = caught.value.errors
+    assert error.field == "excluded"
+    assert "16384" in error.message
+    assert upstream.requests == []
+
+
+def test_a_long_id_in_the_path_counts_twice_with_its_token_and_is_refused_naming_it(client, upstream):
+    with pytest.raises(ValidationError) as caught:
+        send(client, "sendToUser", user="€" * 1024)  # 9 KB encoded in the path, again in the token's aud
+    assert caught.value.errors[0].field == "user"
+    assert upstream.requests == []
+
+
+def test_ids_within_the_limits_still_go_upstream(client, upstream):
+    assert send(client, "sendToUser", user="u" * 1024).status == 202
+    assert send(client, "sendToGroup", group="g", excluded=["c" * 100] * 100).status == 202
+
+
+def test_a_body_over_1_mb_as_sent_is_a_413_naming_the_field(client, upstream):
+    spec = OPERATIONS_BY_NAME["broadcast"]
+    # 200,000 "é" are 400 KB of UTF-8 in, but 1.2 MB out: the JSON sent upstream escapes them as \u00e9.
+    command = build_command(spec, {"hub": "chat"}, {"target": "t", "arguments": ["é" * 200_000]})
+    with pytest.raises(PayloadTooLarge) as caught:
+        client.execute(command)
+    assert caught.value.status == 413
+    assert "'payload'" in caught.value.detail
+    assert upstream.requests == []
+
+
+# -- where Microsoft documents nothing, a clear 502 with the upstream status (issue 23 item 13) ----------------
+
+
+@pytest.mark.parametrize("status", [301, 409, 418, 422])
+def test_an_undocumented_answer_is_a_502_naming_the_upstream_status_and_message(client, upstream, status):
+    upstream.answer(Answer(status, {"Content-Type": "application/json"},
+                           b'{"code": "Odd", "message": "not like this\\n"}'))
+    with pytest.raises(UpstreamRejected) as caught:
+        send(client)
+    assert caught.value.status == 502
+    assert caught.value.detail == f"SignalR Service answered {status}: not like this"
+
+
+def test_the_facades_reading_of_an_undocumented_invoke_status_names_the_status_it_read(client, upstream):
+    upstream.answer(Answer(400, {"Content-Type": "application/json"}, b'{"message": "handler threw"}'))
+    with pytest.raises(ClientInvocationFailed) as caught:
+        send(client, "invokeConnection", connectionId="c1")
+    assert caught.value.status == 502
+    assert "(SignalR Service answered 400): handler threw" in caught.value.detail
