@@ -255,6 +255,7 @@ class IdempotencyUnavailable(RetryAfterMixin, FacadeError):
     status = 503
     slug = "idempotency-unavailable"
     title = "The idempotency store is unavailable"
+    table_missing: bool = False  # the table itself is absent: the store creates it and tries again
 
     def __init__(self, detail: str | None = None, retry_after: int | None = 5) -> None:
         super().__init__(detail)

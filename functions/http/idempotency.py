@@ -23,7 +23,7 @@ from functions.core.command import Command
 from functions.core.errors import FacadeError
 from functions.core.facade import Facade, Outcome
 from functions.core.idempotency.keys import HEADER, REPLAYED_HEADER, RecordKey, check_key, fingerprint, http_scope
-from functions.core.idempotency.once import run_once
+from functions.core.idempotency.once import Replayed, run_once
 from functions.core.idempotency.records import Answer
 from functions.http.request import command_from_request, query_pairs
 from functions.http.responses import NO_STORE, problem_response
@@ -67,7 +67,7 @@ def run_keyed(facade: Facade, principal: Principal, key: str, request_fingerprin
         return response, stored(response) if final else None
 
     once = run_once(facade.idempotency, record, run, lease=lease)
-    return replayed(once.replayed) if once.replayed is not None else once.fresh
+    return replayed(once.answer) if isinstance(once, Replayed) else once.result
 
 
 def serve_keyed_operation(facade: Facade, spec: OperationSpec, req: func.HttpRequest,

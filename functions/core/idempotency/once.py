@@ -26,19 +26,25 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Once(Generic[T]):
-    """The command's own result (``fresh``), or the answer recorded for it earlier (``replayed``)."""
+class Fresh(Generic[T]):
+    """The command ran now: its own result."""
 
-    fresh: T | None = None
-    replayed: Answer | None = None
+    result: T
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The command ran before: the answer recorded for it then."""
+
+    answer: Answer
 
 
 def run_once(store: IdempotencyStore, key: RecordKey, work: Callable[[], tuple[T, Answer | None]],
-             *, lease: float | None = None) -> Once[T]:
+             *, lease: float | None = None) -> Fresh[T] | Replayed:
     reservation = store.reserve(key, lease=lease)
     if reservation.verdict is Verdict.DONE:
         log.info("idempotent repeat answered from its record, nothing sent")
-        return Once(replayed=reservation.answer or Answer(200))
+        return Replayed(reservation.answer or Answer(200))
     if reservation.verdict is Verdict.BUSY:
         raise IdempotencyKeyInUse("The first request with this idempotency key is still running; "
                                   "try again to get its answer", retry_after=reservation.retry_after)
@@ -52,4 +58,4 @@ def run_once(store: IdempotencyStore, key: RecordKey, work: Callable[[], tuple[T
         store.release(reservation)
     else:
         store.complete(reservation, answer)
-    return Once(fresh=result)
+    return Fresh(result)

@@ -33,6 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from functions.core.errors import ConfigurationError, IdempotencyUnavailable
@@ -203,7 +204,7 @@ class IdempotencyStore(TransactionsMixin):
             now = self.clock()
             try:
                 entity = self._reserved(key, now, lease)
-                created = self._with_table("reserve", lambda e=entity: table.create_entity(e), ResourceExistsError)
+                created = self._with_table("reserve", partial(table.create_entity, entity), ResourceExistsError)
                 return Reservation(key, Verdict.CLAIMED, etag=created["etag"])
             except ResourceExistsError:
                 pass
@@ -216,9 +217,9 @@ class IdempotencyStore(TransactionsMixin):
                 return verdict
             entity, etag = self._reserved(key, now, lease), existing.metadata["etag"]
             try:
-                taken = self._call("take over", lambda e=entity, t=etag: table.update_entity(
-                    e, mode=UpdateMode.REPLACE, etag=t, match_condition=MatchConditions.IfNotModified),
-                    ResourceModifiedError, ResourceNotFoundError)
+                taken = self._call("take over", partial(
+                    table.update_entity, entity, mode=UpdateMode.REPLACE, etag=etag,
+                    match_condition=MatchConditions.IfNotModified), ResourceModifiedError, ResourceNotFoundError)
             except (ResourceModifiedError, ResourceNotFoundError):
                 continue  # another worker took it (or it went): look again
             log.info("idempotency record taken over after its lease or window ended")

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from functions.core.errors import IdempotencyUnavailable
 from functions.core.idempotency.keys import RecordKey
@@ -28,11 +29,29 @@ from functions.core.idempotency.records import (
     Verdict,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from azure.data.tables import TableClient, TableEntity
+
+    from functions.core.idempotency.records import Clock
+
 log = logging.getLogger(__name__)
 
 
 class TransactionsMixin:
     """The batch half of ``IdempotencyStore`` (store.py): it uses the store's table, calls and entities."""
+
+    if TYPE_CHECKING:  # what the store provides (functions.core.idempotency.store.IdempotencyStore)
+        clock: Clock
+
+        @property
+        def table(self) -> TableClient: ...
+        def _reserved(self, key: RecordKey, now: float, lease: float | None = None) -> dict[str, Any]: ...
+        def _done(self, key: RecordKey, answer: Answer, now: float) -> dict[str, Any]: ...
+        def _judge(self, key: RecordKey, entity: dict[str, Any], now: float) -> Reservation | None: ...
+        def _call(self, what: str, call: Callable[[], Any], *expected: type[BaseException]) -> Any: ...
+        def _with_table(self, what: str, call: Callable[[], Any], *expected: type[BaseException]) -> Any: ...
 
     # A batch's records, in transactions.
 
@@ -60,7 +79,7 @@ class TransactionsMixin:
         table = self.table
         results: dict[int, Reservation] = {}
         pending = list(range(len(keys)))
-        existing: dict[str, dict[str, Any]] = {}
+        existing: dict[str, TableEntity] = {}
         for attempt in range(MAX_TRIES):
             now = self.clock()
             operations: list[tuple[Any, ...]] = []
@@ -76,7 +95,7 @@ class TransactionsMixin:
             if not operations:
                 break
             try:
-                answers = self._with_table("reserve a batch", lambda ops=operations: table.submit_transaction(ops),
+                answers = self._with_table("reserve a batch", partial(table.submit_transaction, operations),
                                            TableTransactionError)
             except TableTransactionError as error:
                 if getattr(error, "status_code", None) not in (404, 409, 412) or attempt == MAX_TRIES - 1:
@@ -102,18 +121,18 @@ class TransactionsMixin:
             results[index] = Reservation(keys[index], Verdict.BUSY)
         return [results[i] for i in range(len(keys))]
 
-    def _read_rows(self, keys: list[RecordKey]) -> dict[str, dict[str, Any]]:
+    def _read_rows(self, keys: list[RecordKey]) -> dict[str, TableEntity]:
         """The existing records of ``keys`` (one partition), by RowKey, QUERY_COMPARISONS keys per query."""
         table = self.table
         groups = [keys[i:i + QUERY_COMPARISONS] for i in range(0, len(keys), QUERY_COMPARISONS)]
 
-        def read(group: list[RecordKey]) -> list[dict[str, Any]]:
+        def read(group: list[RecordKey]) -> list[TableEntity]:
             names = {"pk": group[0].partition, **{f"r{i}": key.row for i, key in enumerate(group)}}
             rows = " or ".join(f"RowKey eq @r{i}" for i in range(len(group)))
             query = f"PartitionKey eq @pk and ( {rows} )"  # the SDK substitutes @names between spaces only
             return self._call("read a batch", lambda: list(table.query_entities(query, parameters=names)))
 
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, TableEntity] = {}
         if len(groups) == 1:
             entities = [read(groups[0])]
         else:
@@ -151,7 +170,7 @@ class TransactionsMixin:
         for chunk in _chunks(range(len(operations)), [key for key, _ in operations]):
             ops = [operations[i][1] for i in chunk]
             try:
-                self._call(what, lambda ops=ops: table.submit_transaction(ops), TableTransactionError)
+                self._call(what, partial(table.submit_transaction, ops), TableTransactionError)
                 written += len(ops)
                 continue
             except (TableTransactionError, IdempotencyUnavailable):
