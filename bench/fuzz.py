@@ -107,7 +107,8 @@ def run_schemathesis(
     ]
     if max_time is not None:
         command += ["--max-time", str(int(max_time))]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "120"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "120",
+           "SCHEMATHESIS_HOOKS": "bench.fuzz_hooks"}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     reports = sorted(report_dir.glob("*.json"))
     report = json.loads(reports[-1].read_text()) if reports else {}

@@ -33,7 +33,9 @@ STATUS_TEXT = {
     200: "Success", 202: "Accepted", 204: "Done", 400: "Invalid input", 401: "Missing or invalid access token",
     403: "Missing permission or hub not allowed", 404: "Not found", 413: "Body over 1 MB (or a batch over 1,000 items)",
     414: "The URL is longer than the host accepts (8 KB request line, as Kestrel)",
-    415: "Body is not JSON", 422: "The group has more connections than this answer reads; page the list",
+    415: "Body is not JSON",
+    429: "Over this caller's SIGNALR_CALLER_LIMIT commands per second (a batch counts each item); see Retry-After",
+    422: "The group has more connections than this answer reads; page the list",
     500: "The facade is misconfigured", 502: "SignalR Service refused or failed",
     503: "SignalR Service, the signing keys or (with an Idempotency-Key) the idempotency store are unavailable; "
          "see Retry-After", 504: "SignalR Service timed out",
@@ -101,7 +103,7 @@ def _permission(spec: OperationSpec) -> dict[str, Any]:
 
 def _operation(spec: OperationSpec, method: str) -> dict[str, Any]:
     # Long ids (and up to 100 excluded ones) can make a valid URL longer than the host takes: 414.
-    codes = [*spec.success, 400, 401, 403, 414, 500, 502, 503, 504, *(f.status for f in spec.failures.values())]
+    codes = [*spec.success, 400, 401, 403, 414, 429, 500, 502, 503, 504, *(f.status for f in spec.failures.values())]
     if spec.not_found is not None:
         codes.append(404)
     if spec.body is not None:
@@ -153,7 +155,7 @@ def _extra_paths() -> dict[str, Any]:
     return {
         f"{ROUTE_PREFIX}/upstream/{{hub}}/{{category}}/{{event}}": {"post": upstream},
         f"{ROUTE_PREFIX}/v1/hubs/{{hub}}/negotiate": {"post": negotiate},
-        f"{ROUTE_PREFIX}/v1/batch": {"post": batch_operation(_responses([400, 401, 413, 415, 500, 503]),
+        f"{ROUTE_PREFIX}/v1/batch": {"post": batch_operation(_responses([400, 401, 413, 415, 429, 500, 503]),
                                                              IDEMPOTENCY_KEY, keyed_responses)},
         f"{ROUTE_PREFIX}/health": {"get": health},
         f"{ROUTE_PREFIX}/openapi.json": {"get": spec},
