@@ -150,7 +150,8 @@ class Facade:
 
     @built_once
     def page_tokens(self) -> PageTokenKeys:
-        """The keys page tokens are sealed with: the setting, else the access keys, else this worker's own."""
+        """The keys page tokens are sealed with: the setting, else the access keys, else a secret the
+        deployment's workers share in the idempotency table, else (no storage either) this worker's own."""
         settings = self.settings
         if settings.page_token_secrets:
             return PageTokenKeys.from_secrets(settings.page_token_secrets, "setting")
@@ -161,7 +162,13 @@ class Facade:
             except ConfigurationError:
                 named = []  # reported by /api/health; requests fail closed before any paging
         keys = "\n".join(f"{name}={key}" for name, key in sorted(named) if key)
-        return PageTokenKeys.from_secrets([keys], "access key") if keys else PageTokenKeys.for_worker()
+        if keys:
+            return PageTokenKeys.from_secrets([keys], "access key")
+        if settings.idempotency.configured:  # raises IdempotencyUnavailable (503) while the table is unreachable
+            from functions.core.idempotency.shared_secret import shared_secret
+
+            return PageTokenKeys.from_secrets([shared_secret(self.idempotency, PAGE_TOKEN_SECRET_NAME)], "storage")
+        return PageTokenKeys.for_worker()
 
     @built_once
     def caller_limit(self) -> CallerLimit | None:
@@ -358,6 +365,7 @@ def _documented_fields(spec: OperationSpec, body: Any) -> Any:
     return {key: value for key, value in body.items() if key in properties}
 
 
+PAGE_TOKEN_SECRET_NAME = "page-token-key"  # its row in the idempotency table
 CLIENT_TOKEN_MINUTES = 15  # clients re-negotiate on reconnect; a short token limits a leak
 
 _lock = threading.Lock()

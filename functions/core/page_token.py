@@ -18,8 +18,11 @@ Keys (``PageTokenKeys.from_settings``), in order of preference:
    with the new one and accepted under both. Remove the previous one after a few minutes.
 2. Unset: derived from the access keys of the configured connection strings (rotating a key
    then invalidates the page tokens in flight: callers start the listing again).
-3. Neither (Entra ID connection strings and no secret): a random key for this worker. It fails
-   safe (nothing forged is ever accepted), but a ``nextLink`` followed on another worker or
+3. Neither (Entra ID connection strings, as Bicep deploys): a random secret the deployment's
+   workers share, created by the first of them in the idempotency table on the commands' storage
+   account (``functions.core.idempotency.shared_secret``, which also says how to rotate it).
+4. No storage either (a facade without a commands account): a random key for this worker. It
+   fails safe (nothing forged is ever accepted), but a ``nextLink`` followed on another worker or
    after a restart is a 400 and the caller starts again; the facade logs a WARNING once.
 """
 
@@ -64,7 +67,7 @@ class PageTokenKeys:
     """The key tokens are sealed with (the first) and every key a token is accepted under."""
 
     keys: tuple[bytes, ...]
-    source: str  # "setting", "access key" or "worker": for the log and health, never the key
+    source: str  # "setting", "access key", "storage" or "worker": for the log and health, never the key
 
     @classmethod
     def from_secrets(cls, secrets_: Sequence[str], source: str) -> PageTokenKeys:

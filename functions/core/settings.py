@@ -66,7 +66,8 @@ BATCH_MAX_ATTEMPTS = "SIGNALR_BATCH_MAX_ATTEMPTS"
 CALLER_LIMIT = "SIGNALR_CALLER_LIMIT"
 # Page tokens (functions/core/page_token.py): the secret their seal's key is derived from, and
 # the one before it while rotating (both accepted, the first one issues). Optional: unset, the
-# key is derived from the connection strings' access keys, else it is per worker. Secrets, so
+# key is derived from the connection strings' access keys, else from a secret the workers share in
+# the idempotency table (functions.core.idempotency.shared_secret), else it is per worker. Secrets, so
 # the template does not write them (set them as Key Vault references); not in APP_SETTING_NAMES.
 PAGE_TOKEN_SECRET = "SIGNALR_PAGE_TOKEN_SECRET"
 PAGE_TOKEN_SECRET_PREVIOUS = "SIGNALR_PAGE_TOKEN_SECRET_PREVIOUS"
@@ -201,8 +202,9 @@ SETTINGS_REFERENCE: tuple[SettingDoc, ...] = (
     SettingDoc(PAGE_TOKEN_SECRET,
                "the secret the key sealing page tokens (`continuationToken`) is derived from; the same on every "
                "instance (a Key Vault reference)",
-               "derived from the connection strings' access keys; with none, a key per worker (a `nextLink` "
-               "followed on another worker is a 400)"),
+               "derived from the connection strings' access keys; with none, a secret the workers share in the "
+               "idempotency table; without storage either, a key per worker (a `nextLink` followed on another "
+               "worker is a 400)"),
     SettingDoc(PAGE_TOKEN_SECRET_PREVIOUS,
                f"the `{PAGE_TOKEN_SECRET}` before the current one, still accepted while rotating",
                "only the current secret is accepted"),
