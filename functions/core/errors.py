@@ -227,9 +227,15 @@ class GroupTooLarge(FacadeError):
 
 
 class RetryAfterMixin:
-    """Carries an optional ``Retry-After`` in seconds."""
+    """Carries an optional ``Retry-After`` in seconds (each class's default in ``default_retry_after``);
+    mixed in before ``FacadeError`` or one of its subclasses."""
 
+    default_retry_after: int | None = None
     retry_after: int | None = None
+
+    def __init__(self, detail: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(detail)  # type: ignore[call-arg]  # FacadeError's, next in the MRO
+        self.retry_after = retry_after if retry_after is not None else self.default_retry_after
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
@@ -243,9 +249,7 @@ class IdempotencyKeyInUse(RetryAfterMixin, FacadeError):
     slug = "idempotency-key-in-use"
     title = "A request with this idempotency key is in progress"
 
-    def __init__(self, detail: str | None = None, retry_after: int | None = 1) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+    default_retry_after = 1
 
 
 class IdempotencyUnavailable(RetryAfterMixin, FacadeError):
@@ -257,9 +261,7 @@ class IdempotencyUnavailable(RetryAfterMixin, FacadeError):
     title = "The idempotency store is unavailable"
     table_missing: bool = False  # the table itself is absent: the store creates it and tries again
 
-    def __init__(self, detail: str | None = None, retry_after: int | None = 5) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+    default_retry_after = 5
 
 
 class SigningKeysUnavailable(RetryAfterMixin, FacadeError):
@@ -269,9 +271,7 @@ class SigningKeysUnavailable(RetryAfterMixin, FacadeError):
     slug = "signing-keys-unavailable"
     title = "Token signing keys are unavailable"
 
-    def __init__(self, detail: str | None = None, retry_after: int | None = 30) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+    default_retry_after = 30
 
 
 class CallerLimited(RetryAfterMixin, FacadeError):
@@ -281,9 +281,7 @@ class CallerLimited(RetryAfterMixin, FacadeError):
     slug = "too-many-requests"
     title = "Too many commands from this caller"
 
-    def __init__(self, detail: str | None = None, retry_after: int | None = 1) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+    default_retry_after = 1
 
 
 class UpstreamError(FacadeError):
@@ -323,9 +321,6 @@ class UpstreamUnavailable(RetryAfterMixin, UpstreamError):
     slug = "upstream-unavailable"
     title = "SignalR Service is unavailable"
 
-    def __init__(self, detail: str | None = None, retry_after: int | None = None) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
 
 
 class UpstreamTimeout(UpstreamError):
