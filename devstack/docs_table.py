@@ -5,7 +5,7 @@ Each section sits in a page under ``docs/`` between ``<!-- NAME:begin -->`` and 
 - ``operations`` (docs/reference/operations.md), from the catalog (``functions.catalog.operations``);
 - ``queue-outcomes`` (docs/guides/queue-commands.md), the queue's outcome per error, from the one retry rule;
 - ``errors`` (docs/reference/errors.md), from the exception tree (``functions.core.errors``);
-- ``settings`` (docs/reference/configuration.md), from ``functions.core.settings.SETTINGS_REFERENCE``;
+- ``settings`` (docs/reference/configuration.md), from ``functions.core.settings_reference.SETTINGS_REFERENCE``;
 - ``events-schema`` (docs/guides/client-events.md), from ``functions.upstream.schema``.
 
 The pages stay hand-written around them; tests regenerate every section in memory and fail on drift.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from functions.catalog.operations import COMMAND_PERMISSIONS, OPERATIONS, Answer, OperationSpec
 from functions.core.errors import FacadeError, error_classes
-from functions.core.settings import SETTINGS_REFERENCE
+from functions.core.settings_reference import SETTINGS_REFERENCE
 from functions.upstream.schema import EVENT_SCHEMA
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -89,7 +89,7 @@ def errors_table() -> str:
 
 
 def settings_table() -> str:
-    """Every app setting the code and the bindings read (``functions.core.settings.SETTINGS_REFERENCE``)."""
+    """Every app setting the code and the bindings read (``functions.core.settings_reference.SETTINGS_REFERENCE``)."""
     rows = ["| setting | meaning | when not set |", "|---|---|---|"]
     rows += [f"| `{doc.name}` | {doc.meaning} | {doc.unset} |" for doc in SETTINGS_REFERENCE]
     return "\n".join(rows)

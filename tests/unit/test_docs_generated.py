@@ -12,9 +12,10 @@ import pytest
 
 from devstack import docs_table
 from devstack.docs_table import SECTIONS, regenerate
-from functions.core import settings
+from functions.core import settings, settings_reference
 from functions.core.errors import error_classes
-from functions.core.settings import APP_SETTING_NAMES, SETTINGS_REFERENCE
+from functions.core.settings import APP_SETTING_NAMES
+from functions.core.settings_reference import SETTINGS_REFERENCE
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -99,7 +100,7 @@ def test_the_settings_table_describes_exactly_what_the_code_and_the_bindings_rea
     assert from_code
     assert from_bindings
     endpoints = {doc.name for doc in SETTINGS_REFERENCE if doc.name.startswith(
-        (settings.ENDPOINTS_PREFIX, settings.SIGNALR_CONNECTION_STRING + "__"))}
+        (settings_reference.ENDPOINTS_PREFIX, settings.SIGNALR_CONNECTION_STRING + "__"))}
     assert endpoints  # read by functions.signalr.endpoints, by prefix
     assert {doc.name for doc in SETTINGS_REFERENCE} - endpoints == from_code | from_bindings
 
