@@ -8,9 +8,9 @@ It must be tried after every other function, on Azure as locally:
   "URL matching", route template precedence);
 - the Azure Functions host does not order function routes by precedence: it tries them in the order of
   the functions' names (https://github.com/Azure/azure-functions-host/issues/9876 and /3153; the fix
-  proposed in https://github.com/Azure/azure-webjobs-sdk-extensions/pull/842 is not merged). So this function's
-  name sorts after
-  every other one, ordinal and case-insensitive (tests/unit/http/test_fallback_route.py holds it).
+  proposed in https://github.com/Azure/azure-webjobs-sdk-extensions/pull/842 is not merged). So this
+  function's name sorts after every other one, ordinal and case-insensitive
+  (tests/unit/http/test_fallback_route.py holds it).
 
 The served routes and their methods are the OpenAPI document's, itself derived from the catalog.
 """
